@@ -36,7 +36,8 @@ _LIST_WORDS = re.compile(r"哪些|哪几|哪[0-9一二三四五六七八九十]+
 _CLAUSE_END = re.compile(r"(?<=[;；])")
 _COMMA_END = re.compile(r"(?<=[,，])")
 _HEADING_ONLY = re.compile(r"^(?:\(?[一二三四五六七八九十]+[)、]|\d{1,2}\.(?!\d))[^。,，]{0,30}[。]?$")
-_TAGS = re.compile(r"<[^>]{0,200}>")
+# Markup is not part of a question: script/style blocks go whole, other tags leave their text.
+_TAGS = re.compile(r"<(script|style)\b[^>]{0,200}>.*?(?:</\1\s*>|$)|<[^>]{0,200}>", re.I | re.S)
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,11 @@ def _names(question: str) -> list[str]:
 def gather_evidence(retriever: Retriever, question: str, passages: Sequence[Passage], dense_margin: float = 0.0) -> Evidence:
     terms = _terms(question)
     top = " ".join(p.text + p.section for p in passages[:3]).lower()
-    coverage = sum(1 for t in terms if t in top) / len(terms) if terms else 0.0
+    # Coverage weighted by rarity: "杭州" found and "明天", "下雨" missing is a miss,
+    # however many common words ("会") match.
+    weights = {t: _idf(retriever, t) for t in terms}
+    total = sum(weights.values())
+    coverage = sum(w for t, w in weights.items() if t in top) / total if total else 0.0
     corpus_text = _corpus_text(retriever)
     numbers = tuple(n for n in re.findall(r"\d+(?:\.\d+)?", question) if n not in corpus_text)
     names = tuple(
@@ -136,6 +141,17 @@ def gather_evidence(retriever: Retriever, question: str, passages: Sequence[Pass
 
 
 _CORPUS_TEXT: dict[int, str] = {}
+_IDF: dict[tuple[int, str], float] = {}
+
+
+def _idf(retriever: Retriever, term: str) -> float:
+    """Inverse passage frequency of a term in the index; a term the corpus lacks weighs most."""
+    key = (id(retriever.index), term)
+    if key not in _IDF:
+        chunks = retriever.index.chunks
+        df = sum(1 for c in chunks if term in c.text.lower())
+        _IDF[key] = math.log((len(chunks) + 1) / (df + 0.5))
+    return _IDF[key]
 
 
 def _corpus_text(retriever: Retriever) -> str:

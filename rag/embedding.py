@@ -79,7 +79,8 @@ class SentenceTransformerEmbedder:
                 f"Cannot load sentence-transformers model {model!r} offline ({type(exc).__name__}: {exc}). "
                 "Give a local model folder, or a model already in the Hugging Face cache."
             ) from None
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(dimension())
         path = Path(model)
         # A folder is named by its own name, so the same model moved elsewhere still matches.
         self.name = f"st:{path.name if path.exists() else model}"

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Install everything the tests need, then run them: fast tests, the real-model
+# tier, the browser tests and the evaluation gate. Used by CI (.ci/run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python3 -m venv .venv
+# CPU torch first (an unpinned torch resolves to a 5 GB CUDA build), for the
+# sentence-transformers path; then the project with its test extras.
+.venv/bin/pip install -q --upgrade pip
+.venv/bin/pip install -q torch==2.13.0
+.venv/bin/pip install -q -e '.[test]'
+
+# Debian Chromium and CJK fonts for the browser tests (never `playwright install`).
+if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+  else
+    echo "note: run as root (or install chromium and fonts-noto-cjk) for the browser tests" >&2
+  fi
+fi
+
+export HF_HUB_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False NO_PROXY=localhost,127.0.0.1
+.venv/bin/python -m pytest "$@"
+if [ -f eval/evaluate.py ]; then
+  .venv/bin/python eval/evaluate.py --split test --gate
+fi
