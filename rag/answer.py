@@ -60,6 +60,7 @@ class Statement:
     text: str
     passage: Passage
     score: float
+    offset: int = 0  # where it starts in the passage, to quote in reading order
 
 
 class Composer(Protocol):
@@ -181,7 +182,8 @@ class ExtractiveComposer:
                 overlap = sum(w for t, w in weights.items() if t in low)
                 if overlap <= 0 and rank > 0:
                     continue
-                candidates.append(Statement(unit, passage, (overlap + 0.01) * prior))
+                offset = passage.text.find(unit.split("……")[-1])
+                candidates.append(Statement(unit, passage, (overlap + 0.01) * prior, max(offset, 0)))
         if not candidates:
             return "", []
         candidates.sort(key=lambda st: -st.score)
@@ -254,6 +256,8 @@ def _render(chosen: Sequence[Statement]) -> tuple[str, list[Passage]]:
     lines = []
     for group in groups:
         p0 = group[0].passage
+        # Within one document, quote in the order the document says things.
+        group = sorted(group, key=lambda st: (st.passage.start, st.offset))
         parts = []
         for st in group:
             if st.passage not in citations:
