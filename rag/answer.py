@@ -20,7 +20,7 @@ from .chunking import split_sentences
 from .errors import InputError
 from .index import tokenize
 from .ingest import KINDS
-from .retrieval import Passage, Retriever, clean_question, expand_query, get_retriever
+from .retrieval import Passage, Retriever, clean_question, expand_query, get_retriever, referenced_documents
 from .settings import Settings
 
 NOT_FOUND_TEXT = (
@@ -282,7 +282,6 @@ def _negdate(date: str) -> tuple:
 
 _FOLLOWUP = re.compile(r"怎么说|如何说|怎么讲|说了什么|呢[?？]?$|^那|^这|^该|上述|同样|what about|how about|and the|and in", re.I)
 _YEAR = re.compile(r"((?:19|20)\d{2})年?")
-_KIND_WORDS = {"policy": ("政策文件", "意见", "文件"), "speech": ("讲话",), "news": ("报道", "新闻", "浙江日报"), "commentary": ("解读", "评论", "文章")}
 
 
 @dataclass(frozen=True)
@@ -301,13 +300,14 @@ def resolve_followup(question: str, history: Sequence[str], documents: Sequence[
     as it is.
     """
     previous = next((h for h in reversed(history) if h and h.strip()), None)
-    years = set(_YEAR.findall(question))
-    kinds = {k for k, words in _KIND_WORDS.items() if any(w in question for w in words)}
-    docs = [d for d in documents if (not years or d["date"][:4] in years) and (not kinds or d["kind"] in kinds)]
-    names_docs = bool(years or kinds) and docs and len(docs) < len(documents)
-    if not previous or len(question) > 30 or not (_FOLLOWUP.search(question) or names_docs):
+    named = referenced_documents(question, documents)
+    if not named:  # "2020年的呢？": a bare year names that year's documents in a follow-up
+        years = set(_YEAR.findall(question))
+        named = tuple(d["doc_id"] for d in documents if years and str(d["date"])[:4] in years)
+        named = named if len(named) < len(documents) else ()
+    if not previous or len(question) > 30 or not (_FOLLOWUP.search(question) or named):
         return Followup(question, None)
-    return Followup(f"{previous} {question}", tuple(d["doc_id"] for d in docs) if names_docs else None)
+    return Followup(f"{previous} {question}", named or None)
 
 
 def ask(

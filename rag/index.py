@@ -52,6 +52,13 @@ _STOPWORDS = set(
     "会 能 可以 应该 需要 给 让 都 还 就 又 很 吧 哪 谁 几 啥 咋 意思 含义 指的是 "
     "浙江 浙江省 全省 我省".split()
 )
+# English function words: an English question's content reaches BM25 through the glossary.
+_STOPWORDS |= set(
+    "a an the of to in on for by and or is are was were be been what which who whom when where why how "
+    "do does did will would should can could may might must this that these those it its there their "
+    "with from as at about into than then so such any some all many much more most listed list "
+    "zhejiang province provincial".split()
+)
 _TOKEN = re.compile(r"[\w\u4e00-\u9fff%.+]+")
 _jieba = None
 
@@ -205,7 +212,10 @@ def build_index(settings: Settings | None = None, progress: bool = False) -> Man
             chunker=_build_signature(settings),
             cleaning_version=CLEANING_VERSION,
             corpus_fingerprint=corpus.fingerprint,
-            documents=[{"doc_id": d.doc_id, "title": d.title, "kind": d.kind, "date": d.date, "chunks": counts[d.doc_id]} for d in corpus.documents],
+            documents=[
+                {"doc_id": d.doc_id, "title": d.title, "issuer": d.issuer, "kind": d.kind, "date": d.date, "chunks": counts[d.doc_id]}
+                for d in corpus.documents
+            ],
             n_chunks=len(chunks),
             built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             build_seconds=round(time.perf_counter() - started, 2),

@@ -11,7 +11,7 @@ import threading
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -86,6 +86,7 @@ class Retriever:
     def __init__(self, index: Index, settings: Settings) -> None:
         self.index = index
         self.settings = settings
+        self._is_policy = np.array([c.doc_kind == "policy" for c in index.chunks], dtype=np.float64)
 
     def _allowed(self, doc_ids: Iterable[str] | None, kinds: Iterable[str] | None) -> np.ndarray:
         docs = set(doc_ids) if doc_ids else None
@@ -140,6 +141,12 @@ class Retriever:
             fused += s.weight_dense * _normalise_scores(dense, allowed)
         if mode in ("hybrid", "bm25"):
             fused += s.weight_bm25 * _normalise_scores(bm25, allowed)
+        if mode == "hybrid":
+            # A question that names a document ("讲话里…", "2020年的意见…") prefers its passages,
+            # and policy documents outrank reports and commentary saying the same thing.
+            named = set(referenced_documents(question, self.index.manifest.documents))
+            fused += s.named_document_boost * np.array([c.doc_id in named for c in self.index.chunks])
+            fused += s.policy_boost * self._is_policy
         order = [i for i in np.argsort(-fused, kind="stable") if allowed[i]]
         if mode == "bm25":
             order = [i for i in order if bm25[i] > 0]  # BM25 alone has nothing to say about the rest
@@ -210,6 +217,44 @@ def expand_query(query: str) -> str:
             terms.append(zh)
             text = pattern.sub(" ", text)  # a longer phrase consumes its words
     return f"{query} {' '.join(terms)}" if terms else query
+
+
+# Words that name a kind of document ("讲话里…", "the 2020 opinions").
+KIND_WORDS = {
+    "policy": ("政策文件", "意见", "policy", "opinions", "guideline"),
+    "speech": ("讲话", "speech"),
+    "news": ("报道", "新闻", "日报", "news", "report"),
+    "commentary": ("解读", "评论", "署名文章", "commentary"),
+}
+_DOC_YEAR = re.compile(r"((?:19|20)\d{2})\s*年?\s*(?:的|发布|出台|印发|公布|召开)?\s*(?:的)?\s*(?:政策|文件|意见|指导意见|若干意见|讲话|报道|新闻|解读|文章|opinions|guideline|speech|report|news|document|policy)", re.I)
+
+
+def referenced_documents(question: str, documents: Sequence[dict]) -> tuple[str, ...]:
+    """Documents the question names by kind, year or a phrase of their title ("2020年的意见", "指导意见里").
+
+    ``documents`` are manifest entries (doc_id, title, kind, date). Returns an
+    empty tuple when the question names no document, or names them all.
+    """
+    low = question.lower()
+    kinds = {k for k, words in KIND_WORDS.items() if any(w in low for w in words)}
+    years = set(_DOC_YEAR.findall(question))
+    picked = [d for d in documents if (not kinds or d["kind"] in kinds) and (not years or str(d["date"])[:4] in years)]
+    # A four-character phrase found in one title only ("指导意见", "若干意见") names that document.
+    by_title = []
+    for d in documents:
+        grams = {d["title"][i : i + 4] for i in range(len(d["title"]) - 3)}
+        others = {g for o in documents if o is not d for g in (o["title"][i : i + 4] for i in range(len(o["title"]) - 3))}
+        # or its author/issuer by name ("兰建平的文章")
+        issuer = re.split(r"[（(,，、]", d.get("issuer", ""))[0]
+        if any(g in question for g in grams - others) or (len(issuer) >= 3 and issuer in question):
+            by_title.append(d)
+    if by_title:
+        picked = [d for d in by_title if d in picked] or by_title
+    elif not (kinds or years):
+        return ()
+    if not picked or len(picked) == len(documents):
+        return ()
+    return tuple(d["doc_id"] for d in picked)
 
 
 _cache_lock = threading.Lock()

@@ -45,6 +45,10 @@ class Settings:
     # Retrieval: weights of the normalised dense and BM25 scores in the fusion.
     weight_dense: float = 1.0
     weight_bm25: float = 1.0
+    # Added to the fused score (which runs 0..2) of passages from a document the
+    # question names, and of policy documents.
+    named_document_boost: float = 0.5
+    policy_boost: float = 0.05
     retriever: str = "hybrid"  # hybrid | dense | bm25
     # Questions longer than this are refused with a message, not truncated silently.
     max_question_chars: int = 2000
