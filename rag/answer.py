@@ -70,7 +70,9 @@ class Composer(Protocol):
     composer implements the same method and must cite only from ``passages``.
     """
 
-    def compose(self, question: str, passages: Sequence[Passage]) -> tuple[str, list[Passage]]: ...
+    def compose(
+        self, question: str, passages: Sequence[Passage], preferred: Sequence[str] = ()
+    ) -> tuple[str, list[Passage]]: ...
 
 
 @dataclass(frozen=True)
@@ -98,12 +100,18 @@ class Evidence:
         return self.coverage >= s.min_term_coverage / 2 and self.dense_margin >= s.min_dense_margin
 
 
+# Words that name a document rather than ask about something ("讲话里…", "指导意见中…").
+_DOCUMENT_WORDS = {"讲话", "报道", "新闻", "日报", "浙江日报", "解读", "文章", "意见", "指导", "指导意见", "若干", "若干意见", "文件", "政策文件", "政策"}
+
+
 def _terms(question: str) -> list[str]:
     """Content terms of the question; an English question contributes its Chinese glossary terms."""
     expanded = expand_query(question)
     if expanded != question:  # English: keep only the Chinese side
         expanded = expanded[len(question) :]
-    return list(dict.fromkeys(t for t in tokenize(expanded) if not re.fullmatch(r"[a-z]+", t)))
+    return list(
+        dict.fromkeys(t for t in tokenize(expanded) if not re.fullmatch(r"[a-z]+", t) and t not in _DOCUMENT_WORDS)
+    )
 
 
 _NAME_FLAGS = {"ns", "nr", "nrfg", "nrt", "nt"}
@@ -170,7 +178,10 @@ class ExtractiveComposer:
         self.relative_floor = relative_floor
         self.other_document_floor = other_document_floor
 
-    def compose(self, question: str, passages: Sequence[Passage]) -> tuple[str, list[Passage]]:
+    def compose(
+        self, question: str, passages: Sequence[Passage], preferred: Sequence[str] = ()
+    ) -> tuple[str, list[Passage]]:
+        """``preferred``: ids of documents the question names; their statements come first."""
         terms = _terms(question)
         weights = _term_weights(terms, passages)
         wants_list = bool(_LIST_WORDS.search(question))
@@ -203,7 +214,7 @@ class ExtractiveComposer:
                 shown.add(st.passage.doc_id)
             if len(shown) >= 3:
                 break
-        return _render(chosen)
+        return _render(chosen, preferred)
 
 
 def _units(text: str, wants_list: bool) -> list[str]:
@@ -243,15 +254,19 @@ def _term_weights(terms: Sequence[str], passages: Sequence[Passage]) -> dict[str
     return weights
 
 
-def _render(chosen: Sequence[Statement]) -> tuple[str, list[Passage]]:
-    """Group statements by document; policy documents first, newest first."""
+def _render(chosen: Sequence[Statement], preferred: Sequence[str] = ()) -> tuple[str, list[Passage]]:
+    """Group statements by document: a document the question names first, then policy documents, newest first."""
     citations: list[Passage] = []
     by_doc: dict[str, list[Statement]] = {}
     for st in chosen:
         by_doc.setdefault(st.passage.doc_id, []).append(st)
     groups = sorted(
         by_doc.values(),
-        key=lambda g: (_KIND_ORDER.get(g[0].passage.doc_kind, 9), _negdate(g[0].passage.doc_date)),
+        key=lambda g: (
+            g[0].passage.doc_id not in preferred,
+            _KIND_ORDER.get(g[0].passage.doc_kind, 9),
+            _negdate(g[0].passage.doc_date),
+        ),
     )
     lines = []
     for group in groups:
@@ -347,7 +362,8 @@ def ask(
     evidence = gather_evidence(retriever, text, passages, stats.dense_margin)
     if not passages or not evidence.found(settings):
         return Answer(question=raw, text=NOT_FOUND_TEXT, passages=passages)
-    body, citations = (composer or ExtractiveComposer()).compose(text, passages)
+    named = referenced_documents(text, retriever.index.manifest.documents)
+    body, citations = (composer or ExtractiveComposer()).compose(text, passages, preferred=named)
     if not citations:
         return Answer(question=raw, text=NOT_FOUND_TEXT, passages=passages)
     return Answer(question=raw, text=body, citations=citations, found=True, status="answered", passages=passages)
