@@ -32,7 +32,14 @@ ONLY_MARKUP_TEXT = "问题中只有网页标记（HTML），没有文字。请�
 # Policy documents speak with authority; when several documents say the same
 # thing, they come first.
 _KIND_ORDER = {"policy": 0, "speech": 1, "news": 2, "commentary": 3}
-_LIST_WORDS = re.compile(r"哪些|哪几|哪[0-9一二三四五六七八九十]+个|几个|几项|几大|分别|包括|列举|有什么措施|哪些措施|举措|\bwhich\b|\bwhat are\b|\blist\b|\bwhat measures\b", re.I)
+_LIST_WORDS = re.compile(
+    r"哪些|哪几|哪[0-9一二三四五六七八九十两]+|几个|几项|几大|分别|包括|列举|有什么措施|举措"
+    r"|[一二三四五六七八九十两\d]+(?:个|项|大|方面|战|条|类|种)"
+    r"|\bwhich\b|\bwhat are\b|\blist\b|\bwhat measures\b",
+    re.I,
+)
+_ENUM_HEAD = re.compile(r"一是")
+_ENUM_ITEM = re.compile(r"^[二三四五六七八九十]是")
 _CLAUSE_END = re.compile(r"(?<=[;；])")
 _COMMA_END = re.compile(r"(?<=[,，])")
 _HEADING_ONLY = re.compile(r"^(?:\(?[一二三四五六七八九十]+[)、]|\d{1,2}\.(?!\d))[^。,，]{0,30}[。]?$")
@@ -217,10 +224,22 @@ class ExtractiveComposer:
         return _render(chosen, preferred)
 
 
+def _enumeration(sentences: list[str]) -> str | None:
+    """"…打好“四战”:一是…。二是…。三是…。": the opening sentence and each item's lead, elided between."""
+    for i, sentence in enumerate(sentences):
+        if _ENUM_HEAD.search(sentence):
+            items = [s for s in sentences[i + 1 :] if _ENUM_ITEM.match(s.strip())]
+            return "……".join([sentence.strip(), *(s.strip() for s in items)]) if items else None
+    return None
+
+
 def _units(text: str, wants_list: bool) -> list[str]:
     """Quotable pieces: sentences, and the clauses of long sentences (with their lead-in)."""
     units = []
-    for sentence in split_sentences(text):
+    sentences = split_sentences(text)
+    if wants_list and (enumeration := _enumeration(sentences)):
+        units.append(enumeration)
+    for sentence in sentences:
         sentence = sentence.strip()
         if not sentence:
             continue
@@ -257,6 +276,7 @@ def _term_weights(terms: Sequence[str], passages: Sequence[Passage]) -> dict[str
 def _render(chosen: Sequence[Statement], preferred: Sequence[str] = ()) -> tuple[str, list[Passage]]:
     """Group statements by document: a document the question names first, then policy documents, newest first."""
     citations: list[Passage] = []
+    best = max((st.score for st in chosen), default=0.0)
     by_doc: dict[str, list[Statement]] = {}
     for st in chosen:
         by_doc.setdefault(st.passage.doc_id, []).append(st)
@@ -264,6 +284,9 @@ def _render(chosen: Sequence[Statement], preferred: Sequence[str] = ()) -> tuple
         by_doc.values(),
         key=lambda g: (
             g[0].passage.doc_id not in preferred,
+            # documents that answer about as well as the best one come first; among them
+            # policy documents, then the newest
+            max(st.score for st in g) < 0.8 * best,
             _KIND_ORDER.get(g[0].passage.doc_kind, 9),
             _negdate(g[0].passage.doc_date),
         ),

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .errors import CorpusError
 
-CLEANING_VERSION = "3"
+CLEANING_VERSION = "4"
 MANIFEST_NAME = "manifest.toml"
 KINDS = {"policy": "政策文件", "speech": "讲话", "commentary": "解读文章", "news": "新闻报道"}
 PROFILES = {"pdf", "web", "text"}
@@ -269,7 +269,11 @@ def _split_inner_leads(text: str) -> list[str]:
     cuts = [
         m.start()
         for m in re.finditer(r"\*\*([^*]+?)\*\*", text)  # bold spans, paired left to right
-        if m.start() > 0 and text[m.start() - 1] in "。；;" and re.fullmatch(r"[^。]{2,40}[。！？]", m.group(1))
+        if m.start() > 0
+        and text[m.start() - 1] in "。；;"
+        and re.fullmatch(r"[^。]{2,40}[。！？]", m.group(1))
+        # "二是…三是…" continue one enumerated list: keep it in one paragraph
+        and not re.match(r"[一二三四五六七八九十]是", m.group(1))
     ]
     bounds = [0, *cuts, len(text)]
     return [text[a:b] for a, b in zip(bounds, bounds[1:]) if text[a:b]]
