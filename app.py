@@ -1,0 +1,454 @@
+"""政策问答助手 — the web chat. A thin shell over `rag.answer.ask`.
+
+    python app.py [--host 127.0.0.1] [--port 7860]
+
+Host and port also come from APP_HOST / APP_PORT (or GRADIO_SERVER_NAME /
+GRADIO_SERVER_PORT). If the index is missing or stale it is built first, with
+progress in the terminal; nothing is downloaded.
+
+``demo`` is importable without launching anything. Launch it with
+``demo.launch(**launch_options())`` to get the page's theme, styles and the
+busy-message text.
+"""
+
+from __future__ import annotations
+
+import os
+
+# Before gradio builds anything: no version check, no telemetry, nothing leaves the machine.
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import argparse
+import sys
+import time
+import traceback
+from typing import Any, Iterator
+
+import gradio as gr
+
+from rag import chat as fmt
+from rag.answer import Answer, ask, resolve_followup
+from rag.errors import IndexStateError, RagError
+from rag.settings import Settings
+
+TITLE = "政策问答助手"
+# Questions over several documents: the 2022 guideline, the 2020 opinions, the 2024 speech, the 2023 news report.
+EXAMPLES = [
+    "到2025年规上工业企业研发经费占营业收入比重要达到多少？",
+    "浙江要打造哪4个世界级先进产业群？",
+    "2023年全省工业增加值是多少？",
+    "山区26县工业发展有什么目标？",
+    "制造业贷款方面有什么支持政策？",
+    "浙江日报报道的“4+1”专项基金群规模多大？",
+]
+K = 5
+CONCURRENCY = 2  # questions answered at once (the machine has two cores; each takes a fraction of a second)
+MAX_QUEUE = 16  # questions waiting beyond that; more get the busy message
+KEEP_TURNS = 4  # earlier answers whose sources stay in the panel
+STEP_DELAY = 0.03  # seconds between statements of a progressively displayed answer
+SHOW_QUESTION_CHARS = 300  # a longer question is shown shortened in the chat
+BUSY_TEXT = "系统繁忙：当前提问的人较多，请稍后再试。(The assistant is busy; please try again shortly.)"
+ERROR_TEXT = "出错了：这个问题暂时无法回答，请稍后再试或换个问法。(Something went wrong; please try again.)"
+NO_DOCUMENTS_TEXT = "按当前筛选条件没有可查找的文件（例如所选文件都不是政策文件）。请在“筛选文件”中调整选择。"
+
+_settings: Settings | None = None
+
+
+def get_settings() -> Settings:
+    """The settings the chat answers with (RAG_* environment variables apply)."""
+    global _settings
+    if _settings is None:
+        _settings = Settings.from_env()
+    return _settings
+
+
+def configure(settings: Settings | None) -> None:
+    """Answer from another index (tests); None goes back to the environment's settings."""
+    global _settings
+    _settings = settings
+
+
+def manifest_documents() -> list[dict]:
+    """The indexed documents ({doc_id, title, kind, date, …}), or [] when there is no usable index."""
+    from rag.index import check_index
+
+    try:
+        return list(check_index(get_settings()).documents)
+    except (RagError, OSError):
+        return []
+
+
+def live_documents() -> list[dict]:
+    """The documents of the loaded index (loads it once per process), or [] when it cannot be loaded."""
+    from rag.retrieval import get_retriever
+
+    try:
+        return list(get_retriever(get_settings()).index.manifest.documents)
+    except (RagError, OSError):
+        return []
+
+
+def document_choices(documents: list[dict] | None = None) -> list[tuple[str, str]]:
+    """(label, doc_id) pairs for the document filter, from the index manifest."""
+    docs = manifest_documents() if documents is None else documents
+    return [(fmt.document_label(d), d["doc_id"]) for d in docs]
+
+
+def _documents_text() -> dict[str, str]:
+    from rag.retrieval import get_retriever
+
+    return {doc_id: rec.text for doc_id, rec in get_retriever(get_settings()).index.documents.items()}
+
+
+def _new_session() -> dict:
+    return {"questions": [], "turn": 0, "panels": []}
+
+
+def _message_text(content: Any) -> str:
+    """Text of a chat message's content: a string or a list of content blocks."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, dict):
+        return str(content.get("text") or content.get("value") or "")
+    if isinstance(content, (list, tuple)):
+        return "".join(_message_text(c) for c in content)
+    return ""
+
+
+def _normalise_history(history: Any) -> list[dict]:
+    out = []
+    for item in history or []:
+        if isinstance(item, dict) and item.get("role") in ("user", "assistant"):
+            out.append({"role": item["role"], "content": _message_text(item.get("content"))})
+    return out
+
+
+def _shown_question(question: str) -> str:
+    q = question.strip()
+    if len(q) > SHOW_QUESTION_CHARS:
+        q = f"{q[:SHOW_QUESTION_CHARS]}…（共 {len(question):,} 字）"
+    return q
+
+
+def _panel(session: dict) -> str:
+    """The sources panel: the latest answer's sources, earlier ones folded beneath."""
+    panels = session["panels"]
+    if not panels:
+        return PANEL_TITLE + fmt.EMPTY_SOURCES
+    latest, older = panels[-1], panels[-1 - KEEP_TURNS : -1]
+    folded = "".join(
+        f'<details class="older"><summary>{fmt.escape(title)}</summary>{body}</details>' for title, body in reversed(older)
+    )
+    return PANEL_TITLE + latest[1] + (f'<div class="older-head">此前回答的来源</div>{folded}' if folded else "")
+
+
+def _filters(doc_ids: Any, policy_only: bool) -> tuple[list[str] | None, list[str] | None, bool]:
+    """doc_ids and kinds for ask(), and whether any document is left to search."""
+    chosen = [d for d in (doc_ids or []) if isinstance(d, str)]
+    kinds = ["policy"] if policy_only else None
+    docs = live_documents()
+    pool = [d for d in docs if (not chosen or d["doc_id"] in chosen) and (not kinds or d["kind"] in kinds)]
+    return (chosen or None), kinds, bool(pool) or not docs
+
+
+def answer_question(question: str, history: list[str], doc_ids=None, kinds=None) -> tuple[Answer, list[str]]:
+    """ask() with the session's earlier questions; also the words to highlight (of the question as understood)."""
+    settings = get_settings()
+    ans = ask(question, k=K, settings=settings, doc_ids=doc_ids, kinds=kinds, history=history)
+    understood = question
+    if history and ans.status == "answered":
+        understood = resolve_followup(question, history, live_documents()).query
+    return ans, fmt.highlight_terms(understood)
+
+
+def respond(message: Any, history: Any, doc_ids: Any = None, policy_only: bool = False, session: Any = None) -> Iterator[tuple]:
+    """The chat: yields (textbox, chat history, sources panel, session) as the answer appears.
+
+    Never raises: bad questions, filters that leave nothing and unexpected
+    errors all end as a message in the chat.
+    """
+    question = message if isinstance(message, str) else _message_text(message)
+    chat = _normalise_history(history)
+    session = dict(session) if isinstance(session, dict) else _new_session()
+    session = {**_new_session(), **session}
+    session["questions"], session["panels"] = list(session["questions"]), list(session["panels"])
+    turn = session["turn"] + 1
+    session["turn"] = turn
+
+    if question.strip():
+        chat.append({"role": "user", "content": fmt.user_html(_shown_question(question))})
+    chat.append({"role": "assistant", "content": fmt.notice_html("正在查找相关文件……", "working")})
+    yield gr.update(value="", interactive=False), list(chat), gr.skip(), dict(session)
+
+    doc_filter, kinds, searchable = _filters(doc_ids, bool(policy_only))
+    try:
+        if question.strip() and not searchable:
+            ans, terms = Answer(question=question, text=NO_DOCUMENTS_TEXT, status="invalid_question"), []
+        else:
+            ans, terms = answer_question(question, session["questions"], doc_filter, kinds)
+    except Exception:  # noqa: BLE001 - the chat shows a message, the terminal the traceback
+        traceback.print_exc()
+        chat[-1] = {"role": "assistant", "content": fmt.notice_html(ERROR_TEXT, "error")}
+        yield gr.update(interactive=True), list(chat), gr.skip(), dict(session)
+        return
+
+    if ans.status != "invalid_question":
+        session["questions"].append(question)
+    if not ans.found:
+        kind = "invalid" if ans.status == "invalid_question" else "not-found"
+        chat[-1] = {"role": "assistant", "content": fmt.notice_html(ans.text, kind)}
+        if ans.status == "not_found":
+            session["panels"].append(
+                (f"第{turn}问：{_shown_question(question)[:40]}", fmt.no_sources_html(question, "这个问题没有可引用的来源。"))
+            )
+        yield gr.update(interactive=True), list(chat), _panel(session), dict(session)
+        return
+
+    n = len(ans.citations)
+    steps = fmt.answer_steps(ans.text)
+    for i, step in enumerate(steps):
+        chat[-1] = {"role": "assistant", "content": fmt.answer_html(step, turn, n)}
+        if i < len(steps) - 1:
+            yield gr.skip(), list(chat), gr.skip(), dict(session)
+            time.sleep(STEP_DELAY)
+    panel = fmt.sources_html(
+        ans.citations, turn, question, terms, fmt.quoted_fragments(ans.text), _documents_text()
+    )
+    session["panels"].append((f"第{turn}问：{_shown_question(question)[:40]}", panel))
+    session["panels"] = session["panels"][-(KEEP_TURNS + 1) :]
+    yield gr.update(interactive=True), list(chat), _panel(session), dict(session)
+
+
+def respond_example(evt: gr.SelectData, history: Any, doc_ids: Any, policy_only: bool, session: Any) -> Iterator[tuple]:
+    """An example question clicked in the empty chat is asked at once."""
+    value = evt.value
+    text = value.get("text", "") if isinstance(value, dict) else str(value or "")
+    yield from respond(text, history, doc_ids, policy_only, session)
+
+
+def new_conversation() -> tuple:
+    return "", [], PANEL_TITLE + fmt.EMPTY_SOURCES, _new_session()
+
+
+def refresh_documents(current: Any) -> Any:
+    """The filter's choices from the live index (new documents appear without code changes)."""
+    choices = document_choices(live_documents())
+    ids = {c[1] for c in choices}
+    return gr.update(choices=choices, value=[d for d in (current or []) if d in ids])
+
+
+PANEL_TITLE = '<div class="panel-title">来源与原文</div>'
+
+HEADER = f"""
+<div class="app-header">
+  <div class="app-title">{TITLE}</div>
+  <div class="app-sub">浙江省建设全球先进制造业基地政策文件问答：答案逐句引自原文，每句注明出处。
+  可以追问，例如先问“研发经费占比目标是多少？”，再问“<b>2020年的文件怎么说？</b>”。</div>
+</div>
+"""
+
+CSS = """
+.gradio-container { max-width: 1360px !important; margin: 0 auto !important; }
+.app-header { padding: 14px 4px 6px; border-bottom: 3px solid #b71c1c; margin-bottom: 4px; }
+.app-title { font-size: 26px; font-weight: 700; color: #8e1515; letter-spacing: 2px; }
+.app-sub { font-size: 14px; color: #4a4a4a; margin-top: 4px; line-height: 1.6; }
+#chat .answer p { margin: 0 0 8px; line-height: 1.75; }
+#chat .answer p:last-child { margin-bottom: 0; }
+#chat .doc-label { font-weight: 600; color: #1f3a60; }
+#chat a.cite { color: #b71c1c; font-weight: 600; text-decoration: none; padding: 0 1px; border-radius: 3px; }
+#chat a.cite:hover { background: #fde8e8; text-decoration: underline; }
+#chat .notice p { margin: 0 0 4px; line-height: 1.7; }
+#chat .notice-working { color: #666; font-style: italic; }
+#chat .notice-not-found, #chat .notice-invalid { color: #7a4b00; }
+#chat .notice-error { color: #b71c1c; }
+#chat .question { white-space: pre-wrap; word-break: break-word; }
+#sources { max-height: 760px; overflow-y: auto; padding-right: 4px; }
+#sources .turn-q { font-size: 15px; font-weight: 600; color: #333; margin: 2px 0 10px; padding-bottom: 6px; border-bottom: 1px solid #e3e3e3; }
+#sources .src-card { border: 1px solid #e1e4e8; border-left: 4px solid #1f3a60; border-radius: 6px; padding: 10px 12px; margin-bottom: 12px; background: #fff; scroll-margin-top: 12px; }
+#sources .src-card:target, #sources .flash { box-shadow: 0 0 0 3px #f4b400; transition: box-shadow .3s; }
+#sources .src-card header { display: flex; flex-wrap: wrap; align-items: baseline; gap: 6px; }
+#sources .src-n { color: #b71c1c; font-weight: 700; }
+#sources .kind { font-size: 12px; padding: 1px 6px; border-radius: 10px; background: #e8eef7; color: #1f3a60; white-space: nowrap; }
+#sources .kind-policy { background: #fdecea; color: #8e1515; }
+#sources .src-title { font-weight: 600; color: #1a1a1a; }
+#sources .src-meta { font-size: 13px; color: #666; margin-top: 3px; }
+#sources .src-path { font-size: 13px; color: #1f3a60; margin-top: 2px; }
+#sources blockquote.passage { margin: 8px 0 6px; padding: 8px 10px; background: #fafafa; border-left: 3px solid #d0d7de; line-height: 1.75; font-size: 14px; color: #222; }
+#sources mark { background: #fff1a8; color: inherit; padding: 0 1px; border-radius: 2px; }
+#sources .quoted { text-decoration: underline; text-decoration-color: #b71c1c; text-underline-offset: 3px; }
+#sources details.doc-view > summary { cursor: pointer; color: #1f3a60; font-size: 13px; margin-top: 4px; }
+#sources .doc-head { font-size: 13px; color: #555; margin: 6px 0 4px; }
+#sources .doc-head a.jump { margin-left: 8px; color: #b71c1c; }
+#sources .doc-text { position: relative; max-height: 360px; overflow-y: auto; border: 1px solid #e1e4e8; border-radius: 4px; padding: 8px 12px; font-size: 14px; line-height: 1.8; background: #fcfcfc; }
+#sources .doc-text p { margin: 0 0 8px; }
+#sources mark.cited { background: #ffe7a3; border-bottom: 2px solid #e0a800; -webkit-box-decoration-break: clone; box-decoration-break: clone; }
+#sources mark.cited mark { background: #ffd257; }
+#sources .older-head { font-size: 13px; color: #777; margin: 16px 0 6px; }
+#sources details.older > summary { cursor: pointer; font-size: 13px; color: #333; padding: 4px 0; }
+#sources .sources-empty { color: #666; font-size: 14px; line-height: 1.8; padding: 8px 2px; }
+#sources .panel-title { font-weight: 700; font-size: 17px; color: #1f3a60; padding: 0 0 8px; }
+#new-chat { height: 100%; min-height: 44px; }
+footer { display: none !important; }
+"""
+
+# Runs once in the page (no outside script): marker links scroll to their card, an opened
+# document scrolls to the cited span, and the queue's busy message is shown in Chinese.
+SOURCES_JS = """
+if (!window.__policyChat) {
+  window.__policyChat = true;
+  const reveal = (el) => { for (let d = el.closest('details'); d; d = d.parentElement && d.parentElement.closest('details')) d.open = true; };
+  const scrollDoc = (details) => {
+    const mark = details.querySelector('mark.cited[id]');
+    const box = details.querySelector('.doc-text');
+    if (mark && box) box.scrollTop = Math.max(0, mark.offsetTop - 24);
+  };
+  document.addEventListener('click', (ev) => {
+    const a = ev.target.closest ? ev.target.closest('a.cite, a.jump') : null;
+    if (!a) return;
+    const href = a.getAttribute('href') || '';
+    const el = href.startsWith('#') ? document.getElementById(href.slice(1)) : null;
+    ev.preventDefault();
+    ev.stopPropagation();
+    if (!el) return;
+    reveal(el);
+    if (a.classList.contains('jump')) { scrollDoc(el.closest('details.doc-view')); return; }
+    el.scrollIntoView({behavior: 'smooth', block: 'start'});
+    el.classList.remove('flash'); void el.offsetWidth; el.classList.add('flash');
+    setTimeout(() => el.classList.remove('flash'), 2000);
+  }, true);
+  document.addEventListener('toggle', (ev) => {
+    const d = ev.target;
+    if (d && d.classList && d.classList.contains('doc-view') && d.open) scrollDoc(d);
+  }, true);
+  const BUSY = 'This application is currently busy';
+  new MutationObserver(() => {
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      if (n.nodeValue && n.nodeValue.includes(BUSY)) n.nodeValue = %s;
+    }
+  }).observe(document.body, {childList: true, subtree: true, characterData: true});
+}
+""" % repr(BUSY_TEXT)
+
+THEME = gr.themes.Default(
+    primary_hue="red",
+    neutral_hue="slate",
+    font=["Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", "system-ui", "sans-serif"],
+    font_mono=["Noto Sans Mono CJK SC", "monospace"],
+)
+
+
+def launch_options() -> dict:
+    """Keyword arguments for demo.launch(): theme and styles (Gradio 6 takes them at launch)."""
+    return {"theme": THEME, "css": CSS, "footer_links": []}
+
+
+def build_demo() -> gr.Blocks:
+    with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
+        gr.HTML(HEADER)
+        session = gr.State(_new_session())
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=11, min_width=380):
+                chatbot = gr.Chatbot(
+                    label="对话",
+                    show_label=False,
+                    elem_id="chat",
+                    height=560,
+                    latex_delimiters=[],  # "$" in a question is money, not maths
+                    sanitize_html=True,
+                    feedback_options=None,
+                    buttons=["copy"],
+                    placeholder="<b>请输入问题，或点击下面的示例问题。</b>",
+                    examples=[{"text": q} for q in EXAMPLES],
+                )
+                textbox = gr.Textbox(
+                    show_label=False,
+                    placeholder="请输入问题，例如：到2025年研发经费占比目标是多少？（回车提问）",
+                    lines=1,
+                    max_lines=6,
+                    submit_btn="提问",
+                    autofocus=True,
+                    elem_id="question",
+                )
+                with gr.Row(equal_height=True):
+                    with gr.Column(scale=5, min_width=240):
+                        with gr.Accordion("筛选文件（默认查找全部文件）", open=False, elem_id="filters"):
+                            policy_only = gr.Checkbox(label="只看政策文件", value=False, elem_id="policy-only")
+                            doc_ids = gr.CheckboxGroup(
+                                choices=document_choices(),
+                                label="只在所选文件中查找（不选则查找全部文件）",
+                                elem_id="documents",
+                            )
+                    with gr.Column(scale=1, min_width=110):
+                        clear = gr.Button("新对话", variant="secondary", elem_id="new-chat")
+            with gr.Column(scale=9, min_width=340):
+                sources = gr.HTML(PANEL_TITLE + fmt.EMPTY_SOURCES, elem_id="sources", js_on_load=SOURCES_JS, apply_default_css=False)
+
+        inputs = [textbox, chatbot, doc_ids, policy_only, session]
+        outputs = [textbox, chatbot, sources, session]
+        textbox.submit(respond, inputs, outputs, api_name="chat", show_progress="minimal", concurrency_id="answer")
+        chatbot.example_select(
+            respond_example, [chatbot, doc_ids, policy_only, session], outputs, api_visibility="private", show_progress="minimal",
+            concurrency_id="answer",
+        )
+        clear.click(new_conversation, None, outputs, queue=False, api_visibility="private")
+        demo.load(refresh_documents, doc_ids, doc_ids, queue=False, api_visibility="private")
+    demo.queue(default_concurrency_limit=CONCURRENCY, max_size=MAX_QUEUE)
+    return demo
+
+
+demo = build_demo()
+
+
+def ensure_index(settings: Settings) -> None:
+    """Build the index if it is missing or stale (progress in the terminal), then load it."""
+    from rag.index import build_index, check_index
+    from rag.retrieval import get_retriever, reset_cache
+
+    try:
+        check_index(settings)
+    except IndexStateError as exc:
+        print(f"索引需要重建：{exc}\n正在建立索引（只用本机文件，不下载任何内容）……", flush=True)
+        build_index(settings, progress=True)
+        reset_cache()
+    print("正在加载索引和模型……", flush=True)
+    get_retriever(settings)
+    ask("研发经费", settings=settings)  # warm up: the first user does not wait for the model
+
+
+def _env_port() -> int | None:
+    raw = os.environ.get("APP_PORT") or os.environ.get("GRADIO_SERVER_PORT")
+    return int(raw) if raw else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=f"{TITLE}：网页聊天界面")
+    parser.add_argument("--host", default=os.environ.get("APP_HOST") or os.environ.get("GRADIO_SERVER_NAME") or "127.0.0.1")
+    parser.add_argument("--port", type=int, default=None, help="port (default: APP_PORT, GRADIO_SERVER_PORT or 7860)")
+    args = parser.parse_args(argv)
+    try:
+        port = args.port or _env_port() or 7860
+    except ValueError:
+        print("APP_PORT / GRADIO_SERVER_PORT must be a number.", file=sys.stderr)
+        return 2
+    try:
+        settings = get_settings()
+        ensure_index(settings)
+    except RagError as exc:
+        print(f"无法启动：{exc}", file=sys.stderr)
+        return 1
+    demo.launch(server_name=args.host, server_port=port, prevent_thread_lock=True, quiet=True, **launch_options())
+    host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+    print(f"{TITLE}已启动：http://{host}:{port}/  （Ctrl+C 退出）", flush=True)
+    try:
+        demo.block_thread()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        demo.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,290 @@
+"""HTML for the web chat (app.py): escaping, highlighting, linked markers, source cards.
+
+Pure functions over strings and `Passage` objects, so they are tested without a
+browser. Every piece of source or user text goes through `html.escape` before
+any markup is added: the only tags in the output are the ones written here.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from .index import tokenize
+from .ingest import KINDS
+from .retrieval import Passage, expand_query
+
+# Question words that say nothing about where the answer is ("多少", "哪些"),
+# and words that name a document rather than its content.
+_QUESTION_WORDS = {
+    "什么", "多少", "多大", "多高", "几个", "哪些", "哪个", "哪几", "怎么", "怎样", "如何", "是否", "有没有", "为什么", "怎么样",
+    "方面", "重要", "要求", "一下", "介绍", "请问", "说说", "关于", "有关", "提出", "主要", "怎么说",
+    "浙江", "浙江省", "达到", "讲话", "报道", "新闻", "日报", "解读", "文章", "文件", "政策文件", "意见", "若干", "指导",
+}
+_QUOTED = re.compile(r"[“「『\"]([^”」』\"]{1,20})[”」』\"]")
+_MARKER = re.compile(r"\[(\d+)\]")
+# "政策文件《…》（2022-08-30）：" at the start of each answer line.
+_LINE_LABEL = re.compile(r"^(\S{2,6}《[^》]{1,80}》（[^）]{0,20}）[:：])")
+
+
+def escape(text: str) -> str:
+    """Text made safe to place in HTML, quotes included."""
+    return html.escape(str(text), quote=True)
+
+
+def highlight_terms(question: str) -> list[str]:
+    """The words of a question worth marking in a passage, longest first.
+
+    Phrases the question puts in quotes (“4+1”), then jieba's words of the
+    question (and, for an English question, the Chinese glossary terms it maps
+    to), without question words, single characters, and words that only repeat
+    part of a longer one.
+    """
+    terms = [m.strip() for m in _QUOTED.findall(question) if m.strip()]
+    for tok in tokenize(expand_query(question)):
+        if tok in _QUESTION_WORDS or re.fullmatch(r"[a-z]+", tok) or len(tok) < 2:
+            continue
+        terms.append(tok)
+    terms = list(dict.fromkeys(terms))
+    terms = [t for t in terms if not any(t != o and t in o for o in terms)]
+    return sorted(terms, key=lambda t: (-len(t), t))
+
+
+def _flags(text: str, needles: Iterable[str], case_insensitive: bool = True) -> list[bool]:
+    low = text.lower() if case_insensitive else text
+    flags = [False] * len(text)
+    for needle in needles:
+        n = needle.lower() if case_insensitive else needle
+        if not n:
+            continue
+        start = low.find(n)
+        while start != -1:
+            for i in range(start, start + len(n)):
+                flags[i] = True
+            start = low.find(n, start + len(n))
+    return flags
+
+
+def highlight(text: str, terms: Sequence[str] = (), quotes: Sequence[str] = ()) -> str:
+    """Escaped ``text`` with ``terms`` in <mark> and the ``quotes`` (what the answer quoted) in a span.
+
+    Matching runs on the plain text; each run is escaped on its own, so markup
+    in the source shows as text and a term can never match inside an entity.
+    """
+    marked = _flags(text, terms)
+    quoted = _flags(text, quotes, case_insensitive=False)
+    out = []
+    i = 0
+    while i < len(text):
+        j = i
+        while j < len(text) and marked[j] == marked[i] and quoted[j] == quoted[i]:
+            j += 1
+        piece = escape(text[i:j])
+        if marked[i]:
+            piece = f"<mark>{piece}</mark>"
+        if quoted[i]:
+            piece = f'<span class="quoted">{piece}</span>'
+        out.append(piece)
+        i = j
+    return "".join(out)
+
+
+def quoted_fragments(answer_text: str) -> dict[int, list[str]]:
+    """For each marker number, the pieces of source text the answer quotes before it.
+
+    "…：到2025年,……比重达到2.5%以上[1]。" gives {1: ["到2025年,", "比重达到2.5%以上"]}:
+    an elision "……" separates pieces that stand apart in the source.
+    """
+    found: dict[int, list[str]] = {}
+    for line in answer_text.splitlines():
+        line = _LINE_LABEL.sub("", line)
+        pos = 0
+        for m in _MARKER.finditer(line):
+            body = line[pos : m.start()].lstrip("。！？!?;；")
+            pos = m.end()
+            pieces = [p.strip() for p in body.split("……")]
+            found.setdefault(int(m.group(1)), []).extend(p for p in pieces if len(p) >= 4)
+    return found
+
+
+def anchor(turn: int, n: int) -> str:
+    """The id of source card ``n`` of answer ``turn``."""
+    return f"src-{turn}-{n}"
+
+
+def link_markers(escaped: str, turn: int, n_citations: int) -> str:
+    """Markers [n] in already escaped text become links to their source cards."""
+
+    def repl(m: re.Match) -> str:
+        n = int(m.group(1))
+        if not 1 <= n <= n_citations:
+            return m.group(0)
+        return f'<a class="cite" href="#{anchor(turn, n)}" title="查看来源 {n}">[{n}]</a>'
+
+    return _MARKER.sub(repl, escaped)
+
+
+def answer_html(answer_text: str, turn: int, n_citations: int) -> str:
+    """An answer as one HTML block: a paragraph per document, its label in bold, markers linked.
+
+    One block with no blank lines, so the chat's Markdown renderer passes it
+    through as HTML and never reads the source text as Markdown.
+    """
+    paras = []
+    for line in answer_text.splitlines():
+        if not line.strip():
+            continue
+        label = _LINE_LABEL.match(line)
+        head, body = (label.group(1), line[label.end() :]) if label else ("", line)
+        head_html = f'<span class="doc-label">{escape(head)}</span>' if head else ""
+        paras.append(f"<p>{head_html}{link_markers(escape(body), turn, n_citations)}</p>")
+    return f'<div class="answer">{"".join(paras)}</div>'
+
+
+def answer_steps(answer_text: str) -> list[str]:
+    """Growing prefixes of an answer, one statement more each, for progressive display."""
+    steps = []
+    pos = 0
+    for m in re.finditer(r"\[\d+\][。！？!?]?|\n", answer_text):
+        pos = m.end()
+        step = answer_text[:pos].rstrip("\n")
+        if step.strip() and (not steps or steps[-1] != step):
+            steps.append(step)
+    if not steps or steps[-1] != answer_text:
+        steps.append(answer_text)
+    return steps
+
+
+def notice_html(text: str, kind: str = "info") -> str:
+    """A message in the chat (not found, bad question, busy): escaped, in one block."""
+    body = "".join(f"<p>{escape(line)}</p>" for line in text.splitlines() if line.strip())
+    return f'<div class="notice notice-{escape(kind)}">{body}</div>'
+
+
+def user_html(question: str) -> str:
+    """The user's question as it was typed: escaped, line breaks kept, never read as HTML or Markdown."""
+    text = escape(question.strip()).replace("\n", "<br>")
+    return f'<div class="question">{text}</div>'
+
+
+def document_label(doc: dict) -> str:
+    """Checkbox label of a manifest document: "title（date）"."""
+    return f"{doc['title']}（{doc['date']}）"
+
+
+def section_path(section: str, title: str) -> str:
+    """The section path without its leading 《title》 (shown on the card already)."""
+    parts = [p.strip() for p in section.split("›")]
+    if parts and parts[0] in (f"《{title}》", title):
+        parts = parts[1:]
+    return " › ".join(p for p in parts if p)
+
+
+@dataclass(frozen=True)
+class DocumentSpan:
+    """Where a passage sits in its document's cleaned text."""
+
+    text: str  # the whole document
+    start: int
+    end: int
+
+
+def document_html(doc: DocumentSpan, mark_id: str, terms: Sequence[str] = ()) -> str:
+    """The whole document, escaped, paragraph by paragraph, the cited span in <mark class="cited" id=…>."""
+    text = doc.text
+    start, end = max(0, min(doc.start, len(text))), max(0, min(doc.end, len(text)))
+    if end <= start:
+        start = end = 0
+    out = []
+    pos = 0
+    for para in re.split(r"(\n\s*\n)", text):
+        p_start, p_end = pos, pos + len(para)
+        pos = p_end
+        if not para.strip() or re.fullmatch(r"\n\s*\n", para):
+            continue
+        a, b = max(start, p_start), min(end, p_end)
+        if a < b:  # the cited span covers part of this paragraph
+            pre, mid, post = text[p_start:a], text[a:b], text[b:p_end]
+            first = a == start
+            mark_attr = f' id="{escape(mark_id)}"' if first else ""
+            body = f'{escape(pre)}<mark class="cited"{mark_attr}>{highlight(mid, terms)}</mark>{escape(post)}'
+        else:
+            body = escape(para)
+        out.append(f"<p>{body}</p>")
+    return "".join(out)
+
+
+def source_card(
+    passage: Passage,
+    n: int,
+    turn: int,
+    terms: Sequence[str] = (),
+    quotes: Sequence[str] = (),
+    document: DocumentSpan | None = None,
+) -> str:
+    """One citation: number, kind, title, issuer, date, section path, the passage highlighted, the whole document folded."""
+    kind = KINDS.get(passage.doc_kind, passage.doc_kind)
+    path = section_path(passage.section, passage.doc_title)
+    meta = " · ".join(escape(x) for x in (passage.doc_issuer, passage.doc_date) if x)
+    doc_view = ""
+    if document is not None:
+        mark_id = f"{anchor(turn, n)}-here"
+        doc_view = (
+            f'<details class="doc-view" data-mark="{mark_id}">'
+            f"<summary>打开原文全文，定位到引用处</summary>"
+            f'<div class="doc-head">《{escape(passage.doc_title)}》全文 <a class="jump" href="#{mark_id}">跳到引用处 ↓</a></div>'
+            f'<div class="doc-text">{document_html(document, mark_id, terms)}</div>'
+            f"</details>"
+        )
+    return (
+        f'<article class="src-card" id="{anchor(turn, n)}">'
+        f'<header><span class="src-n">[{n}]</span>'
+        f'<span class="kind kind-{escape(passage.doc_kind)}">{escape(kind)}</span>'
+        f'<span class="src-title">《{escape(passage.doc_title)}》</span></header>'
+        f'<div class="src-meta">{meta}</div>'
+        + (f'<div class="src-path">{escape(path)}</div>' if path else "")
+        + f'<blockquote class="passage">{highlight(passage.text, terms, quotes)}</blockquote>'
+        f"{doc_view}"
+        f"</article>"
+    )
+
+
+def sources_html(
+    citations: Sequence[Passage],
+    turn: int,
+    question: str,
+    terms: Sequence[str] = (),
+    quotes: dict[int, list[str]] | None = None,
+    documents: dict[str, str] | None = None,
+) -> str:
+    """The source cards of one answer, under a heading that repeats the question."""
+    quotes = quotes or {}
+    documents = documents or {}
+    cards = []
+    for i, p in enumerate(citations, start=1):
+        doc_text = documents.get(p.doc_id)
+        span = DocumentSpan(doc_text, p.start, p.end) if doc_text else None
+        cards.append(source_card(p, i, turn, terms, quotes.get(i, ()), span))
+    return (
+        f'<section class="turn" data-turn="{turn}">'
+        f'<h3 class="turn-q">来源 · {escape(question.strip()[:80])}</h3>'
+        + "".join(cards)
+        + "</section>"
+    )
+
+
+EMPTY_SOURCES = (
+    '<div class="sources-empty"><p>提问后，这里列出答案引用的每一段原文：文件名称、发文机关、日期、'
+    "所在章节和原文段落（与问题相关的词语已标出）。</p>"
+    "<p>点击答案中的 [1]、[2] 可跳到对应来源；每个来源下可展开原文全文，自动定位到引用处。</p></div>"
+)
+
+
+def no_sources_html(question: str, message: str) -> str:
+    """What the sources panel says when an answer cites nothing."""
+    return (
+        f'<section class="turn"><h3 class="turn-q">来源 · {escape(question.strip()[:80])}</h3>'
+        f'<div class="sources-empty"><p>{escape(message)}</p></div></section>'
+    )
