@@ -66,7 +66,10 @@ def evidence_sets(q: dict) -> dict[str, list[str]]:
 
 
 def relevant(passage, sets: dict[str, list[str]]) -> bool:
-    return any(e in passage.text for e in sets.get(passage.doc_id, []))
+    """A passage answers when what is shown of it (section path, text, outline) holds an evidence string."""
+    section = getattr(passage, "section_path", None) or passage.section
+    shown = "\n".join((section, passage.text, *passage.outline))
+    return any(e in shown for e in sets.get(passage.doc_id, []))
 
 
 def percentile(values: list[float], p: float) -> float:

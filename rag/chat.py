@@ -14,7 +14,8 @@ from typing import Iterable, Sequence
 
 from .index import tokenize
 from .ingest import KINDS
-from .retrieval import Passage, expand_query
+from .query import expand_query
+from .retrieval import Passage
 
 # Question words that say nothing about where the answer is ("多少", "哪些"),
 # and words that name a document rather than its content.
@@ -245,10 +246,18 @@ def source_card(
         f'<span class="src-title">《{escape(passage.doc_title)}》</span></header>'
         f'<div class="src-meta">{meta}</div>'
         + (f'<div class="src-path">{escape(path)}</div>' if path else "")
-        + f'<blockquote class="passage">{highlight(passage.text, terms, quotes)}</blockquote>'
+        + f'<blockquote class="passage">{highlight(passage.text, terms, quotes)}{_outline_html(passage, terms)}</blockquote>'
         f"{doc_view}"
         f"</article>"
     )
+
+
+def _outline_html(passage: Passage, terms: Sequence[str]) -> str:
+    """The parts a passage announces, as the list the document goes on to give."""
+    if not passage.outline:
+        return ""
+    items = "".join(f"<li>{highlight(title, terms)}</li>" for title in passage.outline)
+    return f'<ol class="outline">{items}</ol>'
 
 
 def sources_html(

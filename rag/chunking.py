@@ -8,13 +8,14 @@ sentence ends only, and never straddle two sections.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from dataclasses import dataclass
 
 from .ingest import Document, Paragraph
 
-CHUNKER_VERSION = "2"
+CHUNKER_VERSION = "7"
 
 # Heading ranks: a heading closes every open heading of the same or a deeper rank.
 _NUMBERED = [
@@ -37,11 +38,76 @@ class Chunk:
     text: str
     start: int
     end: int
+    # For the last passage before a section's subsections (say "要重点抓好六方面工作:"),
+    # the headings of those subsections, in order: the list it introduces.
+    outline: tuple[str, ...] = ()
 
 
 def split_sentences(text: str) -> list[str]:
     """Sentences, each keeping its end mark and closing quote; "2.5%" is never a sentence end."""
     return [s for s in _SENTENCE_END.split(text) if s]
+
+
+_CLAUSE_END = re.compile(r"(?<=[;；])")
+_COMMA_END = re.compile(r"(?<=[,，])")
+_LEAD_IN = re.compile(r"^[^,，:：;；]{2,20}[,，:：]")
+LONG_SENTENCE = 120  # characters; longer sentences are taken clause by clause
+ELISION = "……"
+
+
+_NUMBERED_HEADING = re.compile(r"^(?:\(?[一二三四五六七八九十]+[)、]|\d{1,2}\.(?!\d))[^。,，]{0,30}。?$")
+
+
+def _is_heading(sentence: str, headings: tuple[str, ...]) -> bool:
+    """A heading line or sentence: it says nothing the section path does not."""
+    bare = sentence.rstrip("。")
+    return (
+        bare in headings
+        or bool(_NUMBERED_HEADING.match(sentence))  # "(四)加快山区26县生态工业发展。", "2.发展目标。"
+        or (len(sentence) <= 40 and not sentence.endswith(_TERMINAL))  # an unnumbered heading line
+    )
+
+
+def statements(text: str, long_sentence: int = LONG_SENTENCE, headings: tuple[str, ...] = ()) -> list[str]:
+    """The quotable statements of a passage: its sentences, long ones cut into clauses.
+
+    A target paragraph is often one sentence of eight targets joined by
+    semicolons; each target is a statement of its own. A clause keeps the
+    lead-in it depends on ("到2025年,……规上工业企业研发经费…"), joined by an
+    elision mark, so that a statement quoted alone still says when and what.
+    Headings (``headings`` are the passage's section titles) are not statements.
+    """
+    out: list[str] = []
+    for paragraph in text.split("\n"):
+        for sentence in split_sentences(paragraph.strip()):
+            sentence = sentence.strip()
+            if not sentence or _is_heading(sentence, headings):
+                continue
+            if len(sentence) <= long_sentence:
+                out.append(sentence)
+                continue
+            clauses: list[str] = []
+            for clause in _CLAUSE_END.split(sentence):
+                clauses.extend(_COMMA_END.split(clause) if len(clause) > long_sentence else [clause])
+            clauses = [c for c in clauses if c.strip()]
+            lead = _LEAD_IN.match(clauses[0])
+            for i, clause in enumerate(clauses):
+                if lead and i == 0 and clause == lead.group(0):
+                    continue  # the lead-in alone says nothing; it goes before the next clauses
+                out.append(f"{lead.group(0)}{ELISION}{clause}" if lead and i > 0 else clause)
+    return out
+
+
+def units(text: str, headings: tuple[str, ...] = ()) -> list[str]:
+    """Statements with very short ones joined to the next: the pieces that are embedded and quoted."""
+    merged: list[str] = []
+    for statement in statements(text, headings=headings):
+        # A clause with its lead-in ("到2025年,……") stands alone, however short: joined, it would repeat the lead-in.
+        if merged and len(merged[-1]) < 30 and ELISION not in merged[-1] + statement:
+            merged[-1] += statement
+        else:
+            merged.append(statement)
+    return merged
 
 
 def _heading(para: Paragraph) -> tuple[int, str, bool] | None:
@@ -102,6 +168,7 @@ def chunk_document(doc: Document, target: int = 220, limit: int = 420) -> list[C
             chunks.append(_chunk(doc, len(chunks), section, text, current))
         spans.clear()
 
+    heading_start: int | None = None  # where headings with no text of their own begin
     for para in doc.paragraphs:
         head = _heading(para)
         if head:
@@ -111,10 +178,40 @@ def chunk_document(doc: Document, target: int = 220, limit: int = 420) -> list[C
                 stack.pop()
             stack.append((rank, title))
             if heading_only:
+                heading_start = para.start if heading_start is None else heading_start
                 continue
-        spans.extend(_pieces(para, target, limit))
+        pieces = _pieces(para, target, limit)
+        if heading_start is not None:
+            # The passage shown starts with its headings, as the document does.
+            pieces[0] = (heading_start, pieces[0][1])
+            heading_start = None
+        spans.extend(pieces)
     flush()
-    return chunks
+    return _with_outlines(chunks)
+
+
+def announces(text: str) -> bool:
+    """Whether a passage ends by announcing what follows ("要重点抓好六方面工作:")."""
+    return text.rstrip().endswith((":", "："))
+
+
+def _with_outlines(chunks: list[Chunk]) -> list[Chunk]:
+    """Give the last passage before a section's subsections the headings of those subsections:
+    the list it introduces ("要重点抓好六方面工作:", or a section's opening paragraph)."""
+    out = list(chunks)
+    for i, c in enumerate(chunks):
+        following = chunks[i + 1].section if i + 1 < len(chunks) else ()
+        if not (announces(c.text) or (len(following) > len(c.section) and following[: len(c.section)] == c.section)):
+            continue
+        depth, titles = len(c.section), []
+        for later in chunks[i + 1 :]:
+            if later.section[:depth] != c.section or len(later.section) == depth:
+                break  # left the section, or back to its own text
+            if later.section[depth] not in titles:
+                titles.append(later.section[depth])
+        if len(titles) >= 2:
+            out[i] = dataclasses.replace(c, outline=tuple(titles))
+    return out
 
 
 def _chunk(doc: Document, n: int, section: tuple[str, ...], text: str, span: tuple[int, int]) -> Chunk:

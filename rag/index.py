@@ -29,13 +29,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .chunking import CHUNKER_VERSION, chunk_corpus, split_sentences
+from .chunking import CHUNKER_VERSION, announces, chunk_corpus, units
 from .embedding import Embedder, EmbeddingCache, get_embedder
 from .errors import IndexStateError
 from .ingest import CLEANING_VERSION, Corpus, CorpusWarning, corpus_fingerprint, load_corpus, normalise
+from .query import ENGLISH_FUNCTION_WORDS, expand_query, language
 from .settings import Settings
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 CURRENT = "CURRENT"
 CACHE_DIR = "embedding-cache"
 
@@ -53,12 +54,7 @@ _STOPWORDS = set(
     "浙江 浙江省 全省 我省".split()
 )
 # English function words: an English question's content reaches BM25 through the glossary.
-_STOPWORDS |= set(
-    "a an the of to in on for by and or is are was were be been what which who whom when where why how "
-    "do does did will would should can could may might must this that these those it its there their "
-    "with from as at about into than then so such any some all many much more most listed list "
-    "zhejiang province provincial".split()
-)
+_STOPWORDS |= ENGLISH_FUNCTION_WORDS
 _TOKEN = re.compile(r"[\w\u4e00-\u9fff%.+]+")
 _jieba = None
 
@@ -95,6 +91,7 @@ class IndexedChunk:
     text: str
     start: int
     end: int
+    outline: tuple[str, ...] = ()  # headings of the parts this passage announces (see Chunk)
 
     @property
     def section_path(self) -> str:
@@ -104,22 +101,23 @@ class IndexedChunk:
     @property
     def search_text(self) -> str:
         """What BM25 and the embedder see: title and section path take part in retrieval."""
-        return f"{self.doc_title} {' '.join(self.section)}\n{self.text}"
+        # Only a passage that says it announces a list is searched with the list (a document's
+        # opening paragraph would otherwise match every question about any of its parts).
+        outline = f"\n{'；'.join(self.outline)}" if self.outline and announces(self.text) else ""
+        return f"{self.doc_title} {' '.join(self.section)}\n{self.text}{outline}"
 
     @property
     def units(self) -> tuple[str, ...]:
-        """The chunk's sentences (short ones joined), each prefixed by its heading, for embedding."""
-        sentences = split_sentences(self.text)
-        if len(sentences) < 2:
+        """The chunk's statements, each prefixed by its heading, for embedding (none for a one-statement chunk).
+
+        A chunk listing eight targets should match a question about one of them:
+        each statement gets a vector of its own, and the chunk scores as its best row.
+        """
+        pieces = units(self.text, self.section)
+        if len(pieces) < 2:
             return ()
-        merged: list[str] = []
-        for sentence in sentences:
-            if merged and len(merged[-1]) < 30:
-                merged[-1] += sentence
-            else:
-                merged.append(sentence)
         heading = self.section[-1] if self.section else self.doc_title
-        return tuple(f"{heading}:{u}" for u in merged) if len(merged) > 1 else ()
+        return tuple(f"{heading}:{u}" for u in pieces)
 
 
 @dataclass(frozen=True)
@@ -150,6 +148,9 @@ class Manifest:
     built_at: str
     build_seconds: float
     warnings: list
+    # Per language, how well questions on unrelated matters match this index:
+    # {"zh": {"mean": 0.85, "std": 0.012, "n": 32}, "en": {...}} (see calibrate()).
+    calibration: dict
 
 
 def _build_signature(settings: Settings) -> dict:
@@ -189,6 +190,7 @@ def build_index(settings: Settings | None = None, progress: bool = False) -> Man
     try:
         dense = faiss.IndexFlatIP(embedder.dim)
         dense.add(vectors)
+        calibration = calibrate(embedder, dense)
         faiss.write_index(dense, str(tmp / "dense.faiss"))
         np.save(tmp / "owners.npy", np.asarray(owners, dtype=np.int32))
         bm25 = bm25s.BM25()
@@ -220,6 +222,7 @@ def build_index(settings: Settings | None = None, progress: bool = False) -> Man
             built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             build_seconds=round(time.perf_counter() - started, 2),
             warnings=list(corpus.warnings),
+            calibration=calibration,
         )
         # The manifest is written last: a folder without one is never a finished build.
         (tmp / "manifest.json").write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=2), encoding="utf-8")
@@ -234,12 +237,41 @@ def build_index(settings: Settings | None = None, progress: bool = False) -> Man
     return manifest
 
 
+OFFTOPIC_PATH = Path(__file__).with_name("offtopic.txt")
+
+
+def calibrate(embedder: Embedder, dense) -> dict:
+    """The index's null level: best-match similarity of questions on unrelated matters, per language.
+
+    Cosine similarities of a model sit in a narrow band of its own (e5 scores
+    nearly everything above 0.8), so a fixed threshold would not carry over to
+    another model or corpus. Measured here, at build time, with the questions of
+    offtopic.txt asked exactly as a user's would be.
+    """
+    questions = [
+        line.strip()
+        for line in OFFTOPIC_PATH.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    by_language: dict[str, list[str]] = {}
+    for q in questions:
+        by_language.setdefault(language(q), []).append(expand_query(normalise(q)))
+    out = {}
+    for lang, qs in sorted(by_language.items()):
+        sims, _ = dense.search(embedder.embed_queries(qs), 1)
+        top = sims[:, 0].astype(np.float64)
+        out[lang] = {"mean": round(float(top.mean()), 5), "std": round(float(top.std()), 5), "n": len(qs)}
+    return out
+
+
 def _indexed_chunks(corpus: Corpus, settings: Settings) -> list[IndexedChunk]:
     docs = {d.doc_id: d for d in corpus.documents}
     out = []
     for c in chunk_corpus(corpus.documents, settings.chunk_target, settings.chunk_max):
         d = docs[c.doc_id]
-        out.append(IndexedChunk(c.chunk_id, d.doc_id, d.title, d.issuer, d.date, d.kind, c.section, c.text, c.start, c.end))
+        out.append(
+            IndexedChunk(c.chunk_id, d.doc_id, d.title, d.issuer, d.date, d.kind, c.section, c.text, c.start, c.end, c.outline)
+        )
     return out
 
 
@@ -312,15 +344,16 @@ def load_index(settings: Settings | None = None) -> Index:
 
     try:
         with open(path / "chunks.jsonl", encoding="utf-8") as fh:
-            chunks = [IndexedChunk(**{**json.loads(line), "section": tuple(json.loads(line)["section"])}) for line in fh]
+            rows = [json.loads(line) for line in fh]
+        chunks = [IndexedChunk(**{**r, "section": tuple(r["section"]), "outline": tuple(r["outline"])}) for r in rows]
         documents = {
             d["doc_id"]: DocumentRecord(**d) for d in json.loads((path / "documents.json").read_text(encoding="utf-8"))
         }
         dense = faiss.read_index(str(path / "dense.faiss"))
         owners = np.load(path / "owners.npy")
         bm25 = bm25s.BM25.load(str(path / "bm25"), show_progress=False)
-    except (OSError, ValueError, TypeError, RuntimeError) as exc:
-        raise IndexStateError(f"The index in {path} is damaged ({exc}).", "rag build") from None
+    except (OSError, ValueError, TypeError, KeyError, RuntimeError) as exc:
+        raise IndexStateError(f"The index in {path} is damaged ({exc!r}).", "rag build") from None
     if dense.ntotal != len(owners) or (len(owners) and owners.max() >= len(chunks)):
         raise IndexStateError(f"The index in {path} is inconsistent ({dense.ntotal} vectors, {len(chunks)} chunks).")
     return Index(path, manifest, chunks, documents, dense, owners, bm25, embedder)

@@ -6,18 +6,20 @@ what the answer stage and the chat reuse.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import math
 import re
 import threading
-import unicodedata
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
 
 from .errors import InputError
+from .chunking import units
 from .index import Index, IndexedChunk, load_index, tokenize
-from .ingest import normalise
+from .query import clean_question, expand_query, language
 from .settings import Settings
 
 RETRIEVERS = ("hybrid", "dense", "bm25")
@@ -40,6 +42,13 @@ class Passage:
     end: int = 0
     dense_score: float = 0.0  # cosine similarity of question and passage
     bm25_score: float = 0.0
+    # Headings of the parts the passage announces ("要重点抓好六方面工作:" -> the six), else ().
+    outline: tuple[str, ...] = ()
+
+    @property
+    def headings(self) -> tuple[str, ...]:
+        """The section path's headings below the document title."""
+        return tuple(self.section.split(" › ")[1:])
 
     @classmethod
     def from_chunk(cls, chunk: IndexedChunk, score: float, dense: float, bm25: float) -> "Passage":
@@ -57,27 +66,8 @@ class Passage:
             end=chunk.end,
             dense_score=float(dense),
             bm25_score=float(bm25),
+            outline=chunk.outline,
         )
-
-
-def clean_question(question: object, max_chars: int) -> str:
-    """The question normalised, or an `InputError` that says what to ask instead."""
-    if not isinstance(question, str):
-        raise InputError(f"问题必须是文字。(The question must be text, not {type(question).__name__}.)")
-    if len(question) > max_chars:
-        raise InputError(
-            f"问题太长（{len(question):,} 字，上限 {max_chars:,} 字）。请用一两句话提一个问题。"
-            f"(The question is {len(question):,} characters; the limit is {max_chars:,}. Ask one question in a sentence or two.)"
-        )
-    text = normalise(question).strip()
-    if not text:
-        raise InputError("问题是空的。请输入与政策文件有关的问题，例如：到2025年研发投入目标是多少？(The question is empty.)")
-    if not any(unicodedata.category(ch)[0] in "LN" for ch in text):
-        raise InputError(
-            "问题里没有文字或数字。请用中文或英文提问，例如：浙江要打造哪些世界级先进产业群？"
-            "(The question has no words or numbers; ask in Chinese or English.)"
-        )
-    return text
 
 
 class Retriever:
@@ -87,6 +77,35 @@ class Retriever:
         self.index = index
         self.settings = settings
         self._is_policy = np.array([c.doc_kind == "policy" for c in index.chunks], dtype=np.float64)
+        self._idf: dict[str, float] = {}
+        self._parts: dict[tuple[str, tuple[str, ...]], str] = {}
+        # Rows of the dense index are grouped by chunk: the whole chunk, then its units.
+        self._first_row = np.searchsorted(index.owners, np.arange(len(index.chunks)))
+        self._position = {c.chunk_id: i for i, c in enumerate(index.chunks)}
+
+    @functools.cached_property
+    def known_text(self) -> str:
+        """Everything the index says, lower-cased: passages, section paths, document titles, issuers, dates, sources."""
+        docs = [" ".join((d.title, d.issuer, d.date, d.source)) for d in self.index.documents.values()]
+        return "\n".join([*(c.text for c in self.index.chunks), *(c.section_path for c in self.index.chunks), *docs]).lower()
+
+    def part_text(self, passage: Passage) -> str:
+        """The text of the part of the document a passage belongs to (its top-level section; the
+        document's opening passages before any heading are a part of their own)."""
+        key = (passage.doc_id, passage.headings[:1])
+        if key not in self._parts:
+            self._parts[key] = "\n".join(
+                c.text for c in self.index.chunks if c.doc_id == passage.doc_id and c.section[:1] == passage.headings[:1]
+            )
+        return self._parts[key]
+
+    def idf(self, term: str) -> float:
+        """Inverse passage frequency of a term (substring match); a term no passage holds weighs most."""
+        if term not in self._idf:
+            chunks = self.index.chunks
+            df = sum(1 for c in chunks if term in c.text.lower())
+            self._idf[term] = math.log((len(chunks) + 1) / (df + 0.5))
+        return self._idf[term]
 
     def _allowed(self, doc_ids: Iterable[str] | None, kinds: Iterable[str] | None) -> np.ndarray:
         docs = set(doc_ids) if doc_ids else None
@@ -96,16 +115,27 @@ class Retriever:
             dtype=bool,
         )
 
-    def scores(self, query: str) -> tuple[np.ndarray, np.ndarray]:
-        """Dense (cosine) and BM25 scores of every chunk for a normalised query."""
+    def scores(self, query: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Dense (cosine) and BM25 scores of every chunk for a normalised query, and the dense score of every row."""
         n = len(self.index.chunks)
         qv = self.index.embedder.embed_queries([query])
         sims, rows = self.index.dense.search(qv, self.index.dense.ntotal)
+        row_scores = np.empty(self.index.dense.ntotal, dtype=np.float32)
+        row_scores[rows[0]] = sims[0]
         dense = np.full(n, -1.0, dtype=np.float32)
-        np.maximum.at(dense, self.index.owners[rows[0]], sims[0])  # a chunk scores as its best row
+        np.maximum.at(dense, self.index.owners, row_scores)  # a chunk scores as its best row
         tokens = tokenize(query)
         bm25 = self.index.bm25.get_scores(tokens) if tokens else np.zeros(n, dtype=np.float32)
-        return dense, np.asarray(bm25, dtype=np.float32)
+        return dense, np.asarray(bm25, dtype=np.float32), row_scores
+
+    def unit_scores(self, stats: "SearchStats", passage: Passage) -> list[tuple[str, float]]:
+        """The passage's units (see rag.chunking.units) with their similarity to the searched question."""
+        i = self._position[passage.chunk_id]
+        chunk, first = self.index.chunks[i], int(self._first_row[i])
+        pieces = units(chunk.text, chunk.section)
+        if len(pieces) < 2:  # embedded whole only
+            return [(p, float(stats.row_scores[first])) for p in pieces]
+        return [(p, float(stats.row_scores[first + 1 + j])) for j, p in enumerate(pieces)]
 
     def search(
         self,
@@ -133,8 +163,9 @@ class Retriever:
             raise InputError(f"Unknown retriever {mode!r}; use one of {', '.join(RETRIEVERS)}.")
         if not isinstance(k, int) or k < 1:
             raise InputError(f"k must be a positive whole number, got {k!r}.")
-        query = expand_query(clean_question(question, s.max_question_chars))
-        dense, bm25 = self.scores(query)
+        cleaned = clean_question(question, s.max_question_chars)
+        query = expand_query(cleaned)
+        dense, bm25, row_scores = self.scores(query)
         allowed = self._allowed(doc_ids, kinds)
         fused = np.zeros(len(dense), dtype=np.float64)
         if mode in ("hybrid", "dense"):
@@ -153,22 +184,32 @@ class Retriever:
         order = order[:k]
         chunks = self.index.chunks
         passages = [Passage.from_chunk(chunks[i], fused[i], dense[i], bm25[i]) for i in order]
-        spread = float(dense.std()) or 1.0
+        lang = language(cleaned)
+        top = float(dense[allowed].max()) if allowed.any() else -1.0
+        null = self.index.manifest.calibration.get(lang) or self.index.manifest.calibration.get("zh", {})
         stats = SearchStats(
             query=query,
-            dense_margin=float((dense.max() - dense.mean()) / spread),
-            top_bm25=float(bm25.max()) if len(bm25) else 0.0,
+            language=lang,
+            dense_top=top,
+            relevance=(top - null.get("mean", 0.0)) / max(null.get("std", 1.0), 0.005),
+            top_bm25=float(bm25[allowed].max()) if allowed.any() else 0.0,
+            row_scores=row_scores,
         )
         return passages, stats
 
 
 @dataclass(frozen=True)
 class SearchStats:
-    """Corpus-wide evidence of one search, comparable across embedding models."""
+    """Evidence of one search beyond the passages, for the not-found rule."""
 
-    query: str  # the normalised, expanded query
-    dense_margin: float  # best dense score in standard deviations above the corpus mean
+    query: str  # the normalised question with the Chinese terms of its English words
+    language: str  # "zh" or "en"
+    dense_top: float  # cosine similarity of the best passage the filters allow
+    # How far dense_top stands above what questions on unrelated matters reach in
+    # this index, in their standard deviations (see rag/offtopic.txt).
+    relevance: float
     top_bm25: float
+    row_scores: np.ndarray = dataclasses.field(repr=False, compare=False, default_factory=lambda: np.zeros(0))
 
 
 def _normalise_scores(scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
@@ -187,36 +228,6 @@ def _normalise_scores(scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
         return out
     out[allowed] = np.clip((scores[allowed] - floor) / (top - floor), 0.0, 1.0)
     return out
-
-
-_GLOSSARY_PATH = Path(__file__).with_name("glossary.tsv")
-_glossary: list[tuple[re.Pattern, str]] | None = None
-
-
-def expand_query(query: str) -> str:
-    """Add the Chinese terms of the English words in a question (see glossary.tsv).
-
-    BM25 cannot match English words against Chinese text, and the small
-    multilingual model matches them only weakly; the policy vocabulary is
-    small enough that a glossary closes most of the gap.
-    """
-    global _glossary
-    if not re.search(r"[A-Za-z]{2,}", query):
-        return query
-    if _glossary is None:
-        entries = []
-        for line in _GLOSSARY_PATH.read_text(encoding="utf-8").splitlines():
-            if line.strip() and not line.startswith("#") and "\t" in line:
-                en, zh = line.split("\t", 1)
-                entries.append((en.strip().lower(), zh.strip()))
-        entries.sort(key=lambda e: -len(e[0]))
-        _glossary = [(re.compile(rf"(?<![a-z0-9]){re.escape(en)}(?![a-z0-9])"), zh) for en, zh in entries]
-    text, terms = query.lower(), []
-    for pattern, zh in _glossary:
-        if pattern.search(text):
-            terms.append(zh)
-            text = pattern.sub(" ", text)  # a longer phrase consumes its words
-    return f"{query} {' '.join(terms)}" if terms else query
 
 
 # Words that name a kind of document ("讲话里…", "the 2020 opinions").

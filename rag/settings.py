@@ -53,8 +53,11 @@ class Settings:
     # Questions longer than this are refused with a message, not truncated silently.
     max_question_chars: int = 2000
     # Not-found rule (calibrated on eval/questions/dev.jsonl; see eval/README.md).
-    min_term_coverage: float = 0.5
-    min_dense_margin: float = 3.5
+    # found when relevance >= min_relevance_alone, or relevance >= min_relevance and
+    # coverage >= min_term_coverage (see rag.answer.Evidence).
+    min_relevance: float = 1.5
+    min_relevance_alone: float = 3.0
+    min_term_coverage: float = 0.3
     # Set to False to keep stale indexes instead of rebuilding them on load.
     auto_rebuild: bool = False
     batch_size: int = 16
