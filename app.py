@@ -43,8 +43,8 @@ EXAMPLES = [
     "浙江日报报道的“4+1”专项基金群规模多大？",
 ]
 K = 5
-CONCURRENCY = 2  # questions answered at once (the machine has two cores; each takes a fraction of a second)
-MAX_QUEUE = 16  # questions waiting beyond that; more get the busy message
+CONCURRENCY = 4  # questions answered at once: two cores, and part of each answer is waiting between streamed statements
+MAX_QUEUE = 64  # questions waiting beyond that; more get the busy message at once instead of a long wait
 KEEP_TURNS = 4  # earlier answers whose sources stay in the panel
 STEP_DELAY = 0.03  # seconds between statements of a progressively displayed answer
 SHOW_QUESTION_CHARS = 300  # a longer question is shown shortened in the chat

@@ -20,8 +20,8 @@ from .chunking import ELISION, LONG_SENTENCE, split_sentences, statements, units
 from .errors import InputError
 from .index import tokenize
 from .ingest import KINDS
-from .query import clean_question, english_terms, english_units, language
-from .retrieval import Passage, Retriever, get_retriever, referenced_documents
+from .query import YEAR, clean_question, english_terms, english_units, language, period_years
+from .retrieval import Passage, Retriever, SearchStats, get_retriever, referenced_documents
 from .settings import Settings
 
 NOT_FOUND_TEXT = "现有政策文件中没有找到能回答这个问题的内容。"
@@ -35,10 +35,9 @@ _LIST_WORDS = re.compile(
     r"|\bwhich\b|\bwhat are\b|\blist\b|\bwhat measures\b",
     re.I,
 )
-_YEAR_IN_TEXT = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 # "政策文件《…》（2022-08-30）：" before each document's quotes in an answer.
-_ANSWER_LABEL = re.compile(r"^[^《\n]{0,8}《[^》]*》（[^）]*）：", re.M)
-_MARKER = re.compile(r"\[\d+\]")
+ANSWER_LABEL = re.compile(r"^[^《\n]{0,8}《[^》]*》（[^）]*）[:：]", re.M)
+MARKER = re.compile(r"\[(\d+)\]")
 LIST_BONUS = 1.05  # a list question's whole list over the best single item
 # Questions answered by a figure, and the figures that answer them.
 _QUANTITY = re.compile(
@@ -47,8 +46,10 @@ _QUANTITY = re.compile(
     re.I,
 )
 _HAS_NUMBER = re.compile(
-    r"\d|[一二两三四五六七八九十百千万亿]{1,4}(?:个|项|家|名|成|倍|条|分之|级|大)|[十百千万]亿|第[一二三四五六七八九十]|翻番|倍增|过半|一半"
+    r"\d|[一二两三四五六七八九十百千万亿]{1,4}(?:个|项|家|名|成|倍|条|分之|级|大|年|月|天|亩|人|次|批|类|种|所|座|台|套|吨|元|位|轮|方面|清单)"
+    r"|[十百千万]亿|第[一二三四五六七八九十]|翻番|倍增|过半|一半"
 )
+_ASKS_WHICH = re.compile(r"哪些|哪几|哪[一二三四五六七八九十两\d]+[个项条大类种方]")
 _ENUM_HEAD = re.compile(r"一是")
 _ENUM_ITEM = re.compile(r"^[二三四五六七八九十]是")
 # Markup is not part of a question: script/style blocks go whole, other tags leave their text.
@@ -141,8 +142,11 @@ _DOCUMENT_WORDS = {"讲话", "报道", "新闻", "日报", "浙江日报", "解�
 
 
 def _chinese_side(question: str) -> str:
-    """The question itself, or for an English question the Chinese terms of its words."""
-    return " ".join(english_terms(question)) if language(question) == "en" else question
+    """The question itself, or for an English question (as searched: followed by the Chinese
+    terms of its words, see rag.query.expand_query) those Chinese terms."""
+    if language(question) != "en":
+        return question
+    return " ".join(t for t in question.split() if re.search(r"[\u3400-\u9fff]", t))
 
 
 def _terms(question: str) -> list[str]:
@@ -159,24 +163,35 @@ _PLACE_SUFFIX = re.compile(r"(?:省|市|县|区|州)$")
 _posseg = None
 
 
-def _names(question: str) -> list[str]:
-    """Proper names in the question (jieba's place, person and organisation tags), English ones via the glossary."""
+def _proper_names(question: str, flags: set[str]) -> list[tuple[str, str]]:
+    """(word, tag) for the proper names in a question: words jieba's dictionary tags as places,
+    people or organisations (its guesses for unknown words, such as "上省" in "大会上省领导", do
+    not count). An English question's names come from the curated glossary ("Jiangsu" -> 江苏)."""
     global _posseg
     if _posseg is None:
         import jieba.posseg
 
         _posseg = jieba.posseg
-    return [w.word for w in _posseg.cut(_chinese_side(question)) if w.flag in _NAME_FLAGS and len(w.word) >= 2]
+    text = " ".join(english_terms(question)) if language(question) == "en" else question
+    known = _posseg.dt.word_tag_tab
+    return [(w.word, w.flag) for w in _posseg.cut(text) if w.flag in flags and known.get(w.word) == w.flag]
 
 
-def gather_evidence(retriever: Retriever, question: str, passages: Sequence[Passage], relevance: float) -> Evidence:
-    """Evidence for ``question`` (as searched) from its passages and the whole index."""
+def _names(question: str) -> list[str]:
+    """Places, people and organisations named in the question."""
+    # jieba's dictionary tags many two-character words as person names ("太贵"): a person's name must be longer.
+    return [w for w, flag in _proper_names(question, _NAME_FLAGS) if len(w) >= (3 if flag.startswith("nr") else 2)]
+
+
+def gather_evidence(retriever: Retriever, stats: SearchStats, passages: Sequence[Passage]) -> Evidence:
+    """Evidence for a search (``stats.query`` is the question as searched) from its passages and the whole index."""
+    question = stats.query
     top = " ".join(p.text + p.section for p in passages[:3]).lower()
-    if language(question) == "en":
+    if stats.language == "en":
         # Each content word counts once: found when one of its Chinese terms is in the
         # passages, missing when they are not or the glossary has no word for it
         # ("passport", "renew").
-        units = english_units(question)
+        units = english_units(question, retriever.index.lexicon)
         coverage = sum(1 for _, zh in units if any(t.lower() in top for t in zh)) / len(units) if units else 0.0
     else:
         # Coverage weighted by rarity: "杭州" found and "明天", "下雨" missing is a miss,
@@ -185,9 +200,9 @@ def gather_evidence(retriever: Retriever, question: str, passages: Sequence[Pass
         total = sum(weights.values())
         coverage = sum(w for t, w in weights.items() if t in top) / total if total else 0.0
     known = retriever.known_text
-    years = tuple(y for y in dict.fromkeys(_YEAR_IN_TEXT.findall(question)) if y not in known)
+    years = tuple(y for y in dict.fromkeys(YEAR.findall(question)) if y not in known)
     names = tuple(n for n in _names(question) if n.lower() not in known and _PLACE_SUFFIX.sub("", n) not in known)
-    return Evidence(coverage, relevance, years, names)
+    return Evidence(coverage, stats.relevance, years, names)
 
 
 class ExtractiveComposer:
@@ -212,6 +227,7 @@ class ExtractiveComposer:
         heading_weight: float = 0.5,
         novelty: bool = False,
         anchor: bool = True,
+        lexical_floor: float = 0.5,
     ) -> None:
         self.max_statements = max_statements
         self.floor = floor  # a unit below floor x the best one's score is not quoted
@@ -222,6 +238,7 @@ class ExtractiveComposer:
         self.heading_weight = heading_weight  # a question term in a unit's headings counts this much
         self.novelty = novelty  # a further unit of a quoted document must add terms of the question
         self.anchor = anchor  # the best unit of the best passage is always quoted
+        self.lexical_floor = lexical_floor  # shared-term shares are scaled by max(best share, this)
 
     def candidates(
         self, question: str, passages: Sequence[Passage], unit_scores: UnitScores | None = None
@@ -230,8 +247,8 @@ class ExtractiveComposer:
         weights = _term_weights(_terms(question), passages)
         total = sum(weights.values()) or 1.0
         wants_list = bool(_LIST_WORDS.search(question))
-        wants_number = bool(_QUANTITY.search(question))
-        years = set(_YEAR_IN_TEXT.findall(question))
+        wants_number = _wants_number(question)
+        years = set(period_years(question))
         raw: list[tuple[str, Passage, float, float | None, float]] = []
         for rank, passage in enumerate(passages):
             scored = unit_scores(passage) if unit_scores else [(u, None) for u in units(passage.text, passage.headings)]
@@ -253,7 +270,9 @@ class ExtractiveComposer:
         hi, lo = (max(sims), min(sims)) if sims else (1.0, 0.0)
         out = []
         for text, passage, lexical, sim, bonus in raw:
-            score = lexical / top_lexical
+            # Shared terms count relative to the best unit's, but when no unit shares much
+            # (a question in everyday words) their small differences must not decide.
+            score = lexical / max(top_lexical, self.lexical_floor)
             if sim is not None:
                 w = self.dense_weight
                 score = (1 - w) * score + w * ((sim - lo) / (hi - lo) if hi > lo else 1.0)
@@ -382,27 +401,110 @@ def _render(chosen: Sequence[Statement], preferred: Sequence[str] = ()) -> tuple
     return "\n".join(lines), citations
 
 
+def cited_statements(answer_text: str) -> list[tuple[int, str]]:
+    """The statements of an answer with the number of the citation each carries, in order.
+
+    "政策文件《…》（2022-08-30）：甲[1]。乙[2]。" gives [(1, "甲"), (2, "乙")].
+    """
+    out = []
+    for line in answer_text.splitlines():
+        line = ANSWER_LABEL.sub("", line)
+        pos = 0
+        for m in MARKER.finditer(line):
+            out.append((int(m.group(1)), line[pos : m.start()].lstrip("。！？!?;；").strip()))
+            pos = m.end()
+    return out
+
+
+# What a question asks for, when it is something policy documents rarely hold,
+# and what a quote must contain to give it: an application procedure, criteria,
+# a sum of money, a person or office in charge.
+_ASKS_FOR = (
+    (
+        re.compile(r"怎么申报|如何申报|怎样申报|怎么申请|如何申请|怎样申请|流程|手续|去哪(?:里|儿)?(?:申请|申报|办)|找哪个部门|怎么办理|如何办理|需要(?:准备)?哪些材料|how (?:do|can|to|should|does|would) (?:\w+ ){0,3}(?:apply|register)|application (?:process|procedure)|procedure", re.I),
+        re.compile(r"申报|申请|办理|流程|手续|提交|所需材料"),
+        "文件中没有写申报或办理的具体程序。",
+    ),
+    (
+        re.compile(r"认定标准|认定条件|评定标准|申报条件|申请条件|满足哪些条件|门槛|\bcriteria\b|eligib|qualif", re.I),
+        re.compile(r"条件|门槛|认定标准|评定标准"),
+        "文件中没有给出认定条件或标准。",
+    ),
+    (
+        re.compile(r"多少钱|奖励多少|补贴多少|补助多少|资助多少|奖补|金额|how much (?:money|subsidy|funding|reward|support)|subsid", re.I),
+        re.compile(r"\d+(?:\.\d+)?\s*(?:万|亿)?元"),
+        "文件中没有给出具体金额。",
+    ),
+    (
+        re.compile(r"是谁|组长|负责人|哪个(?:厅|局|部门|单位)|^who\b|who (?:is|was|are|leads|heads|chairs)\b", re.I),
+        re.compile(r"组长|负责人|厅|局|委员会|办公室|牵头|公司|院"),
+        "文件中没有写明具体负责人或部门。",
+    ),
+)
+# A figure for part of a year ("1—4月", "1月至9月") does not answer for the whole year.
+_WHOLE_YEAR = re.compile(r"全年|整年|full[- ]year|whole year", re.I)
+_PART_OF_YEAR = re.compile(r"\d{1,2}\s*(?:月)?\s*(?:—|-|–|至|到)\s*\d{1,2}\s*月|上半年|前三季度|一季度")
+_NOT_PLACES = {"浙江", "浙江省", "全省", "我省", "全国", "中国", "我国", "国家", "省里", "省内", "本省"}
+
+
 def unanswered(
     question: str, answer_text: str, citations: Sequence[Passage], context: Callable[[Passage], str] = lambda p: p.text
 ) -> str:
     """Why a composed answer does not answer the question after all, or "" when it does.
 
     The passages may be on the question's topic yet not hold what it asks:
-    a year the cited passages never speak of ("山区26县2023年实际新增了多少家"
-    against a 2025 target), or a figure when the quotes hold none ("保险补偿比例
-    是多少" against a sentence with no number). ``context`` gives the text a
-    passage is read in (its part of the document: "2023年,…" opens the part of
-    the 2024 speech whose passages report 2023's results).
+    - a year: every quote that names years names others ("山区26县2023年实际
+      新增了多少家" against "到2025年,……每年共新增…500家"), or the quotes name
+      none and their part of the document and its date do not speak of that year;
+    - the whole year, when the quotes give figures for some months only;
+    - a place the cited passages never mention (湖州's figures against the province's);
+    - a figure, when the quotes hold no number ("保险补偿比例是多少");
+    - what policy texts rarely hold: how to apply, criteria, sums of money, who is in charge.
+    ``context`` gives the text a passage is read in (its part of the document:
+    "2023年,…" opens the part of the 2024 speech whose passages report 2023's results).
     """
-    said = " ".join(context(p) + p.section for p in citations)
-    dated = {p.doc_date[:4] for p in citations}
-    for year in dict.fromkeys(_YEAR_IN_TEXT.findall(question)):
-        if year not in said and year not in dated:
+    quotes = [(citations[n - 1], text) for n, text in cited_statements(answer_text) if 0 < n <= len(citations)]
+    quoted = " ".join(text for _, text in quotes)
+    for year in period_years(question):
+        supported = False
+        for passage, text in quotes:
+            years = set(YEAR.findall(text))
+            if year in years or (not years and (year in context(passage) + passage.section or year == passage.doc_date[:4])):
+                supported = True
+                break
+        if not supported:
             return f"引用的文件中没有{year}年的相关内容。"
-    quoted = _MARKER.sub("", _ANSWER_LABEL.sub("", answer_text))
-    if _QUANTITY.search(question) and not _HAS_NUMBER.search(_YEAR_IN_TEXT.sub("", quoted)):
+    if _WHOLE_YEAR.search(question) and quotes and all(_PART_OF_YEAR.search(text) for _, text in quotes if _HAS_NUMBER.search(text)):
+        return "文件中只有部分月份的数据，没有全年数据。"
+    for place in _places(question):
+        if not any(place in context(p) + p.section + p.doc_title for p, _ in quotes):
+            return f"引用的文件中没有关于“{place}”的具体内容。"
+    if _wants_number(question) and not _HAS_NUMBER.search(YEAR.sub("", quoted)):
         return "文件中没有给出这方面的具体数字。"
+    for asks, gives, reason in _ASKS_FOR:
+        if asks.search(question) and not gives.search(quoted):
+            return reason
     return ""
+
+
+def _wants_number(question: str) -> bool:
+    """A question answered by a figure ("多少", "比重", "how many"); "哪几个" asks for a list.
+
+    Only the question's last clause is read: "我们县今年上了几个光伏项目，…会不会算进考核？"
+    tells how many projects, it does not ask.
+    """
+    last = re.split(r"[,，;；。]", question.strip().rstrip("?？!！。"))[-1]
+    return bool(_QUANTITY.search(last)) and not _ASKS_WHICH.search(last)
+
+
+def _places(question: str) -> list[str]:
+    """Places named in a question, without the province itself."""
+    out = []
+    for word, _ in _proper_names(question, {"ns"}):
+        name = _PLACE_SUFFIX.sub("", word) if len(word) > 2 else word
+        if word not in _NOT_PLACES and name not in _NOT_PLACES:
+            out.append(name)
+    return out
 
 
 def not_found_text(documents: Sequence[dict], reason: str = "") -> str:
@@ -444,7 +546,7 @@ def resolve_followup(question: str, history: Sequence[str], documents: Sequence[
     previous = next((h for h in reversed(history) if h and h.strip()), None)
     named = referenced_documents(question, documents)
     if not named:  # "2020年的呢？": a bare year names that year's documents in a follow-up
-        years = set(_YEAR_IN_TEXT.findall(question))
+        years = set(YEAR.findall(question))
         named = tuple(d["doc_id"] for d in documents if years and str(d["date"])[:4] in years)
         named = named if len(named) < len(documents) else ()
     if not previous or len(question) > 30 or not (_FOLLOWUP.search(question) or named):
@@ -487,14 +589,15 @@ def ask(
             doc_ids = [d for d in follow.doc_ids if not doc_ids or d in doc_ids]
     documents = retriever.index.manifest.documents
     passages, stats = retriever.search_with_stats(text, k=max(k, 1), doc_ids=doc_ids, kinds=kinds)
-    evidence = gather_evidence(retriever, text, passages, stats.relevance)
+    evidence = gather_evidence(retriever, stats, passages)
     if not passages or not evidence.found(settings):
         return Answer(question=raw, text=not_found_text(documents, evidence.reason), passages=passages)
     named = referenced_documents(text, documents)
+    # From here on the question is read as searched: an English one with the Chinese words of its terms.
     body, citations = (composer or ExtractiveComposer()).compose(
-        text, passages, preferred=named, unit_scores=lambda p: retriever.unit_scores(stats, p)
+        stats.query, passages, preferred=named, unit_scores=lambda p: retriever.unit_scores(stats, p)
     )
-    reason = unanswered(raw or text, body, citations, retriever.part_text) if citations else ""
+    reason = unanswered(stats.query, body, citations, retriever.part_text) if citations else ""
     if not citations or reason:
         return Answer(question=raw, text=not_found_text(documents, reason), passages=passages)
     return Answer(question=raw, text=body, citations=citations, found=True, status="answered", passages=passages)

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
+from .answer import ANSWER_LABEL, MARKER, cited_statements
+from .chunking import ELISION
 from .index import tokenize
 from .ingest import KINDS
 from .query import expand_query
@@ -25,9 +27,7 @@ _QUESTION_WORDS = {
     "浙江", "浙江省", "达到", "讲话", "报道", "新闻", "日报", "解读", "文章", "文件", "政策文件", "意见", "若干", "指导",
 }
 _QUOTED = re.compile(r"[“「『\"]([^”」』\"]{1,20})[”」』\"]")
-_MARKER = re.compile(r"\[(\d+)\]")
-# "政策文件《…》（2022-08-30）：" at the start of each answer line.
-_LINE_LABEL = re.compile(r"^(\S{2,6}《[^》]{1,80}》（[^）]{0,20}）[:：])")
+_MARKER = MARKER
 
 
 def escape(text: str) -> str:
@@ -99,14 +99,9 @@ def quoted_fragments(answer_text: str) -> dict[int, list[str]]:
     an elision "……" separates pieces that stand apart in the source.
     """
     found: dict[int, list[str]] = {}
-    for line in answer_text.splitlines():
-        line = _LINE_LABEL.sub("", line)
-        pos = 0
-        for m in _MARKER.finditer(line):
-            body = line[pos : m.start()].lstrip("。！？!?;；")
-            pos = m.end()
-            pieces = [p.strip() for p in body.split("……")]
-            found.setdefault(int(m.group(1)), []).extend(p for p in pieces if len(p) >= 4)
+    for n, statement in cited_statements(answer_text):
+        pieces = [p.strip() for p in statement.split(ELISION)]
+        found.setdefault(n, []).extend(p for p in pieces if len(p) >= 4)
     return found
 
 
@@ -137,8 +132,8 @@ def answer_html(answer_text: str, turn: int, n_citations: int) -> str:
     for line in answer_text.splitlines():
         if not line.strip():
             continue
-        label = _LINE_LABEL.match(line)
-        head, body = (label.group(1), line[label.end() :]) if label else ("", line)
+        label = ANSWER_LABEL.match(line)
+        head, body = (label.group(0), line[label.end() :]) if label else ("", line)
         head_html = f'<span class="doc-label">{escape(head)}</span>' if head else ""
         paras.append(f"<p>{head_html}{link_markers(escape(body), turn, n_citations)}</p>")
     return f'<div class="answer">{"".join(paras)}</div>'

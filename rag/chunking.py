@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from .ingest import Document, Paragraph
 
-CHUNKER_VERSION = "7"
+CHUNKER_VERSION = "8"
 
 # Heading ranks: a heading closes every open heading of the same or a deeper rank.
 _NUMBERED = [
@@ -88,7 +88,7 @@ def statements(text: str, long_sentence: int = LONG_SENTENCE, headings: tuple[st
                 continue
             clauses: list[str] = []
             for clause in _CLAUSE_END.split(sentence):
-                clauses.extend(_COMMA_END.split(clause) if len(clause) > long_sentence else [clause])
+                clauses.extend(_comma_groups(clause) if len(clause) > long_sentence else [clause])
             clauses = [c for c in clauses if c.strip()]
             lead = _LEAD_IN.match(clauses[0])
             for i, clause in enumerate(clauses):
@@ -96,6 +96,20 @@ def statements(text: str, long_sentence: int = LONG_SENTENCE, headings: tuple[st
                     continue  # the lead-in alone says nothing; it goes before the next clauses
                 out.append(f"{lead.group(0)}{ELISION}{clause}" if lead and i > 0 else clause)
     return out
+
+
+def _comma_groups(clause: str, size: int = 50) -> list[str]:
+    """A long clause cut at commas into runs of about ``size`` characters: a phrase between
+    two commas is rarely a statement ("并参照张江高科、苏州工业园等平台的做法,")."""
+    groups: list[str] = []
+    for piece in _COMMA_END.split(clause):
+        if groups and len(groups[-1]) < size:
+            groups[-1] += piece
+        else:
+            groups.append(piece)
+    if len(groups) > 1 and len(groups[-1]) < size / 2:
+        groups[-2] += groups.pop()  # no short tail on its own
+    return groups
 
 
 def units(text: str, headings: tuple[str, ...] = ()) -> list[str]:

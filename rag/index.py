@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 import os
 import re
 import shutil
@@ -33,10 +34,10 @@ from .chunking import CHUNKER_VERSION, announces, chunk_corpus, units
 from .embedding import Embedder, EmbeddingCache, get_embedder
 from .errors import IndexStateError
 from .ingest import CLEANING_VERSION, Corpus, CorpusWarning, corpus_fingerprint, load_corpus, normalise
-from .query import ENGLISH_FUNCTION_WORDS, expand_query, language
+from .query import ENGLISH_FUNCTION_WORDS, english_lexicon, expand_query, language
 from .settings import Settings
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 CURRENT = "CURRENT"
 CACHE_DIR = "embedding-cache"
 
@@ -190,6 +191,9 @@ def build_index(settings: Settings | None = None, progress: bool = False) -> Man
     try:
         dense = faiss.IndexFlatIP(embedder.dim)
         dense.add(vectors)
+        frequencies = Counter(t for text in texts for t in tokenize(text))
+        lexicon = english_lexicon(frequencies)
+        (tmp / "english.json").write_text(json.dumps(lexicon, ensure_ascii=False), encoding="utf-8")
         calibration = calibrate(embedder, dense)
         faiss.write_index(dense, str(tmp / "dense.faiss"))
         np.save(tmp / "owners.npy", np.asarray(owners, dtype=np.int32))
@@ -295,6 +299,7 @@ class Index:
     owners: np.ndarray  # row of the dense index -> chunk number
     bm25: object
     embedder: Embedder
+    lexicon: dict = field(default_factory=dict)  # English -> the corpus's Chinese words (english.json)
 
 
 def check_index(settings: Settings) -> Manifest:
@@ -352,8 +357,9 @@ def load_index(settings: Settings | None = None) -> Index:
         dense = faiss.read_index(str(path / "dense.faiss"))
         owners = np.load(path / "owners.npy")
         bm25 = bm25s.BM25.load(str(path / "bm25"), show_progress=False)
+        lexicon = json.loads((path / "english.json").read_text(encoding="utf-8"))
     except (OSError, ValueError, TypeError, KeyError, RuntimeError) as exc:
         raise IndexStateError(f"The index in {path} is damaged ({exc!r}).", "rag build") from None
     if dense.ntotal != len(owners) or (len(owners) and owners.max() >= len(chunks)):
         raise IndexStateError(f"The index in {path} is inconsistent ({dense.ntotal} vectors, {len(chunks)} chunks).")
-    return Index(path, manifest, chunks, documents, dense, owners, bm25, embedder)
+    return Index(path, manifest, chunks, documents, dense, owners, bm25, embedder, lexicon)

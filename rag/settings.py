@@ -45,11 +45,18 @@ class Settings:
     # Retrieval: weights of the normalised dense and BM25 scores in the fusion.
     weight_dense: float = 1.0
     weight_bm25: float = 1.0
+    weight_dense_english: float = 0.7  # for questions in English (cross-lingual similarity is coarser)
     # Added to the fused score (which runs 0..2) of passages from a document the
     # question names, and of policy documents.
     named_document_boost: float = 0.5
     policy_boost: float = 0.05
     retriever: str = "hybrid"  # hybrid | dense | bm25
+    # Second look at the leading hybrid candidates (see Retriever._rerank): how many,
+    # the weight of the best sentence's share of the question's terms, and the bonus
+    # for speaking of the year the question asks about.
+    rerank_depth: int = 12
+    weight_proximity: float = 0.6
+    year_boost: float = 0.3
     # Questions longer than this are refused with a message, not truncated silently.
     max_question_chars: int = 2000
     # Not-found rule (calibrated on eval/questions/dev.jsonl; see eval/README.md).
