@@ -30,6 +30,7 @@ import gradio as gr
 from rag import chat as fmt
 from rag.answer import Answer, ask, resolve_followup
 from rag.errors import IndexStateError, RagError
+from rag.retrieval import get_retriever, reset_cache
 from rag.settings import Settings
 
 TITLE = "政策问答助手"
@@ -43,6 +44,7 @@ EXAMPLES = [
     "浙江日报报道的“4+1”专项基金群规模多大？",
 ]
 K = 5
+RARE_ENOUGH = 1.5  # inverse passage frequency a question word needs to be highlighted (about one passage in three)
 CONCURRENCY = 4  # questions answered at once: two cores, and part of each answer is waiting between streamed statements
 MAX_QUEUE = 64  # questions waiting beyond that; more get the busy message at once instead of a long wait
 KEEP_TURNS = 4  # earlier answers whose sources stay in the panel
@@ -81,8 +83,6 @@ def manifest_documents() -> list[dict]:
 
 def live_documents() -> list[dict]:
     """The documents of the loaded index (loads it once per process), or [] when it cannot be loaded."""
-    from rag.retrieval import get_retriever
-
     try:
         return list(get_retriever(get_settings()).index.manifest.documents)
     except (RagError, OSError):
@@ -96,8 +96,6 @@ def document_choices(documents: list[dict] | None = None) -> list[tuple[str, str
 
 
 def _documents_text() -> dict[str, str]:
-    from rag.retrieval import get_retriever
-
     return {doc_id: rec.text for doc_id, rec in get_retriever(get_settings()).index.documents.items()}
 
 
@@ -156,10 +154,13 @@ def answer_question(question: str, history: list[str], doc_ids=None, kinds=None)
     """ask() with the session's earlier questions; also the words to highlight (of the question as understood)."""
     settings = get_settings()
     ans = ask(question, k=K, settings=settings, doc_ids=doc_ids, kinds=kinds, history=history)
-    understood = question
-    if history and ans.status == "answered":
-        understood = resolve_followup(question, history, live_documents()).query
-    return ans, fmt.highlight_terms(understood)
+    if ans.status != "answered":
+        return ans, []
+    retriever = get_retriever(settings)
+    understood = resolve_followup(question, history, live_documents()).query if history else question
+    # Mark the question's telling words, not those most passages share ("企业", "制造业").
+    terms = fmt.highlight_terms(understood, keep=lambda t: retriever.idf(t) >= RARE_ENOUGH, lexicon=retriever.index.lexicon)
+    return ans, terms
 
 
 def respond(message: Any, history: Any, doc_ids: Any = None, policy_only: bool = False, session: Any = None) -> Iterator[tuple]:
@@ -406,7 +407,6 @@ demo = build_demo()
 def ensure_index(settings: Settings) -> None:
     """Build the index if it is missing or stale (progress in the terminal), then load it."""
     from rag.index import build_index, check_index
-    from rag.retrieval import get_retriever, reset_cache
 
     try:
         check_index(settings)

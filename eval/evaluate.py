@@ -41,9 +41,12 @@ RESULTS = ROOT / "eval" / "results"
 RETRIEVERS = ("bm25", "dense", "hybrid")
 warnings.filterwarnings("ignore", message="unsafe cast")  # ranx under numba, harmless
 METRICS = ["hit_rate@1", "recall@5", "recall@10", "mrr@10", "ndcg@10"]
-# Floors for the regression gate on the test split, set a little under the
-# measured figures (eval/README.md records them).
-GATE = {"recall@5": 0.93, "out_of_scope_accuracy": 0.85}
+# The regression gate on the test split (eval/README.md records the measured figures):
+# floors a little under today's default-retriever figures (Recall@5 0.984, Hit@1 0.967,
+# out-of-scope accuracy 0.947 on 19 questions, where one question is 0.053), and a
+# ceiling on false refusals (today 0.022).
+GATE_FLOORS = {"recall@5": 0.96, "hit_rate@1": 0.90, "out_of_scope_accuracy": 0.89}
+GATE_CEILINGS = {"false_refusal_rate": 0.05}
 
 
 def load_questions(split: str) -> list[dict]:
@@ -68,7 +71,7 @@ def evidence_sets(q: dict) -> dict[str, list[str]]:
 def relevant(passage, sets: dict[str, list[str]]) -> bool:
     """A passage answers when what is shown of it (section path, text, outline) holds an evidence string."""
     section = getattr(passage, "section_path", None) or passage.section
-    shown = "\n".join((section, passage.text, *passage.outline))
+    shown = "\n".join((section, passage.text, *getattr(passage, "outline", ())))
     return any(e in shown for e in sets.get(passage.doc_id, []))
 
 
@@ -183,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Score retrieval and answers on the held-out questions.")
     parser.add_argument("--split", choices=["dev", "test", "all"], default="dev")
     parser.add_argument("--retrievers", default=",".join(RETRIEVERS), help="comma-separated: bm25,dense,hybrid")
-    parser.add_argument("--gate", action="store_true", help="exit 1 when the default retriever falls below the floors")
+    parser.add_argument("--gate", action="store_true", help="exit 1 when the default retriever falls below the floors or above the ceilings")
     parser.add_argument("--no-chart", action="store_true")
     parser.add_argument("--quiet", action="store_true", help="no list of missed questions")
     args = parser.parse_args(argv)
@@ -235,12 +238,18 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nwrote {RESULTS / (args.split + '.json')}" + ("" if args.no_chart else f" and {args.split}-retrievers.png"))
 
     if args.gate:
-        figures = {"recall@5": default["overall"]["recall@5"], "out_of_scope_accuracy": answers["out_of_scope_accuracy"]}
-        failed = {k: v for k, v in figures.items() if v < GATE[k]}
+        figures = {
+            "recall@5": default["overall"]["recall@5"],
+            "hit_rate@1": default["overall"]["hit_rate@1"],
+            "out_of_scope_accuracy": answers["out_of_scope_accuracy"],
+            "false_refusal_rate": answers["false_refusal_rate"],
+        }
+        failed = [f"{k} {figures[k]:.3f} < {v}" for k, v in GATE_FLOORS.items() if figures[k] < v]
+        failed += [f"{k} {figures[k]:.3f} > {v}" for k, v in GATE_CEILINGS.items() if figures[k] > v]
         if failed:
-            print(f"GATE FAILED: {failed} below floors {GATE}", file=sys.stderr)
+            print("GATE FAILED: " + "; ".join(failed), file=sys.stderr)
             return 1
-        print(f"gate passed: {figures} >= {GATE}")
+        print(f"gate passed: {figures} (floors {GATE_FLOORS}, ceilings {GATE_CEILINGS})")
     return 0
 
 

@@ -421,12 +421,18 @@ def cited_statements(answer_text: str) -> list[tuple[int, str]]:
 # a sum of money, a person or office in charge.
 _ASKS_FOR = (
     (
-        re.compile(r"怎么申报|如何申报|怎样申报|怎么申请|如何申请|怎样申请|流程|手续|去哪(?:里|儿)?(?:申请|申报|办)|找哪个部门|怎么办理|如何办理|需要(?:准备)?哪些材料|how (?:do|can|to|should|does|would) (?:\w+ ){0,3}(?:apply|register)|application (?:process|procedure)|procedure", re.I),
+        re.compile(
+            r"(?:怎么|如何|怎样)(?:申报|申请|办理|报名|登记)|(?:去|到|在)哪(?:里|儿)?(?:申报|申请|办理|报名|登记|办)|找哪个部门"
+            r"|(?:办理|申报|申请|什么|哪些)(?:的)?(?:流程|手续)|(?:流程|手续)(?:是什么|有哪些|怎么走)"
+            r"|需要(?:准备|提交)?(?:哪些|什么)材料|how (?:do|can|to|should|does|would) (?:\w+ ){0,3}(?:apply|register)"
+            r"|application (?:process|procedure)|procedure",
+            re.I,
+        ),
         re.compile(r"申报|申请|办理|流程|手续|提交|所需材料"),
         "文件中没有写申报或办理的具体程序。",
     ),
     (
-        re.compile(r"认定标准|认定条件|评定标准|申报条件|申请条件|满足哪些条件|门槛|\bcriteria\b|eligib|qualif", re.I),
+        re.compile(r"(?:认定|评定|申报|申请|入选|评选|评审)[^，。？?,]{0,6}(?:条件|标准|门槛)|\bcriteria\b|eligib|qualif", re.I),
         re.compile(r"条件|门槛|认定标准|评定标准"),
         "文件中没有给出认定条件或标准。",
     ),

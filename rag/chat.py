@@ -10,13 +10,13 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from .answer import ANSWER_LABEL, MARKER, cited_statements
 from .chunking import ELISION
 from .index import tokenize
 from .ingest import KINDS
-from .query import expand_query
+from .query import Lexicon, expand_query
 from .retrieval import Passage
 
 # Question words that say nothing about where the answer is ("多少", "哪些"),
@@ -35,17 +35,23 @@ def escape(text: str) -> str:
     return html.escape(str(text), quote=True)
 
 
-def highlight_terms(question: str) -> list[str]:
+def highlight_terms(
+    question: str, keep: Callable[[str], bool] | None = None, lexicon: Lexicon | None = None
+) -> list[str]:
     """The words of a question worth marking in a passage, longest first.
 
     Phrases the question puts in quotes (“4+1”), then jieba's words of the
-    question (and, for an English question, the Chinese glossary terms it maps
-    to), without question words, single characters, and words that only repeat
-    part of a longer one.
+    question (and, for an English question, the Chinese terms it maps to,
+    through the glossary and ``lexicon``), without question words, single
+    characters, words that only repeat part of a longer one, and words
+    ``keep`` rejects (the chat drops those found in most passages: marking
+    every "企业" marks nothing).
     """
     terms = [m.strip() for m in _QUOTED.findall(question) if m.strip()]
-    for tok in tokenize(expand_query(question)):
+    for tok in tokenize(expand_query(question, lexicon)):
         if tok in _QUESTION_WORDS or re.fullmatch(r"[a-z]+", tok) or len(tok) < 2:
+            continue
+        if keep is not None and not keep(tok):
             continue
         terms.append(tok)
     terms = list(dict.fromkeys(terms))

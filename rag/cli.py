@@ -61,7 +61,10 @@ def _ask(args: argparse.Namespace) -> int:
     for n, p in enumerate(answer.citations, 1):
         print(f"[{n}] 《{p.doc_title}》 {p.doc_issuer}，{p.doc_date}")
         print(f"    {p.section}")
-        print(f"    {p.text}\n")
+        print(f"    {p.text}")
+        for title in p.outline:  # the parts the passage announces
+            print(f"      · {title}")
+        print()
     return 0 if answer.status != "invalid_question" else 2
 
 

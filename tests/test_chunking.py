@@ -66,3 +66,56 @@ def test_chunk_sizes_suit_retrieval(chunks_by_doc):
 def test_section_paths_of_known_passages(chunks_by_doc, doc_id, needle, path):
     _, by_doc = chunks_by_doc
     assert _find(by_doc[doc_id], needle).section == path
+
+
+def test_a_target_sentence_becomes_one_statement_per_target_with_its_lead_in():
+    from rag.chunking import statements
+
+    text = (
+        "(二)主要目标。到2025年,全球先进制造业基地建设取得重大进展,制造业增加值占全省生产总值比重稳定在1/3左右,"
+        "规上制造业全员劳动生产率达到35万元/人以上;规上工业企业研发经费占营业收入比重达到2.5%以上;"
+        "数字经济核心产业增加值占生产总值比重力争达到15%。"
+    )
+    out = statements(text, headings=("(二)主要目标",))
+    assert "(二)主要目标。" not in out  # a heading is not a statement
+    assert "到2025年,……规上工业企业研发经费占营业收入比重达到2.5%以上;" in out
+    assert all(s.startswith("到2025年,") for s in out)
+
+
+def test_a_long_clause_is_cut_at_commas_into_phrases_of_some_length():
+    from rag.chunking import statements
+
+    sentence = (
+        "要在长三角一体化的大趋势之中,创新产业平台的管理体制和运行机制,努力探索市场化的产业平台定价机制,"
+        "并参照张江高科、苏州工业园等平台的做法,实现在资本市场中的融资创新与发展,优化产业平台的各种功能,"
+        "为制造业高质量发展提供最佳的产业空间、制度空间。"
+    )
+    out = statements(sentence)
+    assert len(out) >= 2 and all(len(s.split("……")[-1]) >= 25 for s in out)
+    assert "".join(s.split("……")[-1] for s in out) == sentence  # nothing lost, nothing repeated
+    assert out[1].startswith("要在长三角一体化的大趋势之中,……")  # a later phrase keeps the lead-in
+
+
+def test_unnumbered_heading_lines_open_their_passage_but_are_not_statements(chunks_by_doc):
+    from rag.chunking import units
+
+    _, by_doc = chunks_by_doc
+    chunk = _find(by_doc["commentary-2020"], "疫情后,国家将重点推进新型基础设施建设工程")
+    assert chunk.text.startswith("(一)抓住“新基建”的政策机会\n\n")  # shown as the document has it
+    assert not any("抓住“新基建”" in u for u in units(chunk.text, chunk.section))
+
+
+def test_a_passage_that_announces_a_list_carries_the_list(chunks_by_doc):
+    _, by_doc = chunks_by_doc
+    intro = _find(by_doc["speech-2024"], "要重点抓好六方面工作")
+    assert intro.outline == (
+        "集群培育要再上新台阶",
+        "数实融合要抢占新赛道",
+        "品质品牌要实现新跃升",
+        "专精特新要培育新力量",
+        "绿色低碳要取得新成效",
+        "企业治理要提升新能力",
+    )
+    preamble = by_doc["guideline-2022"][0]
+    assert len(preamble.outline) == 10 and preamble.outline[0] == "一、总体要求"
+    assert not _find(by_doc["guideline-2022"], "2170亿元").outline

@@ -93,3 +93,23 @@ def test_damaged_index_is_reported(fake_settings):
     retrieval.reset_cache()
     with pytest.raises(IndexStateError, match="damaged"):
         load_index(fake_settings)
+
+
+def test_changed_glossary_or_off_topic_questions_are_stale(fake_settings, monkeypatch, tmp_path):
+    from rag import index as index_module
+
+    build_index(fake_settings)
+    changed = tmp_path / "offtopic.txt"
+    changed.write_text(index_module.OFFTOPIC_PATH.read_text(encoding="utf-8") + "今天几号？\n", encoding="utf-8")
+    monkeypatch.setattr(index_module, "OFFTOPIC_PATH", changed)
+    with pytest.raises(IndexStateError, match="off-topic questions.*changed.*rag build"):
+        check_index(fake_settings)
+
+
+def test_manifest_describes_the_build(fake_settings):
+    manifest = build_index(fake_settings)
+    assert set(manifest.calibration) == {"zh", "en"}  # the not-found level of each language
+    assert manifest.calibration["zh"]["n"] >= 20 and manifest.calibration["zh"]["std"] > 0
+    assert manifest.resources and manifest.format_version
+    lexicon = load_index(fake_settings).lexicon
+    assert "天然气" in lexicon["natural gas"]  # English words for the corpus's Chinese ones

@@ -146,3 +146,27 @@ def test_html_around_a_real_question_is_ignored(real_settings):
     answer = ask("<b>山区26县</b>规上工业增加值目标<script>alert(1)</script>", settings=real_settings)
     assert answer.found and "2170亿元" in answer.text
     assert all("<script>" not in c.text for c in answer.citations)
+
+
+def test_english_words_outside_the_glossary_are_found_through_the_dictionary(real_settings):
+    hits = search("What is being done about natural gas prices for factories?", k=3, settings=real_settings)
+    assert any("天然气" in p.text for p in hits)
+
+
+def test_a_list_announced_by_a_passage_is_answered_whole(real_settings):
+    answer = ask("2024年讲话提出要重点抓好哪几方面工作？", settings=real_settings)
+    for item in ["集群培育要再上新台阶", "专精特新要培育新力量", "企业治理要提升新能力"]:
+        assert item in answer.text
+
+
+@pytest.mark.parametrize(
+    "question, reason",
+    [
+        ("山区26县2023年新增了多少家规上企业？", "2023年"),  # the documents give a 2025 target only
+        ("宁波2023年工业增加值是多少？", "宁波"),  # the province's figure is not Ningbo's
+        ("省级未来工厂申报需要什么条件？", "条件"),
+    ],
+)
+def test_near_misses_say_what_the_documents_lack(real_settings, question, reason):
+    answer = ask(question, settings=real_settings)
+    assert not answer.found and answer.citations == [] and reason in answer.text

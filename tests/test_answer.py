@@ -1,0 +1,143 @@
+"""The answer stage's own logic on hand-made passages: composing, checking, the not-found text."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.answer import (
+    Evidence,
+    ExtractiveComposer,
+    cited_statements,
+    not_found_text,
+    unanswered,
+)
+from rag.retrieval import Passage
+from rag.settings import Settings
+
+
+def _passage(text: str, doc_id: str = "g", title: str = "指导意见", date: str = "2022-08-30", kind: str = "policy", **kw) -> Passage:
+    base = dict(
+        doc_id=doc_id,
+        doc_title=title,
+        doc_date=date,
+        doc_issuer="省政府",
+        doc_kind=kind,
+        section=f"《{title}》 › 一、总体要求",
+        score=1.0,
+        chunk_id=f"{doc_id}#0",
+        start=0,
+        end=len(text),
+    )
+    base.update(kw)
+    return Passage(text=text, **base)
+
+
+GUIDELINE = _passage(
+    "到2025年,全球先进制造业基地建设取得重大进展,制造业增加值占全省生产总值比重稳定在1/3左右;"
+    "规上工业企业研发经费占营业收入比重达到2.5%以上;数字经济核心产业增加值占生产总值比重力争达到15%,"
+    "高技术制造业增加值占规模以上工业增加值比重达到19%,并持续推进。",
+    score=2.0,
+)
+OPINIONS = _passage(
+    "到2025年,研发经费占营业收入比重达到2.5%以上,智能化、绿色化、服务化水平全国领先。",
+    doc_id="o",
+    title="若干意见",
+    date="2020-03-16",
+    score=1.6,
+    chunk_id="o#0",
+)
+SPEECH = _passage("大力实施“人工智能+”行动,谋划建设人工智能强省。", doc_id="s", title="讲话", date="2024", kind="speech", score=0.5, chunk_id="s#0")
+
+
+def test_the_figure_is_quoted_exactly_and_the_other_document_shown_dated_newest_first():
+    text, citations = ExtractiveComposer().compose("到2025年研发经费占营业收入比重要达到多少？", [GUIDELINE, OPINIONS, SPEECH])
+    first, second = text.splitlines()
+    assert "2.5%以上[1]" in first and "2.5%以上" in second and second.endswith("[2]。")
+    assert "25%" not in text.replace("2.5%", "")
+    assert [c.doc_id for c in citations] == ["g", "o"]
+    assert text.index("（2022-08-30）") < text.index("（2020-03-16）")
+    assert "人工智能" not in text  # a passage on another subject is not quoted
+    assert "19%" not in text  # nor the other targets of the same sentence
+
+
+def test_cited_statements_pair_each_quote_with_its_marker():
+    text = "政策文件《指导意见》（2022-08-30）：到2025年,……甲达到2.5%以上[1]。乙[1]。\n讲话《讲话》（2024）：丙[2]。"
+    assert cited_statements(text) == [(1, "到2025年,……甲达到2.5%以上"), (1, "乙"), (2, "丙")]
+
+
+def _answer(passage: Passage, quote: str) -> tuple[str, list[Passage]]:
+    return f"政策文件《{passage.doc_title}》（{passage.doc_date}）：{quote}[1]。", [passage]
+
+
+@pytest.mark.parametrize(
+    "question, passage, quote, reason",
+    [
+        # a 2025 target does not tell what happened in 2023
+        ("山区26县2023年实际新增了多少家规上工业企业？", GUIDELINE, "到2025年,……山区26县每年共新增规模以上工业企业500家以上", "2023年"),
+        # months are not the whole year
+        (
+            "2024年全年技改投资增长了多少？",
+            _passage("1—4月规上工业增加值增长8.4%;技改投资增长6.3%。", date="2024"),
+            "1—4月规上工业增加值增长8.4%;技改投资增长6.3%",
+            "全年",
+        ),
+        # the province's figure is not 湖州's
+        ("湖州市规上工业增加值增长了多少？", SPEECH, "规上工业增加值同比增长6%", "湖州"),
+        # a sentence with no number does not give a ratio
+        ("首台套产品保险补偿比例是多少？", GUIDELINE, "推行首台套产品政府首购制度,逐步提高采购比例", "具体数字"),
+        ("省级未来工厂怎么申报？", GUIDELINE, "到2025年,建设“未来工厂”100家", "申报"),
+        ("首台套产品认定后奖励多少钱？", GUIDELINE, "到2025年,建设“未来工厂”100家", "金额"),
+    ],
+)
+def test_an_answer_on_the_topic_that_does_not_give_what_is_asked_is_withdrawn(question, passage, quote, reason):
+    text, citations = _answer(passage, quote)
+    assert reason in unanswered(question, text, citations)
+
+
+@pytest.mark.parametrize(
+    "question, passage, quote",
+    [
+        ("到2025年研发经费占比目标是多少？", GUIDELINE, "到2025年,……规上工业企业研发经费占营业收入比重达到2.5%以上"),
+        # the year names the document, not a period
+        ("2022年指导意见里山区26县目标是多少？", GUIDELINE, "到2025年,山区26县规上工业增加值达到2170亿元以上"),
+        # the speech (2024) reports 2023 in the part the passage belongs to
+        ("2023年研发费用占营收比重是多少？", _passage("规上工业企业研发费用支出占营收比重达到3.1%。", date="2024"), "规上工业企业研发费用支出占营收比重达到3.1%"),
+        ("产业数字化指数排第几？", SPEECH, "产业数字化指数连续四年居全国第一"),
+        # "几个光伏项目" is told, not asked
+        ("我们县今年上了几个光伏项目，新增绿电会不会算进能耗总量考核？", GUIDELINE, "地方新增可再生能源消费量,不纳入能耗总量考核"),
+    ],
+)
+def test_an_answer_that_gives_what_is_asked_stands(question, passage, quote):
+    text, citations = _answer(passage, quote)
+    context = (lambda p: "2023年,全省上下…" + p.text) if "3.1%" in quote else (lambda p: p.text)
+    assert unanswered(question, text, citations, context) == ""
+
+
+def test_not_found_text_describes_the_indexed_documents_and_the_reason():
+    docs = [{"kind": "policy"}, {"kind": "policy"}, {"kind": "news"}]
+    text = not_found_text(docs, "文件中没有提到“江苏”。")
+    assert "没有找到" in text and "文件中没有提到“江苏”。" in text
+    assert "已收录的3份文件（政策文件2份、新闻报道1份）" in text
+
+
+def test_found_rule_reads_relevance_coverage_and_unknown_names():
+    s = Settings()
+    assert Evidence(coverage=0.0, relevance=s.min_relevance_alone + 0.1).found(s)
+    assert Evidence(coverage=s.min_term_coverage, relevance=s.min_relevance).found(s)
+    assert not Evidence(coverage=s.min_term_coverage - 0.01, relevance=s.min_relevance).found(s)
+    assert not Evidence(coverage=1.0, relevance=s.min_relevance - 0.01).found(s)
+    assert not Evidence(coverage=1.0, relevance=99, unknown_names=("江苏",)).found(s)
+    assert "江苏" in Evidence(coverage=1.0, relevance=99, unknown_names=("江苏",)).reason
+    assert not Evidence(coverage=1.0, relevance=99, unknown_years=("2030",)).found(s)
+
+
+def test_list_question_gets_the_parts_a_passage_announces():
+    intro = _passage("根据新形势新任务,要重点抓好六方面工作:", outline=("集群培育要再上新台阶", "数实融合要抢占新赛道"))
+    text, _ = ExtractiveComposer().compose("要重点抓好哪几方面工作？", [intro])
+    assert "集群培育要再上新台阶；数实融合要抢占新赛道[1]" in text
+
+
+def test_how_to_cope_is_not_how_to_apply():
+    text, citations = _answer(GUIDELINE, "在政策制定和执行过程中设置合理过渡期,不搞“一刀切”")
+    assert unanswered("新政策出得太急，企业来不及调整怎么办？", text, citations) == ""
+    assert "申报" in unanswered("这个项目去哪办？怎么申请？", text, citations)

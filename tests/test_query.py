@@ -1,0 +1,104 @@
+"""Questions as the index sees them: language, English terms, everyday Chinese, years."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from rag.ingest import load_corpus
+from rag.query import (
+    english_lexicon,
+    english_terms,
+    english_units,
+    expand_query,
+    language,
+    period_years,
+)
+
+from .conftest import ROOT
+
+
+@pytest.mark.parametrize(
+    "text, lang",
+    [
+        ("What is the R&D intensity target for 2025?", "en"),
+        ("到2025年研发经费占比目标是多少？", "zh"),
+        ("AI芯片和大模型有什么部署？", "zh"),  # Chinese with an English abbreviation
+        ("415X集群", "zh"),
+    ],
+)
+def test_language(text, lang):
+    assert language(text) == lang
+
+
+def test_english_words_get_the_documents_chinese_terms():
+    expanded = expand_query("How many future factories by 2025?")
+    assert "未来工厂" in expanded and "到2025年" in expanded  # "factories" matched "future factory"
+    assert expand_query("到2025年研发经费占比") == "到2025年研发经费占比"  # nothing to add
+
+
+def test_english_units_keep_untranslated_content_words_and_drop_function_words():
+    units = dict(english_units("How do I renew my passport in Hangzhou?"))
+    assert units == {"renew": (), "passport": (), "hangzhou": ("杭州",)}
+
+
+def test_lexicon_covers_what_the_glossary_lacks_longest_phrase_first():
+    lexicon = {"gas": ["天然气"], "hard core": ["硬核"], "hard": ["困难"]}
+    units = dict(english_units("Hard-core tech and gas prices", lexicon))
+    assert units["hard core"] == ("硬核",) and "hard" not in units
+    assert units["gas"] == ("天然气",)
+    assert "天然气" in english_terms("gas prices", lexicon) and "天然气" not in english_terms("gas prices")
+
+
+def test_english_lexicon_from_cc_cedict_targets_only_corpus_words():
+    lexicon = english_lexicon({"天然气": 3, "成本": 5, "硬核": 1})
+    assert lexicon["natural gas"] == ["天然气"] and lexicon["gas"] == ["天然气"]  # the head noun answers too
+    assert "成本" in lexicon["cost"]
+    assert lexicon["hardcore"] == ["硬核"]
+    assert all(w in {"天然气", "成本", "硬核"} for words in lexicon.values() for w in words)
+
+
+def test_everyday_chinese_gets_the_documents_wording():
+    expanded = expand_query("前三季度数字经济增速")
+    assert "1月至9月" in expanded
+    assert "土地出让收入" in expand_query("卖地收入能用在哪")
+
+
+def test_years_that_name_a_document_are_not_periods():
+    assert period_years("2022年的指导意见里，2025年山区26县目标") == ["2025"]
+    assert period_years("2024年制造业大会上的讲话说2023年工业增加值是多少") == ["2023"]
+    assert period_years("浙江日报2023年的报道中基金规模") == []
+    assert period_years("In the 2022 guideline, what is the 2025 target?") == ["2025"]
+    assert period_years("2023年全年制造业投资增长了多少") == ["2023"]
+
+
+@pytest.fixture(scope="module")
+def corpus_text():
+    return "\n".join(d.text for d in load_corpus(ROOT / "corpus").documents)
+
+
+def _entries(name):
+    lines = (ROOT / "rag" / name).read_text(encoding="utf-8").splitlines()
+    return [line for line in lines if line.strip() and not line.startswith("#")], lines
+
+
+def test_synonyms_point_at_words_the_documents_use(corpus_text):
+    entries, _ = _entries("synonyms.tsv")
+    assert len(entries) > 300
+    for line in entries:
+        said, written = line.split("\t")
+        assert all(w in corpus_text for w in written.split()), line
+
+
+def test_glossary_points_at_words_the_documents_use(corpus_text):
+    _, lines = _entries("glossary.tsv")
+    outside = next(i for i, line in enumerate(lines) if line.startswith("# Places outside the corpus"))
+    checked = 0
+    for line in lines[:outside]:
+        if line.strip() and not line.startswith("#"):
+            en, zh = line.split("\t")
+            assert re.fullmatch(r"[a-z0-9 &+'.,/\-]+", en), line
+            assert all(t in corpus_text for t in zh.split()), line
+            checked += 1
+    assert checked > 800
