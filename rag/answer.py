@@ -75,7 +75,7 @@ class Statement:
 
     text: str
     passage: Passage
-    score: float  # the two below combined, and discounted by retrieval rank
+    score: float  # the two below combined, weighed by how well its passage was retrieved
     lexical: float = 0.0  # share of the question's terms (weighted by rarity) the piece holds
     similarity: float | None = None  # cosine similarity to the question, when the index has the piece's vector
     offset: int = 0  # where it starts in the passage, to quote in reading order
@@ -150,7 +150,7 @@ def _chinese_side(question: str) -> str:
 
 
 def _terms(question: str) -> list[str]:
-    """Content terms of the question; an English question contributes its Chinese glossary terms."""
+    """Content terms of the question; an English question contributes the Chinese terms of its words."""
     return list(
         dict.fromkeys(
             t for t in tokenize(_chinese_side(question)) if not re.fullmatch(r"[a-z]+", t) and t not in _DOCUMENT_WORDS
@@ -211,9 +211,11 @@ class ExtractiveComposer:
     Each unit of the retrieved passages (a sentence, or a clause of a long
     sentence with its lead-in) is scored by how many of the question's rarer
     terms it holds and by its embedding similarity to the question, which the
-    index already has. The best unit is quoted; others only when they add
-    terms the quote lacks, or say the same thing in another document (the
-    2022 guideline beside the 2020 opinions), which is then shown with its date.
+    index already has, weighed by how well its passage was retrieved. The best
+    unit is quoted, and the best passage's best unit; others when they score
+    nearly as well in a document already quoted, or say the same thing in
+    another document (the 2022 guideline beside the 2020 opinions), which is
+    then shown with its date.
     """
 
     def __init__(
@@ -225,7 +227,6 @@ class ExtractiveComposer:
         dense_weight: float = 0.25,
         retrieval_weight: float = 1.0,
         heading_weight: float = 0.5,
-        novelty: bool = False,
         anchor: bool = True,
         lexical_floor: float = 0.5,
     ) -> None:
@@ -236,7 +237,6 @@ class ExtractiveComposer:
         self.dense_weight = dense_weight  # share of embedding similarity (vs shared terms) in a unit's score
         self.retrieval_weight = retrieval_weight  # exponent of (passage score / best passage score)
         self.heading_weight = heading_weight  # a question term in a unit's headings counts this much
-        self.novelty = novelty  # a further unit of a quoted document must add terms of the question
         self.anchor = anchor  # the best unit of the best passage is always quoted
         self.lexical_floor = lexical_floor  # shared-term shares are scaled by max(best share, this)
 
@@ -250,7 +250,7 @@ class ExtractiveComposer:
         wants_number = _wants_number(question)
         years = set(period_years(question))
         raw: list[tuple[str, Passage, float, float | None, float]] = []
-        for rank, passage in enumerate(passages):
+        for passage in passages:
             scored = unit_scores(passage) if unit_scores else [(u, None) for u in units(passage.text, passage.headings)]
             best_sim = max((sim for _, sim in scored if sim is not None), default=None)
             # For a list question the whole list beats any one of its items.
@@ -296,9 +296,8 @@ class ExtractiveComposer:
     ) -> tuple[str, list[Passage]]:
         """``preferred``: ids of documents the question names; their statements come first."""
         ranked = self.candidates(question, passages, unit_scores)
-        if not ranked or ranked[0].lexical <= 0 and ranked[0].similarity is None:
+        if not ranked or (ranked[0].lexical <= 0 and ranked[0].similarity is None):
             return "", []
-        terms = _terms(question)
         best = ranked[0]
         chosen = [best]
         if self.anchor and best.passage.chunk_id != passages[0].chunk_id:
@@ -307,26 +306,20 @@ class ExtractiveComposer:
             first = next((st for st in ranked if st.passage.chunk_id == passages[0].chunk_id), None)
             if first is not None:
                 chosen.append(first)
-        covered = {t for t in terms if t in best.text.lower()}
-        docs = {best.passage.doc_id}
+        docs = {c.passage.doc_id for c in chosen}
         for st in ranked[1:]:
             if len(chosen) >= self.max_statements:
                 break
             if any(st.text in c.text or c.text in st.text for c in chosen):
                 continue
-            held = {t for t in terms if t in st.text.lower()}
             if st.passage.doc_id in docs:
-                # Another piece of a quoted document: as good as the best, and (with novelty)
-                # answering a part of the question the quotes so far do not.
-                if st.score >= self.floor * best.score and (held - covered or not self.novelty):
+                if st.score >= self.floor * best.score:  # another piece of a quoted document, nearly as good
                     chosen.append(st)
-                    covered |= held
             elif len(docs) < 3 and st.lexical >= self.same_point * best.lexical and st.score >= self.other_floor * best.score:
                 # The same point in another document (the 2020 opinions beside the 2022
                 # guideline): shown too, with its date, even when retrieved lower.
                 chosen.append(st)
                 docs.add(st.passage.doc_id)
-                covered |= held
         return _render(chosen, preferred)
 
 

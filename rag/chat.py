@@ -35,6 +35,27 @@ def escape(text: str) -> str:
     return html.escape(str(text), quote=True)
 
 
+_FULL_WIDTH = {",": "，", ";": "；", ":": "：", "(": "（", ")": "）", "!": "！", "?": "？"}
+
+
+def chinese_punctuation(text: str) -> str:
+    """Source text as a Chinese reader expects it: the ASCII punctuation that cleaning (NFKC) gave
+    it back in full width ("到2025年,……" -> "到2025年，……"), except between digits ("22:25").
+
+    One character for one, so offsets found on the cleaned text still hold.
+    """
+    chars = list(text)
+    for i, ch in enumerate(chars):
+        if ch in _FULL_WIDTH and not (0 < i < len(text) - 1 and text[i - 1].isdigit() and text[i + 1].isdigit()):
+            chars[i] = _FULL_WIDTH[ch]
+    return "".join(chars)
+
+
+def shown(text: str) -> str:
+    """Escaped source or answer text in Chinese punctuation, ready for HTML."""
+    return escape(chinese_punctuation(text))
+
+
 def highlight_terms(
     question: str, keep: Callable[[str], bool] | None = None, lexicon: Lexicon | None = None
 ) -> list[str]:
@@ -80,6 +101,7 @@ def highlight(text: str, terms: Sequence[str] = (), quotes: Sequence[str] = ()) 
     Matching runs on the plain text; each run is escaped on its own, so markup
     in the source shows as text and a term can never match inside an entity.
     """
+    display = chinese_punctuation(text)  # one character for one: the flags below still line up
     marked = _flags(text, terms)
     quoted = _flags(text, quotes, case_insensitive=False)
     out = []
@@ -88,7 +110,7 @@ def highlight(text: str, terms: Sequence[str] = (), quotes: Sequence[str] = ()) 
         j = i
         while j < len(text) and marked[j] == marked[i] and quoted[j] == quoted[i]:
             j += 1
-        piece = escape(text[i:j])
+        piece = escape(display[i:j])
         if marked[i]:
             piece = f"<mark>{piece}</mark>"
         if quoted[i]:
@@ -141,7 +163,7 @@ def answer_html(answer_text: str, turn: int, n_citations: int) -> str:
         label = ANSWER_LABEL.match(line)
         head, body = (label.group(0), line[label.end() :]) if label else ("", line)
         head_html = f'<span class="doc-label">{escape(head)}</span>' if head else ""
-        paras.append(f"<p>{head_html}{link_markers(escape(body), turn, n_citations)}</p>")
+        paras.append(f"<p>{head_html}{link_markers(shown(body), turn, n_citations)}</p>")
     return f'<div class="answer">{"".join(paras)}</div>'
 
 
@@ -211,9 +233,9 @@ def document_html(doc: DocumentSpan, mark_id: str, terms: Sequence[str] = ()) ->
             pre, mid, post = text[p_start:a], text[a:b], text[b:p_end]
             first = a == start
             mark_attr = f' id="{escape(mark_id)}"' if first else ""
-            body = f'{escape(pre)}<mark class="cited"{mark_attr}>{highlight(mid, terms)}</mark>{escape(post)}'
+            body = f'{shown(pre)}<mark class="cited"{mark_attr}>{highlight(mid, terms)}</mark>{shown(post)}'
         else:
-            body = escape(para)
+            body = shown(para)
         out.append(f"<p>{body}</p>")
     return "".join(out)
 
@@ -246,7 +268,7 @@ def source_card(
         f'<span class="kind kind-{escape(passage.doc_kind)}">{escape(kind)}</span>'
         f'<span class="src-title">《{escape(passage.doc_title)}》</span></header>'
         f'<div class="src-meta">{meta}</div>'
-        + (f'<div class="src-path">{escape(path)}</div>' if path else "")
+        + (f'<div class="src-path">{shown(path)}</div>' if path else "")
         + f'<blockquote class="passage">{highlight(passage.text, terms, quotes)}{_outline_html(passage, terms)}</blockquote>'
         f"{doc_view}"
         f"</article>"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from .ingest import Document, Paragraph
 
-CHUNKER_VERSION = "8"
+CHUNKER_VERSION = "9"
 
 # Heading ranks: a heading closes every open heading of the same or a deeper rank.
 _NUMBERED = [
@@ -100,16 +100,20 @@ def statements(text: str, long_sentence: int = LONG_SENTENCE, headings: tuple[st
 
 def _comma_groups(clause: str, size: int = 50) -> list[str]:
     """A long clause cut at commas into runs of about ``size`` characters: a phrase between
-    two commas is rarely a statement ("并参照张江高科、苏州工业园等平台的做法,")."""
+    two commas is rarely a statement ("并参照张江高科、苏州工业园等平台的做法,"). A phrase with
+    a figure ends its run: in a sentence of targets each figure stays a statement of its own."""
     groups: list[str] = []
     for piece in _COMMA_END.split(clause):
-        if groups and len(groups[-1]) < size:
+        if groups and len(groups[-1]) < size and not _FIGURE.search(groups[-1]):
             groups[-1] += piece
         else:
             groups.append(piece)
-    if len(groups) > 1 and len(groups[-1]) < size / 2:
+    if len(groups) > 1 and len(groups[-1]) < size / 2 and not _FIGURE.search(groups[-2]):
         groups[-2] += groups.pop()  # no short tail on its own
     return groups
+
+
+_FIGURE = re.compile(r"\d")
 
 
 def units(text: str, headings: tuple[str, ...] = ()) -> list[str]:

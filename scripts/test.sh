@@ -23,5 +23,6 @@ fi
 export HF_HUB_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False NO_PROXY=localhost,127.0.0.1
 .venv/bin/python -m pytest "$@"
 if [ -f eval/evaluate.py ]; then
-  .venv/bin/python eval/evaluate.py --split test --gate
+  # --quiet: the test questions are only scored; their misses are not printed for anyone to tune on
+  .venv/bin/python eval/evaluate.py --split test --gate --quiet
 fi

@@ -57,7 +57,7 @@ def test_highlight_escapes_source_text_before_marking():
     assert "<script" not in out
     assert out.count("<mark>研发经费</mark>") == 2
     # a term that is also a tag name is marked as text, inside the escaped form
-    assert "&lt;<mark>script</mark>&gt;alert(&quot;x&quot;)" in out
+    assert "&lt;<mark>script</mark>&gt;alert（&quot;x&quot;）" in out
     assert "&amp;" in out and _tags(out) == {"mark"}
 
 
@@ -73,8 +73,9 @@ def test_highlight_marks_terms_and_quoted_pieces_case_insensitively():
     assert '<span class="quoted"><mark>研发经费</mark></span>' in out
     assert '<span class="quoted">占营业收入比重达到2.5%以上</span>' in out
     assert "<mark>R&amp;D</mark>" in out
-    # removing the tags gives back the escaped text exactly
-    assert re.sub(r"<[^>]+>", "", out) == fmt.escape(text)
+    # removing the tags gives back the text, escaped, in Chinese punctuation
+    assert re.sub(r"<[^>]+>", "", out) == fmt.shown(text)
+    assert "到2025年，" in out and "2.5%以上；" in re.sub(r"<[^>]+>", "", out)
 
 
 def test_highlight_terms_drop_question_words_and_keep_quoted_phrases():
@@ -141,7 +142,7 @@ def test_source_card_shows_metadata_escaped_and_highlighted():
     assert "政策文件" in card  # the kind in Chinese
     assert "《关于&lt;b&gt;高质量&lt;/b&gt;发展的指导意见》" in card and "<b>" not in card
     assert "浙江省人民政府 · 2022-08-30" in card
-    assert '<div class="src-path">一、总体要求 › (二)主要目标</div>' in card  # title not repeated
+    assert '<div class="src-path">一、总体要求 › （二）主要目标</div>' in card  # title not repeated
     assert "<mark>研发经费</mark>" in card and "&lt;img src=x&gt;" in card and "<img" not in card
 
 
@@ -170,6 +171,13 @@ def test_sources_panel_cards_in_citation_order_with_documents():
     assert html.index('id="src-2-1"') < html.index('id="src-2-2"')
     assert "新闻报道" in html and "问题&lt;script&gt;" in html and "<script" not in html
     assert html.count('<details class="doc-view"') == 1  # only the document whose text was given
+
+
+def test_chinese_punctuation_is_given_back_one_character_for_one():
+    text = "到2025年,规上(含)企业:达到2.5%以上;2023-10-24 22:25发布,共1,000家?"
+    out = fmt.chinese_punctuation(text)
+    assert out == "到2025年，规上（含）企业：达到2.5%以上；2023-10-24 22:25发布，共1,000家？"
+    assert len(out) == len(text)  # offsets found on the cleaned text still hold
 
 
 def test_document_label_is_title_and_date():
@@ -252,7 +260,7 @@ def test_answer_streams_then_shows_linked_markers_and_sources(chat_app):
         assert f'id="src-1-{n}"' in panel
     assert "《浙江省人民政府关于高质量发展建设全球先进制造业基地的指导意见》" in panel
     assert "浙江省人民政府 · 2022-08-30" in panel and "政策文件" in panel
-    assert "一、总体要求 › (二)主要目标" in panel
+    assert "一、总体要求 › （二）主要目标" in panel
     assert "<mark>研发经费</mark>" in panel
     # the whole document, cited span marked, reachable from the card
     assert '<mark class="cited" id="src-1-1-here">' in panel and 'href="#src-1-1-here"' in panel

@@ -119,3 +119,13 @@ def test_a_passage_that_announces_a_list_carries_the_list(chunks_by_doc):
     preamble = by_doc["guideline-2022"][0]
     assert len(preamble.outline) == 10 and preamble.outline[0] == "一、总体要求"
     assert not _find(by_doc["guideline-2022"], "2170亿元").outline
+
+
+def test_a_figure_ends_its_phrase_so_each_target_stays_a_statement(chunks_by_doc):
+    from rag.chunking import statements
+
+    _, by_doc = chunks_by_doc
+    chunk = _find(by_doc["opinions-2020"], "研发经费占营业收入比重达到2.5%以上")
+    out = statements(chunk.text, headings=chunk.section)
+    assert "到2025年,……研发经费占营业收入比重达到2.5%以上," in out
+    assert any(s.endswith("劳动生产率达到35万元/人以上,") for s in out)
