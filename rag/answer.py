@@ -409,6 +409,43 @@ def cited_statements(answer_text: str) -> list[tuple[int, str]]:
     return out
 
 
+# Questions about a document itself rather than its content: who issued it, when, its title.
+_ABOUT_DOCUMENT = re.compile(
+    r"什么时候(?:发布|印发|出台|公布|签发|发的|出的|发表|讲的|写的)|哪(?:一)?(?:年|天)(?:发布|印发|出台|公布|签发|发表|写的|讲的)"
+    r"|(?:发布|印发|签发|成文)(?:时间|日期)|(?:哪个|哪些|什么)(?:部门|单位|机关)(?:发布|印发|出台|制定|发的|出的)"
+    r"|谁(?:发布|印发|发的|写的|讲的|出的)|发文(?:机关|单位)|作者是谁|是谁写的|全称|(?:文件|文章)(?:名称|标题|题目)"
+    r"|when (?:was|were|did) .{0,60}(?:issued|published|released|signed|written|given)|who (?:issued|published|wrote|signed|authored)",
+    re.I,
+)
+
+
+_ASKS_SOURCE = re.compile(r"印发|签发|公布|来源|出处|网址|source|where", re.I)
+
+
+def about_documents(retriever: Retriever, question: str, doc_ids: Sequence[str] | None, kinds: Sequence[str] | None) -> tuple[str, list[Passage]]:
+    """An answer from the documents' own records when the question asks who issued a named
+    document, when, or its title ("指导意见是哪个部门发的？"); ("", []) otherwise."""
+    if not _ABOUT_DOCUMENT.search(question):
+        return "", []
+    known = retriever.known_text
+    if any(n.lower() not in known and _PLACE_SUFFIX.sub("", n) not in known for n in _names(question)):
+        return "", []  # "江苏的指导意见是谁发的？" is not about these documents
+    named = [
+        d
+        for d in referenced_documents(question, retriever.index.manifest.documents)
+        if (not doc_ids or d in doc_ids) and (not kinds or retriever.index.documents[d].kind in kinds)
+    ]
+    if not named or len(named) > 2:
+        return "", []
+    citations = [retriever.document_passage(d) for d in named]
+    lines = []
+    for n, p in enumerate(citations, 1):
+        wanted = ("发布者", "日期", "来源") if _ASKS_SOURCE.search(question) else ("发布者", "日期")
+        quote = ELISION.join(line for line in p.text.splitlines() if line.startswith(wanted))
+        lines.append(f"{KINDS.get(p.doc_kind, p.doc_kind)}《{p.doc_title}》（{p.doc_date}）：{quote}[{n}]。")
+    return "\n".join(lines), citations
+
+
 # What a question asks for, when it is something policy documents rarely hold,
 # and what a quote must contain to give it: an application procedure, criteria,
 # a sum of money, a person or office in charge.
@@ -587,6 +624,9 @@ def ask(
         if follow.doc_ids is not None:
             doc_ids = [d for d in follow.doc_ids if not doc_ids or d in doc_ids]
     documents = retriever.index.manifest.documents
+    body, citations = about_documents(retriever, text, doc_ids, kinds)
+    if citations:
+        return Answer(question=raw, text=body, citations=citations, found=True, status="answered", passages=citations)
     passages, stats = retriever.search_with_stats(text, k=max(k, 1), doc_ids=doc_ids, kinds=kinds)
     evidence = gather_evidence(retriever, stats, passages)
     if not passages or not evidence.found(settings):

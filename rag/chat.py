@@ -297,7 +297,7 @@ def sources_html(
     cards = []
     for i, p in enumerate(citations, start=1):
         doc_text = documents.get(p.doc_id)
-        span = DocumentSpan(doc_text, p.start, p.end) if doc_text else None
+        span = DocumentSpan(doc_text, p.start, p.end) if doc_text and p.end > p.start else None  # a span to open at
         cards.append(source_card(p, i, turn, terms, quotes.get(i, ()), span))
     return (
         f'<section class="turn" data-turn="{turn}">'

@@ -19,10 +19,12 @@ import numpy as np
 from .errors import InputError
 from .chunking import units
 from .index import Index, IndexedChunk, load_index, tokenize
+from .ingest import KINDS
 from .query import DOCUMENT_YEAR, YEAR, clean_question, expand_query, language, period_years
 from .settings import Settings
 
 RETRIEVERS = ("hybrid", "dense", "bm25")
+DOCUMENT_INFO = "文件信息"  # the section of a document's own record (Retriever.document_passage)
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,27 @@ class Retriever:
         """Everything the index says, lower-cased: passages, section paths, document titles, issuers, dates, sources."""
         docs = [" ".join((d.title, d.issuer, d.date, d.source)) for d in self.index.documents.values()]
         return "\n".join([*(c.text for c in self.index.chunks), *(c.section_path for c in self.index.chunks), *docs]).lower()
+
+    def document_passage(self, doc_id: str) -> Passage:
+        """What the index records about a document itself (title, issuer, date, kind, source, and the
+        signature block the cleaning kept out of its text), as a passage that can be cited."""
+        d = self.index.documents[doc_id]
+        lines = [f"标题：《{d.title}》", f"发布者：{d.issuer}", f"日期：{d.date}", f"类型：{KINDS.get(d.kind, d.kind)}"]
+        if d.source:
+            lines.append(f"来源：{d.source}")
+        if d.metadata.get("signature"):
+            lines.append("落款：" + "，".join(x for x in d.metadata["signature"].splitlines() if x.strip()))
+        return Passage(
+            text="\n".join(lines),
+            doc_id=d.doc_id,
+            doc_title=d.title,
+            doc_date=d.date,
+            doc_issuer=d.issuer,
+            doc_kind=d.kind,
+            section=f"《{d.title}》 › {DOCUMENT_INFO}",
+            score=1.0,
+            chunk_id=f"{d.doc_id}#info",
+        )
 
     def part_text(self, passage: Passage) -> str:
         """The text of the part of the document a passage belongs to (its top-level section; the

@@ -389,3 +389,9 @@ def test_ensure_index_rebuilds_a_missing_index(real_settings, tmp_path, capsys):
     assert "正在建立索引" in capsys.readouterr().out
     app.ensure_index(settings)  # a usable index is not rebuilt
     assert "正在建立索引" not in capsys.readouterr().out
+
+
+def test_a_document_record_has_no_span_to_open():
+    record = _passage("标题：《甲》\n发布者：省政府", start=0, end=0)
+    html = fmt.sources_html([record], 1, "甲是谁发的？", documents={"guideline-2022": "全文。"})
+    assert 'id="src-1-1"' in html and "doc-view" not in html

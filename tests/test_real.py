@@ -170,3 +170,24 @@ def test_a_list_announced_by_a_passage_is_answered_whole(real_settings):
 def test_near_misses_say_what_the_documents_lack(real_settings, question, reason):
     answer = ask(question, settings=real_settings)
     assert not answer.found and answer.citations == [] and reason in answer.text
+
+
+@pytest.mark.parametrize(
+    "question, doc_id, needle",
+    [
+        ("指导意见是哪个部门发的？", "guideline-2022", "发布者：浙江省人民政府"),
+        ("若干意见是什么时候发布的？", "opinions-2020", "日期：2020-03-16"),
+        ("When was the 2022 guideline issued?", "guideline-2022", "日期：2022-08-30"),
+        ("指导意见什么时候印发的？", "guideline-2022", "8月31日印发"),
+    ],
+)
+def test_questions_about_a_document_itself_are_answered_from_its_record(real_settings, question, doc_id, needle):
+    answer = ask(question, settings=real_settings)
+    assert answer.found and [c.doc_id for c in answer.citations] == [doc_id]
+    assert needle in answer.text and needle in answer.citations[0].text
+    assert answer.citations[0].section.endswith("文件信息")
+
+
+def test_a_record_question_about_another_province_is_not_answered(real_settings):
+    answer = ask("江苏的指导意见是谁发的？", settings=real_settings)
+    assert not answer.found and "江苏" in answer.text
