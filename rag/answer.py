@@ -119,11 +119,16 @@ class Evidence:
     relevance: float  # best passage's similarity above the index's null level, in null standard deviations
     unknown_years: tuple[str, ...] = ()  # years the documents never mention
     unknown_names: tuple[str, ...] = ()  # places, people, organisations the documents never mention
+    # Summed rarity of the question's terms found in the top passages: a short keyword
+    # query ("415X", "2.5%") embeds poorly but says exactly what it wants.
+    found_weight: float = 0.0
 
     def found(self, s: Settings) -> bool:
         if self.unknown_years or self.unknown_names:
             return False
         if self.relevance >= s.min_relevance_alone:
+            return True
+        if self.coverage >= 0.999 and self.found_weight >= s.min_keyword_weight:
             return True
         return self.relevance >= s.min_relevance and self.coverage >= s.min_term_coverage
 
@@ -187,22 +192,26 @@ def gather_evidence(retriever: Retriever, stats: SearchStats, passages: Sequence
     """Evidence for a search (``stats.query`` is the question as searched) from its passages and the whole index."""
     question = stats.query
     top = " ".join(p.text + p.section for p in passages[:3]).lower()
+    found_weight = 0.0
     if stats.language == "en":
         # Each content word counts once: found when one of its Chinese terms is in the
         # passages, missing when they are not or the glossary has no word for it
         # ("passport", "renew").
         units = english_units(question, retriever.index.lexicon)
-        coverage = sum(1 for _, zh in units if any(t.lower() in top for t in zh)) / len(units) if units else 0.0
+        found = [max(retriever.idf(t.lower()) for t in zh if t.lower() in top) for _, zh in units if any(t.lower() in top for t in zh)]
+        coverage = len(found) / len(units) if units else 0.0
+        found_weight = sum(found)
     else:
         # Coverage weighted by rarity: "杭州" found and "明天", "下雨" missing is a miss,
         # however many common words ("会") match.
         weights = {t: retriever.idf(t) for t in _terms(question)}
         total = sum(weights.values())
-        coverage = sum(w for t, w in weights.items() if t in top) / total if total else 0.0
+        found_weight = sum(w for t, w in weights.items() if t in top)
+        coverage = found_weight / total if total else 0.0
     known = retriever.known_text
     years = tuple(y for y in dict.fromkeys(YEAR.findall(question)) if y not in known)
     names = tuple(n for n in _names(question) if n.lower() not in known and _PLACE_SUFFIX.sub("", n) not in known)
-    return Evidence(coverage, stats.relevance, years, names)
+    return Evidence(coverage, stats.relevance, years, names, found_weight)
 
 
 class ExtractiveComposer:

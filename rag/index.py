@@ -71,6 +71,7 @@ def tokenize(text: str) -> list[str]:
         jieba.setLogLevel(logging.WARNING)
         for word in _USER_WORDS:
             jieba.add_word(word)
+            jieba.add_word(word.lower())  # text is lower-cased before it is cut ("415x")
         _jieba = jieba
     tokens = []
     for tok in _jieba.cut_for_search(normalise(text).lower()):

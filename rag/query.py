@@ -42,7 +42,9 @@ def clean_question(question: object, max_chars: int) -> str:
             f"问题太长（{len(question):,} 字，上限 {max_chars:,} 字）。请用一两句话提一个问题。"
             f"(The question is {len(question):,} characters; the limit is {max_chars:,}. Ask one question in a sentence or two.)"
         )
-    text = normalise(question).strip()
+    # Control and invisible format characters (pasted from PDFs and web pages) are not words.
+    text = "".join(ch if unicodedata.category(ch) not in ("Cc", "Cf") or ch == "\n" else " " for ch in question)
+    text = normalise(text).strip()
     if not text:
         raise InputError("问题是空的。请输入与政策文件有关的问题，例如：到2025年研发投入目标是多少？(The question is empty.)")
     if not any(unicodedata.category(ch)[0] in "LN" for ch in text):

@@ -65,6 +65,8 @@ class Settings:
     min_relevance: float = 1.5
     min_relevance_alone: float = 3.0
     min_term_coverage: float = 0.3
+    # ... or all its terms are found and together this rare (summed inverse passage frequency).
+    min_keyword_weight: float = 2.5
     # Set to False to keep stale indexes instead of rebuilding them on load.
     auto_rebuild: bool = False
     batch_size: int = 16

@@ -126,6 +126,9 @@ def test_found_rule_reads_relevance_coverage_and_unknown_names():
     assert Evidence(coverage=s.min_term_coverage, relevance=s.min_relevance).found(s)
     assert not Evidence(coverage=s.min_term_coverage - 0.01, relevance=s.min_relevance).found(s)
     assert not Evidence(coverage=1.0, relevance=s.min_relevance - 0.01).found(s)
+    # a short keyword query embeds poorly: all its terms found, and rare enough, suffice
+    assert Evidence(coverage=1.0, relevance=0.0, found_weight=s.min_keyword_weight).found(s)
+    assert not Evidence(coverage=0.9, relevance=0.0, found_weight=9.0).found(s)
     assert not Evidence(coverage=1.0, relevance=99, unknown_names=("江苏",)).found(s)
     assert "江苏" in Evidence(coverage=1.0, relevance=99, unknown_names=("江苏",)).reason
     assert not Evidence(coverage=1.0, relevance=99, unknown_years=("2030",)).found(s)

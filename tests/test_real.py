@@ -191,3 +191,9 @@ def test_questions_about_a_document_itself_are_answered_from_its_record(real_set
 def test_a_record_question_about_another_province_is_not_answered(real_settings):
     answer = ask("江苏的指导意见是谁发的？", settings=real_settings)
     assert not answer.found and "江苏" in answer.text
+
+
+@pytest.mark.parametrize("question, needle", [("415X", "415X"), ("2.5%", "2.5%以上"), ("首台套", "首台套")])
+def test_keyword_queries_are_answered(real_settings, question, needle):
+    answer = ask(question, settings=real_settings)
+    assert answer.found and needle in answer.text

@@ -44,6 +44,13 @@ def test_bad_questions_get_clear_messages(built, question, message):
     assert answer.citations == []
 
 
+def test_invisible_characters_are_not_words(built):
+    with pytest.raises(InputError, match="空"):
+        search("\u200b\x00\u2060 ", settings=built)
+    passages = search("山区26县\u200b规上工业\x07增加值", k=3, settings=built)
+    assert any("2170亿元" in p.text for p in passages)
+
+
 def test_markup_only_question_is_not_run(built):
     answer = ask("<img src=x onerror=alert(1)>", settings=built)
     assert answer.status == "invalid_question" and "HTML" in answer.text
