@@ -345,13 +345,15 @@ def check_index(settings: Settings) -> Manifest:
 
 
 def load_index(settings: Settings | None = None) -> Index:
-    """Load the live index, refusing one that is stale or made with another model."""
+    """Load the live index; a missing or stale one is rebuilt first (``auto_rebuild``) or refused.
+    An index made with another model is always refused: which model to use is the user's call."""
     settings = settings or Settings.from_env()
     try:
         manifest = check_index(settings)
-    except IndexStateError:
+    except IndexStateError as exc:
         if not settings.auto_rebuild:
             raise
+        logging.getLogger("rag").warning("%s Building it now (about half a minute; nothing is downloaded).", str(exc).split(" Fix:")[0])
         build_index(settings)
         manifest = check_index(settings)
     root = Path(settings.index_dir)

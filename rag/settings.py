@@ -67,8 +67,9 @@ class Settings:
     min_term_coverage: float = 0.3
     # ... or all its terms are found and together this rare (summed inverse passage frequency).
     min_keyword_weight: float = 2.5
-    # Set to False to keep stale indexes instead of rebuilding them on load.
-    auto_rebuild: bool = False
+    # A missing or stale index is rebuilt when it is first needed (a note goes to the
+    # "rag" logger). False: refuse it with the command that fixes it (`rag build`).
+    auto_rebuild: bool = True
     batch_size: int = 16
 
     @classmethod

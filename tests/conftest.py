@@ -59,7 +59,8 @@ def corpus_copy(tmp_path: Path) -> Path:
 @pytest.fixture
 def fake_settings(tmp_path: Path, corpus_copy: Path, fake_embedder) -> Settings:
     retrieval.reset_cache()
-    yield Settings(corpus_dir=corpus_copy, index_dir=tmp_path / "index", model="fake")
+    # Refusing, not rebuilding, a missing or stale index: tests build when they mean to.
+    yield Settings(corpus_dir=corpus_copy, index_dir=tmp_path / "index", model="fake", auto_rebuild=False)
     retrieval.reset_cache()
 
 

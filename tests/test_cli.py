@@ -20,7 +20,8 @@ def test_build_search_ask(fake_settings, capsys):
     assert "2170亿元" in out and "[1]" in out and "来源" in out
 
 
-def test_errors_are_messages_not_tracebacks(fake_settings, capsys):
+def test_errors_are_messages_not_tracebacks(fake_settings, capsys, monkeypatch):
+    monkeypatch.setenv("RAG_AUTO_REBUILD", "false")
     assert main([*_args(fake_settings), "search", "研发"]) == 2
     assert "rag build" in capsys.readouterr().err
     main([*_args(fake_settings), "build", "--quiet"])

@@ -8,6 +8,7 @@ from rag.answer import ask
 from rag.errors import IndexStateError, InputError
 from rag.index import build_index
 from rag.retrieval import Passage, search
+from rag.settings import Settings
 
 
 @pytest.fixture
@@ -66,3 +67,11 @@ def test_bad_k_and_retriever(built):
 def test_missing_index_is_refused_with_the_fix(fake_settings):
     with pytest.raises(IndexStateError, match="No index.*rag build"):
         search("研发", settings=fake_settings)
+
+
+def test_missing_index_is_built_when_first_needed_by_default(fake_settings, caplog):
+    settings = fake_settings.replace(auto_rebuild=True)
+    passages = search("山区26县规上工业增加值目标", k=3, settings=settings)
+    assert any("2170亿元" in p.text for p in passages)
+    assert "No index" in caplog.text and "Building it now" in caplog.text
+    assert Settings().auto_rebuild is True
