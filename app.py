@@ -275,7 +275,7 @@ CSS = """
 #sources .src-title { font-weight: 600; color: #1a1a1a; }
 #sources .src-meta { font-size: 13px; color: #666; margin-top: 3px; }
 #sources .src-path { font-size: 13px; color: #1f3a60; margin-top: 2px; }
-#sources blockquote.passage { margin: 8px 0 6px; padding: 8px 10px; background: #fafafa; border-left: 3px solid #d0d7de; line-height: 1.75; font-size: 14px; color: #222; }
+#sources blockquote.passage { margin: 8px 0 6px; padding: 8px 10px; background: #fafafa; border-left: 3px solid #d0d7de; line-height: 1.75; font-size: 14px; color: #222; white-space: pre-line; }
 #sources ol.outline { margin: 6px 0 0; padding-left: 22px; }
 #sources ol.outline li { margin: 2px 0; }
 #sources mark { background: #fff1a8; color: inherit; padding: 0 1px; border-radius: 2px; }

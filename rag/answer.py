@@ -347,7 +347,7 @@ def _list_units(passage: Passage) -> list[str]:
     text = passage.text
     out = []
     if passage.outline:
-        out.append(text.strip() + "；".join(passage.outline))
+        out.append("".join(statements(text, headings=passage.headings)) + "；".join(passage.outline))
     if enumeration := _enumeration(split_sentences(text)):
         out.append(enumeration)
     out += [s for s in statements(text, long_sentence=400, headings=passage.headings) if s.count("、") >= 3 and len(s) > LONG_SENTENCE]
@@ -392,7 +392,8 @@ def _render(chosen: Sequence[Statement], preferred: Sequence[str] = ()) -> tuple
             if st.passage not in citations:
                 citations.append(st.passage)
             marker = f"[{citations.index(st.passage) + 1}]"
-            body = st.text.rstrip().rstrip(",，、:：")
+            # One line per document: a statement never carries the source's line breaks.
+            body = re.sub(r"\s*\n\s*", "", st.text).rstrip().rstrip(",，、:：")
             end = "。"
             if body and body[-1] in "。！？!?;；":
                 end = "。" if body[-1] in ";；" else body[-1]
@@ -428,13 +429,46 @@ _ABOUT_DOCUMENT = re.compile(
 )
 
 
+def _document_outlines(retriever: Retriever, doc_ids: Sequence[str]) -> tuple[str, list[Passage]]:
+    """The parts of each document (the outline its opening passage carries), quoted and cited."""
+    citations, lines = [], []
+    for doc_id in doc_ids:
+        opening = next((c for c in retriever.index.chunks if c.doc_id == doc_id and c.outline and not c.section), None)
+        if opening is None:
+            return "", []
+        p = Passage.from_chunk(opening, 1.0, 0.0, 0.0)
+        citations.append(p)
+        parts = "；".join(p.outline)
+        lines.append(f"{KINDS.get(p.doc_kind, p.doc_kind)}《{p.doc_title}》（{p.doc_date}）：{parts}[{len(citations)}]。")
+    return "\n".join(lines), citations
+
+
 _ASKS_SOURCE = re.compile(r"印发|签发|公布|来源|出处|网址|source|where", re.I)
+
+
+_STRUCTURE_WORDS = re.compile(  # a word made only of these says nothing about a topic
+    r"(?:主要|重点|任务|内容|措施|部分|章节|方面|框架|结构|目录|提纲|包括|包含|分为|哪些|哪几|几个|几|个|有|年|提出|部署|讲|说"
+    r"|main|task|part|section|outline|structure|content)+",
+    re.I,
+)
+# Questions about how a named document is laid out: its parts are its outline.
+_ABOUT_CONTENTS = re.compile(
+    r"主要内容|主要任务|重点任务|主要措施|(?:哪些|哪几个|几个|几)(?:部分|章节)|框架|结构|目录|提纲"
+    r"|main (?:tasks|contents|parts|sections|points)|(?:what|which) (?:parts|sections)|outline|structure",
+    re.I,
+)
 
 
 def about_documents(retriever: Retriever, question: str, doc_ids: Sequence[str] | None, kinds: Sequence[str] | None) -> tuple[str, list[Passage]]:
     """An answer from the documents' own records when the question asks who issued a named
-    document, when, or its title ("指导意见是哪个部门发的？"); ("", []) otherwise."""
-    if not _ABOUT_DOCUMENT.search(question):
+    document, when, or its title ("指导意见是哪个部门发的？"), or what its parts are
+    ("指导意见的主要任务有哪些？"); ("", []) otherwise."""
+    record = _ABOUT_DOCUMENT.search(question)
+    # "指导意见的主要任务有哪些？" asks for the outline; "指导意见里山区26县的主要任务？" does not.
+    contents = _ABOUT_CONTENTS.search(question) and not [
+        t for t in _terms(question) if not _STRUCTURE_WORDS.fullmatch(t) and not YEAR.search(t)
+    ]
+    if not (record or contents):
         return "", []
     known = retriever.known_text
     if any(n.lower() not in known and _PLACE_SUFFIX.sub("", n) not in known for n in _names(question)):
@@ -446,6 +480,8 @@ def about_documents(retriever: Retriever, question: str, doc_ids: Sequence[str] 
     ]
     if not named or len(named) > 2:
         return "", []
+    if not record:
+        return _document_outlines(retriever, named)
     citations = [retriever.document_passage(d) for d in named]
     lines = []
     for n, p in enumerate(citations, 1):

@@ -197,3 +197,13 @@ def test_a_record_question_about_another_province_is_not_answered(real_settings)
 def test_keyword_queries_are_answered(real_settings, question, needle):
     answer = ask(question, settings=real_settings)
     assert answer.found and needle in answer.text
+
+
+def test_the_parts_of_a_named_document_are_its_outline(real_settings):
+    answer = ask("指导意见的主要任务有哪些方面？", settings=real_settings)
+    assert answer.found and answer.citations[0].doc_id == "guideline-2022"
+    assert "二、培育先进制造业集群" in answer.text and "十、优化制造业发展环境" in answer.text
+    # a question on one topic of the document is answered on that topic, not with its outline
+    answer = ask("指导意见里山区26县的主要任务是什么？", settings=real_settings)
+    assert "2170亿元" in answer.text or "攀登计划" in answer.text
+    assert "十、优化制造业发展环境" not in answer.text
