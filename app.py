@@ -30,6 +30,7 @@ import gradio as gr
 from rag import chat as fmt
 from rag.answer import Answer, ask, resolve_followup
 from rag.errors import IndexStateError, RagError
+from rag.index import DocumentInfo
 from rag.retrieval import get_retriever, reset_cache
 from rag.settings import Settings
 
@@ -71,7 +72,7 @@ def configure(settings: Settings | None) -> None:
     _settings = settings
 
 
-def manifest_documents() -> list[dict]:
+def manifest_documents() -> list[DocumentInfo]:
     """The indexed documents ({doc_id, title, kind, date, …}), or [] when there is no usable index."""
     from rag.index import check_index
 
@@ -81,7 +82,7 @@ def manifest_documents() -> list[dict]:
         return []
 
 
-def live_documents() -> list[dict]:
+def live_documents() -> list[DocumentInfo]:
     """The documents of the loaded index (loads it once per process), or [] when it cannot be loaded."""
     try:
         return list(get_retriever(get_settings()).index.manifest.documents)
@@ -89,10 +90,10 @@ def live_documents() -> list[dict]:
         return []
 
 
-def document_choices(documents: list[dict] | None = None) -> list[tuple[str, str]]:
+def document_choices(documents: list[DocumentInfo] | None = None) -> list[tuple[str, str]]:
     """(label, doc_id) pairs for the document filter, from the index manifest."""
     docs = manifest_documents() if documents is None else documents
-    return [(fmt.document_label(d), d["doc_id"]) for d in docs]
+    return [(fmt.document_label(d), d.doc_id) for d in docs]
 
 
 def _documents_text() -> dict[str, str]:
@@ -146,7 +147,7 @@ def _filters(doc_ids: Any, policy_only: bool) -> tuple[list[str] | None, list[st
     chosen = [d for d in (doc_ids or []) if isinstance(d, str)]
     kinds = ["policy"] if policy_only else None
     docs = live_documents()
-    pool = [d for d in docs if (not chosen or d["doc_id"] in chosen) and (not kinds or d["kind"] in kinds)]
+    pool = [d for d in docs if (not chosen or d.doc_id in chosen) and (not kinds or d.kind in kinds)]
     return (chosen or None), kinds, bool(pool) or not docs
 
 

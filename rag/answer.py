@@ -18,10 +18,10 @@ from typing import Callable, Protocol, Sequence
 
 from .chunking import ELISION, LONG_SENTENCE, split_sentences, statements, units
 from .errors import InputError
-from .index import tokenize
+from .index import DocumentInfo, tokenize
 from .ingest import KINDS
 from .query import YEAR, clean_question, english_terms, english_units, language, period_years
-from .retrieval import Passage, Retriever, SearchStats, get_retriever, referenced_documents
+from .retrieval import Passage, Retriever, ScoredUnit, SearchStats, get_retriever, referenced_documents
 from .settings import Settings
 
 NOT_FOUND_TEXT = "现有政策文件中没有找到能回答这个问题的内容。"
@@ -82,7 +82,7 @@ class Statement:
 
 
 # A passage's units with their similarity to the question (Retriever.unit_scores, bound to one search).
-UnitScores = Callable[[Passage], list[tuple[str, float]]]
+UnitScores = Callable[[Passage], list[ScoredUnit]]
 
 
 class Composer(Protocol):
@@ -198,7 +198,7 @@ def gather_evidence(retriever: Retriever, stats: SearchStats, passages: Sequence
         # passages, missing when they are not or the glossary has no word for it
         # ("passport", "renew").
         units = english_units(question, retriever.index.lexicon)
-        found = [max(retriever.idf(t.lower()) for t in zh if t.lower() in top) for _, zh in units if any(t.lower() in top for t in zh)]
+        found = [max(retriever.idf(t.lower()) for t in u.chinese if t.lower() in top) for u in units if any(t.lower() in top for t in u.chinese)]
         coverage = len(found) / len(units) if units else 0.0
         found_weight = sum(found)
     else:
@@ -260,17 +260,17 @@ class ExtractiveComposer:
         years = set(period_years(question))
         raw: list[tuple[str, Passage, float, float | None, float]] = []
         for passage in passages:
-            scored = unit_scores(passage) if unit_scores else [(u, None) for u in units(passage.text, passage.headings)]
-            best_sim = max((sim for _, sim in scored if sim is not None), default=None)
+            scored = unit_scores(passage) if unit_scores else [ScoredUnit(u) for u in units(passage.text, passage.headings)]
+            best_sim = max((u.similarity for u in scored if u.similarity is not None), default=None)
             # For a list question the whole list beats any one of its items.
-            pieces = [*scored, *((x, best_sim, LIST_BONUS) for x in _list_units(passage) if wants_list)]
+            pieces = [(u, 1.0) for u in scored] + [(ScoredUnit(x, best_sim), LIST_BONUS) for x in _list_units(passage) if wants_list]
             # A unit is read under its headings: "(一)优化“双核一带一廊”空间布局" is what its sentences are about.
             context = " ".join(passage.headings).lower()
-            for text, sim, *bonus in pieces:
-                low = text.lower()
+            for unit, bonus in pieces:
+                low = unit.text.lower()
                 held = sum(w for t, w in weights.items() if t in low)
                 under = sum(w for t, w in weights.items() if t not in low and t in context)
-                raw.append((text, passage, (held + self.heading_weight * under) / total, sim, bonus[0] if bonus else 1.0))
+                raw.append((unit.text, passage, (held + self.heading_weight * under) / total, unit.similarity, bonus))
         if not raw:
             return []
         top_lexical = max(r[2] for r in raw) or 1.0
@@ -588,11 +588,11 @@ def _places(question: str) -> list[str]:
     return out
 
 
-def not_found_text(documents: Sequence[dict], reason: str = "") -> str:
+def not_found_text(documents: Sequence[DocumentInfo], reason: str = "") -> str:
     """The not-found message: the reason, if known, and what the assistant does answer (from the manifest)."""
     counts: dict[str, int] = {}
     for d in documents:
-        counts[d["kind"]] = counts.get(d["kind"], 0) + 1
+        counts[d.kind] = counts.get(d.kind, 0) + 1
     kinds = "、".join(f"{KINDS.get(k, k)}{n}份" for k, n in sorted(counts.items(), key=lambda kv: _KIND_ORDER.get(kv[0], 9)))
     return (
         f"{NOT_FOUND_TEXT}{reason}本助手只依据已收录的{len(documents)}份文件（{kinds}）回答，"
@@ -617,18 +617,17 @@ class Followup:
     doc_ids: tuple[str, ...] | None
 
 
-def resolve_followup(question: str, history: Sequence[str], documents: Sequence[dict]) -> Followup:
+def resolve_followup(question: str, history: Sequence[str], documents: Sequence[DocumentInfo]) -> Followup:
     """Read "2020年的文件怎么说？" after a question about a target as that question, about 2020's documents.
 
-    ``documents`` are the index manifest's entries (doc_id, kind, date). A
-    question that names no document, or is not short and referring, is asked
-    as it is.
+    ``documents`` are the index manifest's. A question that names no document,
+    or is not short and referring, is asked as it is.
     """
     previous = next((h for h in reversed(history) if h and h.strip()), None)
     named = referenced_documents(question, documents)
     if not named:  # "2020年的呢？": a bare year names that year's documents in a follow-up
         years = set(YEAR.findall(question))
-        named = tuple(d["doc_id"] for d in documents if years and str(d["date"])[:4] in years)
+        named = tuple(d.doc_id for d in documents if years and d.date[:4] in years)
         named = named if len(named) < len(documents) else ()
     if not previous or len(question) > 30 or not (_FOLLOWUP.search(question) or named):
         return Followup(question, None)

@@ -14,7 +14,7 @@ from typing import Callable, Iterable, Sequence
 
 from .answer import ANSWER_LABEL, MARKER, cited_statements
 from .chunking import ELISION
-from .index import tokenize
+from .index import DocumentInfo, tokenize
 from .ingest import KINDS
 from .query import Lexicon, expand_query
 from .retrieval import Passage
@@ -193,9 +193,9 @@ def user_html(question: str) -> str:
     return f'<div class="question">{text}</div>'
 
 
-def document_label(doc: dict) -> str:
+def document_label(doc: DocumentInfo) -> str:
     """Checkbox label of a manifest document: "title（date）"."""
-    return f"{doc['title']}（{doc['date']}）"
+    return f"{doc.title}（{doc.date}）"
 
 
 def section_path(section: str, title: str) -> str:

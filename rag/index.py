@@ -140,14 +140,28 @@ class DocumentRecord:
 
 
 @dataclass(frozen=True)
+class DocumentInfo:
+    """A document as the index manifest lists it (the chat's filter, the not-found text)."""
+
+    doc_id: str
+    title: str
+    issuer: str
+    kind: str
+    date: str
+    chunks: int
+
+
+@dataclass(frozen=True)
 class Manifest:
+    """What an index was built from and with; ``manifest.json`` in the build folder."""
+
     format_version: int
     model: str
     dim: int
     chunker: dict
     cleaning_version: str
     corpus_fingerprint: str
-    documents: list
+    documents: tuple[DocumentInfo, ...]
     n_chunks: int
     built_at: str
     build_seconds: float
@@ -231,10 +245,7 @@ def build_index(settings: Settings | None = None, progress: bool = False) -> Man
             chunker=_build_signature(settings),
             cleaning_version=CLEANING_VERSION,
             corpus_fingerprint=corpus.fingerprint,
-            documents=[
-                {"doc_id": d.doc_id, "title": d.title, "issuer": d.issuer, "kind": d.kind, "date": d.date, "chunks": counts[d.doc_id]}
-                for d in corpus.documents
-            ],
+            documents=tuple(DocumentInfo(d.doc_id, d.title, d.issuer, d.kind, d.date, counts[d.doc_id]) for d in corpus.documents),
             n_chunks=len(chunks),
             built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             build_seconds=round(time.perf_counter() - started, 2),
@@ -301,7 +312,7 @@ def _remove_old_builds(root: Path, keep: str) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Index:
     """A loaded index: chunks, documents, the FAISS and BM25 structures, and its embedder."""
 
@@ -324,9 +335,10 @@ def check_index(settings: Settings) -> Manifest:
         raise IndexStateError(f"No index in {root}.", "rag build")
     path = root / pointer.read_text(encoding="utf-8").strip()
     try:
-        manifest = Manifest(**json.loads((path / "manifest.json").read_text(encoding="utf-8")))
-    except (OSError, ValueError, TypeError) as exc:
-        raise IndexStateError(f"The index in {path} is damaged ({exc}).", "rag build") from None
+        data = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+        manifest = Manifest(**{**data, "documents": tuple(DocumentInfo(**d) for d in data["documents"])})
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        raise IndexStateError(f"The index in {path} is damaged or made by another version ({exc!r}).", "rag build") from None
     if manifest.format_version != FORMAT_VERSION or manifest.cleaning_version != CLEANING_VERSION:
         raise IndexStateError("The index was made by another version of this program.", "rag build")
     if manifest.chunker != _build_signature(settings):

@@ -12,6 +12,7 @@ import gzip
 import importlib.resources
 import re
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -116,7 +117,15 @@ ENGLISH_FUNCTION_WORDS = frozenset(
 Lexicon = Mapping[str, Sequence[str]]  # English word or phrase (base forms) -> Chinese words
 
 
-def english_units(query: str, lexicon: Lexicon | None = None) -> list[tuple[str, tuple[str, ...]]]:
+@dataclass(frozen=True)
+class Translation:
+    """A content word or phrase of an English question and the documents' words for it (none: untranslated)."""
+
+    english: str
+    chinese: tuple[str, ...] = ()
+
+
+def english_units(query: str, lexicon: Lexicon | None = None) -> list[Translation]:
     """The content of an English question: (phrase, its Chinese terms) for each phrase the
     glossary (or, failing it, ``lexicon``) translates, and (word, ()) for each content word
     neither can."""
@@ -124,7 +133,7 @@ def english_units(query: str, lexicon: Lexicon | None = None) -> list[tuple[str,
         return []
     pattern, entries = _load_glossary()
     text = _words(query)
-    units: list[tuple[str, tuple[str, ...]]] = []
+    units: list[Translation] = []
     pos = 0
     for m in [*pattern.finditer(text), None]:
         end = m.start() if m else len(text)
@@ -132,24 +141,24 @@ def english_units(query: str, lexicon: Lexicon | None = None) -> list[tuple[str,
         units += _lexicon_units(words, lexicon or {})
         if m:
             if m.group(0) not in ENGLISH_FUNCTION_WORDS:
-                units.append((m.group(0), tuple(entries[m.group(0)].split())))
+                units.append(Translation(m.group(0), tuple(entries[m.group(0)].split())))
             pos = m.end()
     return units
 
 
-def _lexicon_units(words: list[str], lexicon: Lexicon) -> list[tuple[str, tuple[str, ...]]]:
+def _lexicon_units(words: list[str], lexicon: Lexicon) -> list[Translation]:
     """Words the glossary left over, looked up in the lexicon, longest phrase first."""
     out, i = [], 0
     while i < len(words):
         for n in (3, 2, 1):
             phrase = " ".join(words[i : i + n])
             if len(words) - i >= n and phrase in lexicon and phrase not in ENGLISH_FUNCTION_WORDS:
-                out.append((phrase, tuple(lexicon[phrase])))
+                out.append(Translation(phrase, tuple(lexicon[phrase])))
                 i += n
                 break
         else:
             if words[i] not in ENGLISH_FUNCTION_WORDS:
-                out.append((words[i], ()))
+                out.append(Translation(words[i]))
             i += 1
     return out
 
@@ -157,8 +166,8 @@ def _lexicon_units(words: list[str], lexicon: Lexicon) -> list[tuple[str, tuple[
 def english_terms(query: str, lexicon: Lexicon | None = None) -> list[str]:
     """The Chinese terms of the English words of a question, in order, without repeats."""
     terms: list[str] = []
-    for _, zh in english_units(query, lexicon):
-        terms += [t for t in zh if t not in terms]
+    for unit in english_units(query, lexicon):
+        terms += [t for t in unit.chinese if t not in terms]
     return terms
 
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from .errors import InputError
 from .chunking import units
-from .index import Index, IndexedChunk, load_index, tokenize
+from .index import DocumentInfo, Index, IndexedChunk, load_index, tokenize
 from .ingest import KINDS
 from .query import DOCUMENT_YEAR, YEAR, clean_question, expand_query, language, period_years
 from .settings import Settings
@@ -193,14 +193,14 @@ class Retriever:
         np.maximum.at(dense, self.index.owners[rows[0]], sims[0])
         return dense
 
-    def unit_scores(self, stats: "SearchStats", passage: Passage) -> list[tuple[str, float]]:
+    def unit_scores(self, stats: "SearchStats", passage: Passage) -> list[ScoredUnit]:
         """The passage's units (see rag.chunking.units) with their similarity to the searched question."""
         i = self._position[passage.chunk_id]
         chunk, first = self.index.chunks[i], int(self._first_row[i])
         pieces = units(chunk.text, chunk.section)
         if len(pieces) < 2:  # embedded whole only
-            return [(p, float(stats.row_scores[first])) for p in pieces]
-        return [(p, float(stats.row_scores[first + 1 + j])) for j, p in enumerate(pieces)]
+            return [ScoredUnit(p, float(stats.row_scores[first])) for p in pieces]
+        return [ScoredUnit(p, float(stats.row_scores[first + 1 + j])) for j, p in enumerate(pieces)]
 
     def search(
         self,
@@ -273,6 +273,14 @@ class Retriever:
 
 
 @dataclass(frozen=True)
+class ScoredUnit:
+    """A quotable piece of a passage and its similarity to the question (None: not measured)."""
+
+    text: str
+    similarity: float | None = None
+
+
+@dataclass(frozen=True)
 class SearchStats:
     """Evidence of one search beyond the passages, for the not-found rule."""
 
@@ -312,23 +320,20 @@ KIND_WORDS = {
     "commentary": ("解读", "评论", "署名文章", "commentary"),
 }
 
-def referenced_documents(question: str, documents: Sequence[dict]) -> tuple[str, ...]:
-    """Documents the question names by kind, year or a phrase of their title ("2020年的意见", "指导意见里").
-
-    ``documents`` are manifest entries (doc_id, title, kind, date). Returns an
-    empty tuple when the question names no document, or names them all.
-    """
+def referenced_documents(question: str, documents: Sequence[DocumentInfo]) -> tuple[str, ...]:
+    """Ids of the documents the question names by kind, year or a phrase of their title
+    ("2020年的意见", "指导意见里"); empty when it names none, or names them all."""
     low = question.lower()
     kinds = {k for k, words in KIND_WORDS.items() if any(w in low for w in words)}
     years = set(DOCUMENT_YEAR.findall(question))
-    picked = [d for d in documents if (not kinds or d["kind"] in kinds) and (not years or str(d["date"])[:4] in years)]
+    picked = [d for d in documents if (not kinds or d.kind in kinds) and (not years or d.date[:4] in years)]
     # A four-character phrase found in one title only ("指导意见", "若干意见") names that document.
     by_title = []
     for d in documents:
-        grams = {d["title"][i : i + 4] for i in range(len(d["title"]) - 3)}
-        others = {g for o in documents if o is not d for g in (o["title"][i : i + 4] for i in range(len(o["title"]) - 3))}
+        grams = {d.title[i : i + 4] for i in range(len(d.title) - 3)}
+        others = {g for o in documents if o is not d for g in (o.title[i : i + 4] for i in range(len(o.title) - 3))}
         # or its author/issuer by name ("兰建平的文章")
-        issuer = re.split(r"[（(,，、]", d.get("issuer", ""))[0]
+        issuer = re.split(r"[（(,，、]", d.issuer)[0]
         if any(g in question for g in grams - others) or (len(issuer) >= 3 and issuer in question):
             by_title.append(d)
     if by_title:
@@ -337,7 +342,7 @@ def referenced_documents(question: str, documents: Sequence[dict]) -> tuple[str,
         return ()
     if not picked or len(picked) == len(documents):
         return ()
-    return tuple(d["doc_id"] for d in picked)
+    return tuple(d.doc_id for d in picked)
 
 
 _cache_lock = threading.Lock()

@@ -11,6 +11,7 @@ from rag.answer import (
     not_found_text,
     unanswered,
 )
+from rag.index import DocumentInfo
 from rag.retrieval import Passage
 from rag.settings import Settings
 
@@ -114,7 +115,7 @@ def test_an_answer_that_gives_what_is_asked_stands(question, passage, quote):
 
 
 def test_not_found_text_describes_the_indexed_documents_and_the_reason():
-    docs = [{"kind": "policy"}, {"kind": "policy"}, {"kind": "news"}]
+    docs = [DocumentInfo(str(i), "t", "i", kind, "2022", 1) for i, kind in enumerate(["policy", "policy", "news"])]
     text = not_found_text(docs, "文件中没有提到“江苏”。")
     assert "没有找到" in text and "文件中没有提到“江苏”。" in text
     assert "已收录的3份文件（政策文件2份、新闻报道1份）" in text

@@ -181,7 +181,10 @@ def test_chinese_punctuation_is_given_back_one_character_for_one():
 
 
 def test_document_label_is_title_and_date():
-    assert fmt.document_label({"title": "推进新型工业化，浙江这样干", "date": "2023-10-24"}) == "推进新型工业化，浙江这样干（2023-10-24）"
+    from rag.index import DocumentInfo
+
+    doc = DocumentInfo("news-2023", "推进新型工业化，浙江这样干", "浙江日报", "news", "2023-10-24", 12)
+    assert fmt.document_label(doc) == "推进新型工业化，浙江这样干（2023-10-24）"
 
 
 # --- the app: import and index -------------------------------------------------------------
@@ -346,7 +349,7 @@ def test_document_choices_come_from_the_index_manifest(chat_app, real_settings):
 
     docs = get_retriever(real_settings).index.manifest.documents
     choices = chat_app.document_choices(chat_app.live_documents())
-    assert [c[1] for c in choices] == [d["doc_id"] for d in docs]
+    assert [c[1] for c in choices] == [d.doc_id for d in docs]
     assert ("浙江省人民政府关于高质量发展建设全球先进制造业基地的指导意见（2022-08-30）", "guideline-2022") in choices
     update = chat_app.refresh_documents(["guideline-2022", "gone-document"])
     assert update["value"] == ["guideline-2022"] and len(update["choices"]) == len(docs)

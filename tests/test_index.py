@@ -19,7 +19,7 @@ def test_round_trip(fake_settings):
     index = load_index(fake_settings)
     assert manifest.n_chunks == len(index.chunks) > 100
     assert index.manifest == manifest
-    assert {d["doc_id"] for d in manifest.documents} == set(index.documents)
+    assert {d.doc_id for d in manifest.documents} == set(index.documents)
     chunk = next(c for c in index.chunks if "2170亿元" in c.text)
     doc = index.documents[chunk.doc_id]
     assert doc.text[chunk.start : chunk.end] == chunk.text

@@ -39,13 +39,13 @@ def test_english_words_get_the_documents_chinese_terms():
 
 
 def test_english_units_keep_untranslated_content_words_and_drop_function_words():
-    units = dict(english_units("How do I renew my passport in Hangzhou?"))
+    units = {u.english: u.chinese for u in english_units("How do I renew my passport in Hangzhou?")}
     assert units == {"renew": (), "passport": (), "hangzhou": ("杭州",)}
 
 
 def test_lexicon_covers_what_the_glossary_lacks_longest_phrase_first():
     lexicon = {"gas": ["天然气"], "hard core": ["硬核"], "hard": ["困难"]}
-    units = dict(english_units("Hard-core tech and gas prices", lexicon))
+    units = {u.english: u.chinese for u in english_units("Hard-core tech and gas prices", lexicon)}
     assert units["hard core"] == ("硬核",) and "hard" not in units
     assert units["gas"] == ("天然气",)
     assert "天然气" in english_terms("gas prices", lexicon) and "天然气" not in english_terms("gas prices")
