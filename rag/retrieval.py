@@ -175,23 +175,19 @@ class Retriever:
 
     def scores(self, query: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Dense (cosine) and BM25 scores of every chunk for a normalised query, and the dense score of every row."""
-        n = len(self.index.chunks)
-        qv = self.index.embedder.embed_queries([query])
-        sims, rows = self.index.dense.search(qv, self.index.dense.ntotal)
-        row_scores = np.empty(self.index.dense.ntotal, dtype=np.float32)
-        row_scores[rows[0]] = sims[0]
-        dense = np.full(n, -1.0, dtype=np.float32)
-        np.maximum.at(dense, self.index.owners, row_scores)  # a chunk scores as its best row
+        dense, row_scores = self._dense(query)
         tokens = tokenize(query)
-        bm25 = self.index.bm25.get_scores(tokens) if tokens else np.zeros(n, dtype=np.float32)
+        bm25 = self.index.bm25.get_scores(tokens) if tokens else np.zeros(len(dense), dtype=np.float32)
         return dense, np.asarray(bm25, dtype=np.float32), row_scores
 
-    def _dense_only(self, query: str) -> np.ndarray:
-        """Dense scores of every chunk (its best row) for a query."""
+    def _dense(self, query: str) -> tuple[np.ndarray, np.ndarray]:
+        """Cosine similarity of every chunk (as its best row) and of every row, for a query."""
         sims, rows = self.index.dense.search(self.index.embedder.embed_queries([query]), self.index.dense.ntotal)
+        row_scores = np.empty(self.index.dense.ntotal, dtype=np.float32)
+        row_scores[rows[0]] = sims[0]
         dense = np.full(len(self.index.chunks), -1.0, dtype=np.float32)
-        np.maximum.at(dense, self.index.owners[rows[0]], sims[0])
-        return dense
+        np.maximum.at(dense, self.index.owners, row_scores)
+        return dense, row_scores
 
     def unit_scores(self, stats: "SearchStats", passage: Passage) -> list[ScoredUnit]:
         """The passage's units (see rag.chunking.units) with their similarity to the searched question."""
@@ -259,7 +255,7 @@ class Retriever:
         if plain != query and allowed.any():
             # The dictionary words that help an English question find its passage ("make" -> 制造)
             # would lift any English question above the null level: relevance is judged without them.
-            top = float(self._dense_only(plain)[allowed].max())
+            top = float(self._dense(plain)[0][allowed].max())
         null = self.index.manifest.calibration.get(lang) or self.index.manifest.calibration.get("zh", {})
         stats = SearchStats(
             query=query,
