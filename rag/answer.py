@@ -20,7 +20,7 @@ from .chunking import ELISION, LONG_SENTENCE, split_sentences, statements, units
 from .errors import InputError
 from .index import DocumentInfo, tokenize
 from .ingest import KINDS
-from .query import YEAR, clean_question, english_terms, english_units, language, period_years
+from .query import DOCUMENT_YEAR, YEAR, clean_question, english_terms, english_units, language, period_years
 from .retrieval import Passage, Retriever, ScoredUnit, SearchStats, get_retriever, referenced_documents
 from .settings import Settings
 
@@ -39,6 +39,7 @@ _LIST_WORDS = re.compile(
 ANSWER_LABEL = re.compile(r"^[^《\n]{0,8}《[^》]*》（[^）]*）[:：]", re.M)
 MARKER = re.compile(r"\[(\d+)\]")
 LIST_BONUS = 1.05  # a list question's whole list over the best single item
+LIST_SENTENCE = 260  # characters: a longer sentence is not one list but several statements
 # Questions answered by a figure, and the figures that answer them.
 _QUANTITY = re.compile(
     r"多少|几[个项家条名亩成倍]|多大|多高|多快|比例|比重|占比|百分之|排第几|第几"
@@ -155,10 +156,14 @@ def _chinese_side(question: str) -> str:
 
 
 def _terms(question: str) -> list[str]:
-    """Content terms of the question; an English question contributes the Chinese terms of its words."""
+    """Content terms of the question; an English question contributes the Chinese terms of its words.
+    Words and years that name a document ("2020年的意见") are not content."""
+    naming = set(DOCUMENT_YEAR.findall(question))
     return list(
         dict.fromkeys(
-            t for t in tokenize(_chinese_side(question)) if not re.fullmatch(r"[a-z]+", t) and t not in _DOCUMENT_WORDS
+            t
+            for t in tokenize(_chinese_side(question))
+            if not re.fullmatch(r"[a-z]+", t) and t not in _DOCUMENT_WORDS and t.rstrip("年") not in naming
         )
     )
 
@@ -319,7 +324,8 @@ class ExtractiveComposer:
         for st in ranked[1:]:
             if len(chosen) >= self.max_statements:
                 break
-            if any(st.text in c.text or c.text in st.text for c in chosen):
+            body = st.text.split(ELISION)[-1]  # without its lead-in: the same words are the same quote
+            if any(body in c.text or c.text.split(ELISION)[-1] in st.text for c in chosen):
                 continue
             if st.passage.doc_id in docs:
                 if st.score >= self.floor * best.score:  # another piece of a quoted document, nearly as good
@@ -350,7 +356,11 @@ def _list_units(passage: Passage) -> list[str]:
         out.append("".join(statements(text, headings=passage.headings)) + "；".join(passage.outline))
     if enumeration := _enumeration(split_sentences(text)):
         out.append(enumeration)
-    out += [s for s in statements(text, long_sentence=400, headings=passage.headings) if s.count("、") >= 3 and len(s) > LONG_SENTENCE]
+    out += [
+        s
+        for s in statements(text, long_sentence=LIST_SENTENCE, headings=passage.headings)
+        if s.count("、") >= 3 and LONG_SENTENCE < len(s) <= LIST_SENTENCE
+    ]
     return out
 
 
@@ -606,6 +616,7 @@ def _negdate(date: str) -> tuple:
     return tuple(-d for d in digits)
 
 
+_ASKED = re.compile(r"多少|哪些|哪几|什么|目标|要求|措施|how many|how much|which|what")  # what a question asks for
 _FOLLOWUP = re.compile(r"怎么说|如何说|怎么讲|说了什么|呢[?？]?$|^那|^这|^该|上述|同样|what about|how about|and the|and in", re.I)
 
 
@@ -617,11 +628,18 @@ class Followup:
     doc_ids: tuple[str, ...] | None
 
 
-def resolve_followup(question: str, history: Sequence[str], documents: Sequence[DocumentInfo]) -> Followup:
-    """Read "2020年的文件怎么说？" after a question about a target as that question, about 2020's documents.
+# Words of a follow-up that only point back ("…怎么说？", "那…呢？").
+_POINTING = re.compile(r"(?:怎么|如何)?(?:说|讲)(?:了什么)?|呢|那|这|该|上述|同样|what|about|how|and", re.I)
 
-    ``documents`` are the index manifest's. A question that names no document,
-    or is not short and referring, is asked as it is.
+
+def resolve_followup(question: str, history: Sequence[str], documents: Sequence[DocumentInfo]) -> Followup:
+    """Read a short follow-up in the context of the previous question.
+
+    "2020年的文件怎么说？" after a question about a target is that question, about
+    2020's documents. "山区26县呢？" brings a subject of its own: it is asked with
+    the previous question's years and what it asked for (到2025年, 多少), not its
+    subject. ``documents`` are the index manifest's. A question that is not short
+    and referring is asked as it is.
     """
     previous = next((h for h in reversed(history) if h and h.strip()), None)
     named = referenced_documents(question, documents)
@@ -631,6 +649,11 @@ def resolve_followup(question: str, history: Sequence[str], documents: Sequence[
         named = named if len(named) < len(documents) else ()
     if not previous or len(question) > 30 or not (_FOLLOWUP.search(question) or named):
         return Followup(question, None)
+    own = [t for t in _terms(question) if len(t) >= 2 and not _POINTING.fullmatch(t) and not YEAR.search(t)]
+    if own and not named:
+        # A subject of its own: the previous question lends only its time and what it asked.
+        carried = [f"{y}年" for y in period_years(previous)] + _ASKED.findall(previous)
+        return Followup(" ".join([question, *dict.fromkeys(carried)]), None)
     return Followup(f"{previous} {question}", named or None)
 
 

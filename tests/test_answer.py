@@ -145,3 +145,37 @@ def test_how_to_cope_is_not_how_to_apply():
     text, citations = _answer(GUIDELINE, "在政策制定和执行过程中设置合理过渡期,不搞“一刀切”")
     assert unanswered("新政策出得太急，企业来不及调整怎么办？", text, citations) == ""
     assert "申报" in unanswered("这个项目去哪办？怎么申请？", text, citations)
+
+
+DOCS = [
+    DocumentInfo("guideline-2022", "浙江省人民政府关于高质量发展建设全球先进制造业基地的指导意见", "浙江省人民政府", "policy", "2022-08-30", 38),
+    DocumentInfo("opinions-2020", "关于以新发展理念引领制造业高质量发展的若干意见", "中共浙江省委、浙江省人民政府", "policy", "2020-03-16", 33),
+    DocumentInfo("speech-2024", "聚焦重点 攻坚突破 奋力谱写全球先进制造业基地建设新篇章", "浙江省领导", "speech", "2024", 35),
+]
+PREVIOUS = ["到2025年规上工业企业研发经费占营业收入比重要达到多少？"]
+
+
+def test_a_follow_up_naming_a_document_asks_the_previous_question_of_it():
+    from rag.answer import resolve_followup
+
+    follow = resolve_followup("2020年的文件怎么说？", PREVIOUS, DOCS)
+    assert follow.doc_ids == ("opinions-2020",) and "研发经费" in follow.query
+    follow = resolve_followup("讲话里怎么说？", PREVIOUS, DOCS)
+    assert follow.doc_ids == ("speech-2024",) and "研发经费" in follow.query
+
+
+def test_a_follow_up_with_a_subject_of_its_own_keeps_only_the_time_and_what_was_asked():
+    from rag.answer import resolve_followup
+
+    follow = resolve_followup("山区26县呢？", PREVIOUS, DOCS)
+    assert follow.doc_ids is None
+    assert "山区26县" in follow.query and "2025年" in follow.query and "多少" in follow.query
+    assert "研发经费" not in follow.query
+
+
+def test_a_question_that_stands_alone_is_asked_as_it_is():
+    from rag.answer import resolve_followup
+
+    question = "浙江要打造哪4个世界级先进产业群，每个集群的发展目标分别是什么？"
+    assert resolve_followup(question, PREVIOUS, DOCS).query == question
+    assert resolve_followup("山区26县呢？", [], DOCS).query == "山区26县呢？"

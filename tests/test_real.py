@@ -207,3 +207,8 @@ def test_the_parts_of_a_named_document_are_its_outline(real_settings):
     answer = ask("指导意见里山区26县的主要任务是什么？", settings=real_settings)
     assert "2170亿元" in answer.text or "攀登计划" in answer.text
     assert "十、优化制造业发展环境" not in answer.text
+
+
+def test_follow_up_with_a_new_subject(real_settings):
+    answer = ask("山区26县呢？", settings=real_settings, history=["到2025年规上工业企业研发经费占营业收入比重要达到多少？"])
+    assert answer.found and "2170亿元" in answer.text
