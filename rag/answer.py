@@ -11,6 +11,7 @@ rule on retrieval evidence calibrated on eval/questions/dev.jsonl.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass, field
@@ -173,10 +174,12 @@ _PLACE_SUFFIX = re.compile(r"(?:省|市|县|区|州)$")
 _posseg = None
 
 
-def _proper_names(question: str, flags: set[str]) -> list[tuple[str, str]]:
+@functools.lru_cache(maxsize=256)
+def _tagged(question: str) -> tuple[tuple[str, str], ...]:
     """(word, tag) for the proper names in a question: words jieba's dictionary tags as places,
     people or organisations (its guesses for unknown words, such as "上省" in "大会上省领导", do
-    not count). An English question's names come from the curated glossary ("Jiangsu" -> 江苏)."""
+    not count). An English question's names come from the curated glossary ("Jiangsu" -> 江苏).
+    Cached: the not-found rule and the answer checks both read them."""
     global _posseg
     if _posseg is None:
         import jieba.posseg
@@ -184,13 +187,13 @@ def _proper_names(question: str, flags: set[str]) -> list[tuple[str, str]]:
         _posseg = jieba.posseg
     text = " ".join(english_terms(question)) if language(question) == "en" else question
     known = _posseg.dt.word_tag_tab
-    return [(w.word, w.flag) for w in _posseg.cut(text) if w.flag in flags and known.get(w.word) == w.flag]
+    return tuple((w.word, w.flag) for w in _posseg.cut(text) if w.flag in _NAME_FLAGS and known.get(w.word) == w.flag)
 
 
 def _names(question: str) -> list[str]:
     """Places, people and organisations named in the question."""
     # jieba's dictionary tags many two-character words as person names ("太贵"): a person's name must be longer.
-    return [w for w, flag in _proper_names(question, _NAME_FLAGS) if len(w) >= (3 if flag.startswith("nr") else 2)]
+    return [w for w, flag in _tagged(question) if len(w) >= (3 if flag.startswith("nr") else 2)]
 
 
 def gather_evidence(retriever: Retriever, stats: SearchStats, passages: Sequence[Passage]) -> Evidence:
@@ -591,7 +594,9 @@ def _wants_number(question: str) -> bool:
 def _places(question: str) -> list[str]:
     """Places named in a question, without the province itself."""
     out = []
-    for word, _ in _proper_names(question, {"ns"}):
+    for word, flag in _tagged(question):
+        if flag != "ns":
+            continue
         name = _PLACE_SUFFIX.sub("", word) if len(word) > 2 else word
         if word not in _NOT_PLACES and name not in _NOT_PLACES:
             out.append(name)
