@@ -141,6 +141,8 @@ def test_page_offers_examples_and_document_filter(page):
     examples = page.locator("#chat button").all_inner_texts()
     assert any("世界级先进产业群" in e for e in examples), examples
     page.get_by_text("筛选文件").click()
+    # the accordion opens, and the list is refreshed from the index when the page loads: wait for it
+    page.locator("#documents label", has_text=GUIDELINE).wait_for(timeout=30_000)
     labels = page.locator("#documents label").all_inner_texts()
     assert any(GUIDELINE in label for label in labels) and len(labels) >= 5
     assert page.outside_requests == []  # fonts, scripts and analytics all come from the app
