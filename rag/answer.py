@@ -196,6 +196,13 @@ def _names(question: str) -> list[str]:
     return [w for w, flag in _tagged(question) if len(w) >= (3 if flag.startswith("nr") else 2)]
 
 
+def _unknown_names(retriever: Retriever, question: str) -> tuple[str, ...]:
+    """Places, people and organisations the question names and the documents never mention
+    ("江苏省" counts as mentioned when "江苏" is)."""
+    known = retriever.known_text
+    return tuple(n for n in _names(question) if n.lower() not in known and _PLACE_SUFFIX.sub("", n) not in known)
+
+
 def gather_evidence(retriever: Retriever, stats: SearchStats, passages: Sequence[Passage]) -> Evidence:
     """Evidence for a search (``stats.query`` is the question as searched) from its passages and the whole index."""
     question = stats.query
@@ -216,9 +223,8 @@ def gather_evidence(retriever: Retriever, stats: SearchStats, passages: Sequence
         total = sum(weights.values())
         found_weight = sum(w for t, w in weights.items() if t in top)
         coverage = found_weight / total if total else 0.0
-    known = retriever.known_text
-    years = tuple(y for y in dict.fromkeys(YEAR.findall(question)) if y not in known)
-    names = tuple(n for n in _names(question) if n.lower() not in known and _PLACE_SUFFIX.sub("", n) not in known)
+    years = tuple(y for y in dict.fromkeys(YEAR.findall(question)) if y not in retriever.known_text)
+    names = _unknown_names(retriever, question)
     return Evidence(coverage, stats.relevance, years, names, found_weight)
 
 
@@ -483,8 +489,7 @@ def about_documents(retriever: Retriever, question: str, doc_ids: Sequence[str] 
     ]
     if not (record or contents):
         return "", []
-    known = retriever.known_text
-    if any(n.lower() not in known and _PLACE_SUFFIX.sub("", n) not in known for n in _names(question)):
+    if _unknown_names(retriever, question):
         return "", []  # "江苏的指导意见是谁发的？" is not about these documents
     named = [
         d
