@@ -125,9 +125,11 @@ class Retriever:
         return self._parts[key]
 
     def _units_of(self, i: int) -> list[str]:
+        """The units of chunk ``i`` (see rag.chunking.units), split once: the rerank and the
+        composer's scores both read them."""
         if i not in self._units:
             chunk = self.index.chunks[i]
-            self._units[i] = [u.lower() for u in units(chunk.text, chunk.section)] or [chunk.text.lower()]
+            self._units[i] = units(chunk.text, chunk.section)
         return self._units[i]
 
     def _rerank(self, fused: np.ndarray, allowed: np.ndarray, query: str, years: list[str]) -> None:
@@ -148,7 +150,7 @@ class Retriever:
                 heads = " ".join(chunk.section).lower()
                 best = max(
                     sum(w for t, w in weights.items() if t in u) + 0.5 * sum(w for t, w in weights.items() if t not in u and t in heads)
-                    for u in self._units_of(i)
+                    for u in [p.lower() for p in self._units_of(i)] or [chunk.text.lower()]
                 )
                 fused[i] += s.weight_proximity * best / total
             if years and s.year_boost:
@@ -192,8 +194,8 @@ class Retriever:
     def unit_scores(self, stats: "SearchStats", passage: Passage) -> list[ScoredUnit]:
         """The passage's units (see rag.chunking.units) with their similarity to the searched question."""
         i = self._position[passage.chunk_id]
-        chunk, first = self.index.chunks[i], int(self._first_row[i])
-        pieces = units(chunk.text, chunk.section)
+        first = int(self._first_row[i])
+        pieces = self._units_of(i)
         if len(pieces) < 2:  # embedded whole only
             return [ScoredUnit(p, float(stats.row_scores[first])) for p in pieces]
         return [ScoredUnit(p, float(stats.row_scores[first + 1 + j])) for j, p in enumerate(pieces)]
