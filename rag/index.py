@@ -218,14 +218,15 @@ def build_index(settings: Settings | None = None, progress: bool = False) -> Man
     try:
         dense = faiss.IndexFlatIP(embedder.dim)
         dense.add(vectors)
-        frequencies = Counter(t for text in texts for t in tokenize(text))
+        tokens = [tokenize(t) for t in texts]  # once: for BM25 and for the corpus's vocabulary
+        frequencies = Counter(t for words in tokens for t in words)
         lexicon = english_lexicon(frequencies)
         (tmp / "english.json").write_text(json.dumps(lexicon, ensure_ascii=False), encoding="utf-8")
         calibration = calibrate(embedder, dense)
         faiss.write_index(dense, str(tmp / "dense.faiss"))
         np.save(tmp / "owners.npy", np.asarray(owners, dtype=np.int32))
         bm25 = bm25s.BM25()
-        bm25.index([tokenize(t) or [""] for t in texts], show_progress=False)
+        bm25.index([words or [""] for words in tokens], show_progress=False)
         bm25.save(str(tmp / "bm25"), show_progress=False)
         with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as fh:
             for c in chunks:
