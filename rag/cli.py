@@ -53,7 +53,7 @@ def _ask(args: argparse.Namespace) -> int:
 
     answer = ask(args.question, k=args.k, settings=_settings(args), doc_ids=args.doc or None)
     if args.json:
-        print(json.dumps(asdict(answer), ensure_ascii=False, indent=2))
+        print(json.dumps(asdict(answer), ensure_ascii=False, indent=2, default=str))
         return 0 if answer.status != "invalid_question" else 2
     print(answer.text)
     if answer.citations:
