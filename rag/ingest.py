@@ -21,7 +21,14 @@ from .errors import CorpusError
 
 CLEANING_VERSION = "4"
 MANIFEST_NAME = "manifest.toml"
-KINDS = {"policy": "政策文件", "speech": "讲话", "commentary": "解读文章", "news": "新闻报道"}
+KINDS = {
+    "policy": "政策文件",
+    "law": "法规规章",
+    "report": "工作报告",
+    "speech": "讲话",
+    "commentary": "解读文章",
+    "news": "新闻报道",
+}
 PROFILES = {"pdf", "web", "text"}
 PUA_DECIMAL = "\ue010"  # stands for "." in the 2022 guideline's PDF extraction
 
