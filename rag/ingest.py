@@ -9,6 +9,7 @@ markdown markup, a machine-written FAQ, and a signature/distribution block
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import tomllib
@@ -18,8 +19,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import CorpusError
+from .profiles import BUILTIN, Profile, load_profiles
+from .records import (
+    DocumentRecordInfo,
+    addressee,
+    front_length,
+    is_record_line,
+    merged,
+    notice_signature,
+    read_record,
+    signature_start,
+)
 
-CLEANING_VERSION = "4"
+CLEANING_VERSION = "5"
 MANIFEST_NAME = "manifest.toml"
 KINDS = {
     "policy": "政策文件",
@@ -29,7 +41,6 @@ KINDS = {
     "commentary": "解读文章",
     "news": "新闻报道",
 }
-PROFILES = {"pdf", "web", "text"}
 PUA_DECIMAL = "\ue010"  # stands for "." in the 2022 guideline's PDF extraction
 
 
@@ -50,6 +61,7 @@ class Paragraph:
     lead: str | None = None
     # True when the lead opened a sub-point inside a longer paragraph.
     sublead: bool = False
+    level: int | None = None  # a Markdown heading's level ("## 第一章　总则" is 2)
 
 
 @dataclass(frozen=True)
@@ -66,6 +78,8 @@ class Document:
     paragraphs: tuple[Paragraph, ...]
     # Text kept out of the index: signature block, page header, machine FAQ.
     metadata: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    # The record the text states (文号, 主送, dates, validity), the manifest's fields laid over it.
+    info: DocumentRecordInfo = field(default_factory=DocumentRecordInfo, compare=False, hash=False)
 
     @property
     def text(self) -> str:
@@ -118,52 +132,71 @@ def corpus_fingerprint(corpus_dir: Path) -> str:
     return h.hexdigest()[:16]
 
 
-def _read_manifest(corpus_dir: Path) -> list[dict]:
+def _read_manifest(corpus_dir: Path) -> tuple[list[dict], dict[str, Profile]]:
+    """The manifest's entries and the profiles it defines; none of either when there is no manifest
+    (every text is then indexed with the record read from it)."""
     path = corpus_dir / MANIFEST_NAME
     if not corpus_dir.is_dir():
         raise CorpusError(f"Corpus folder {corpus_dir} does not exist. Create it and add documents.")
     if not path.exists():
-        raise CorpusError(
-            f"{path} is missing. Add a [[document]] entry (id, file, title, kind) for each text."
-        )
+        return [], dict(BUILTIN)
     try:
         data = tomllib.loads(decode_bytes(path.read_bytes(), str(path)))
     except tomllib.TOMLDecodeError as exc:
         raise CorpusError(f"{path} is not valid TOML ({exc}). Correct it and build again.") from None
+    profiles = load_profiles(data.get("profile", {}), str(path))
     entries = data.get("document", [])
     seen: set[str] = set()
     for i, entry in enumerate(entries):
-        missing = [k for k in ("id", "file", "title", "kind") if not entry.get(k)]
+        missing = [k for k in ("id", "file") if not entry.get(k)]
         if missing:
             raise CorpusError(f"{path}: entry {i + 1} lacks {', '.join(missing)}. Fill them in.")
-        if entry["kind"] not in KINDS:
+        if entry.get("kind") and entry["kind"] not in KINDS:
             raise CorpusError(
                 f"{path}: document {entry['id']} has kind {entry['kind']!r}; use one of {', '.join(KINDS)}."
             )
-        if entry.get("profile", "text") not in PROFILES:
+        if entry.get("profile", "text") not in profiles:
             raise CorpusError(
-                f"{path}: document {entry['id']} has profile {entry['profile']!r}; use one of {', '.join(sorted(PROFILES))}."
+                f"{path}: document {entry['id']} has profile {entry['profile']!r}; use one of {', '.join(sorted(profiles))}"
+                " or define it as [profile.NAME] in the manifest."
             )
         if entry["id"] in seen:
             raise CorpusError(f"{path}: document id {entry['id']!r} is used twice. Make ids unique.")
         seen.add(entry["id"])
-    return entries
+    return entries, profiles
+
+
+def _unlisted_entry(path: Path, taken: set[str]) -> dict:
+    """The entry of a file the manifest does not list: an id from its name, everything else read."""
+    stem = re.sub(r"[^\w\-]+", "-", path.stem).strip("-").lower() or "document"
+    doc_id, n = stem, 2
+    while doc_id in taken:
+        doc_id, n = f"{stem}-{n}", n + 1
+    taken.add(doc_id)
+    return {"id": doc_id, "file": path.name}
 
 
 def load_corpus(corpus_dir: Path) -> Corpus:
-    """Read and clean every document listed in the manifest.
+    """Read and clean every document of the folder.
 
-    Files without an entry, entries without a file and undecodable files are
-    skipped with a `CorpusWarning` (collected in ``Corpus.warnings``); an empty
-    result is a `CorpusError`.
+    A file with a manifest entry gets the entry's metadata over what was read from its text; a
+    file without one is indexed with what was read (a `CorpusWarning` says so). Entries without a
+    file and undecodable files are skipped with a `CorpusWarning` (collected in
+    ``Corpus.warnings``); an empty result is a `CorpusError`.
     """
     corpus_dir = Path(corpus_dir)
-    entries = _read_manifest(corpus_dir)
+    entries, profiles = _read_manifest(corpus_dir)
     problems: list[str] = []
     listed = {e["file"] for e in entries}
+    taken = {e["id"] for e in entries}
     for path in sorted(corpus_dir.iterdir()):
         if path.is_file() and path.suffix in {".txt", ".md"} and path.name != "SOURCES.md" and path.name not in listed:
-            problems.append(f"{path.name} has no entry in {MANIFEST_NAME}; it is not indexed. Add an entry to include it.")
+            entry = _unlisted_entry(path, taken)
+            entries.append(entry)
+            problems.append(
+                f"{path.name} has no entry in {MANIFEST_NAME}; it is indexed as {entry['id']!r} with the title, issuer "
+                f"and date read from it (`rag documents` shows them). Add an entry to correct them."
+            )
     documents = []
     for entry in entries:
         path = corpus_dir / entry["file"]
@@ -175,7 +208,9 @@ def load_corpus(corpus_dir: Path) -> Corpus:
         except CorpusError as exc:
             problems.append(f"{exc} It is not indexed.")
             continue
-        documents.append(clean_document(raw, entry))
+        if "profile" not in entry and entry["file"] not in listed:
+            entry["profile"] = guess_profile(raw, profiles)
+        documents.append(clean_document(raw, entry, profiles[entry.get("profile", "text")]))
     for message in problems:
         warnings.warn(message, CorpusWarning, stacklevel=2)
     if not documents:
@@ -190,9 +225,6 @@ def load_corpus(corpus_dir: Path) -> Corpus:
 _CJK = r"\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef“”‘’"
 _HEADING_START = re.compile(r"^(?:[一二三四五六七八九十]+、|\([一二三四五六七八九十]+\)|\d{1,2}\.(?!\d))")
 _TERMINAL = "。！？!?；;：:”」）)"
-_WEB_FURNITURE = {"文章内容", "思维导图", "常见问题", "社交分享"}
-_FAQ_START = re.compile(r"^(?:思维导图生成中|问题\s*\d+\s*[:：])")
-_ASIDE = re.compile(r"\((?=[^()]*[\u4e00-\u9fff])[^()]{6,}\)")
 _DATE_LINE = re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日$")
 _META_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:\s+\d{1,2}:\d{2})?$")
 _URL_LINE = re.compile(r"^https?://\S+$")
@@ -253,22 +285,46 @@ def _is_keyword_line(line: str) -> bool:
     return len(words) >= 4 and all(len(w) <= 8 and not re.search(f"[{_TERMINAL},，、]", w) for w in words)
 
 
-def _clean_web(lines: list[str], metadata: dict[str, str]) -> list[str]:
-    """Drop page furniture, the header above it, editor's asides and the trailing FAQ."""
-    furniture = [i for i, line in enumerate(lines) if line.strip() in _WEB_FURNITURE]
-    if furniture:
-        header = [line for line in lines[: furniture[0]] if line.strip()]
-        metadata["page_header"] = "\n".join(header)
-        lines = lines[furniture[-1] + 1 :]
+def _clean_web(lines: list[str], metadata: dict[str, str], profile: Profile) -> list[str]:
+    """Drop the page header above the furniture, furniture, tag lines, record lines (kept as
+    metadata), the profile's asides, and trailing material such as a machine FAQ."""
+    plain = [_strip_markup(line).strip() for line in lines]
+    run = _furniture_run(plain, profile)
+    if run:
+        header = [line for line in lines[: run[0]] if line.strip()]
+        if header:
+            metadata["page_header"] = "\n".join(header)
+        lines, plain = lines[run[1] :], plain[run[1] :]
     body: list[str] = []
     for i, line in enumerate(lines):
-        if _FAQ_START.match(line.strip()):
-            metadata["machine_faq"] = "\n".join(line for line in lines[i:] if line.strip())
+        key = profile.trailer(plain[i])
+        if key:
+            metadata[key] = "\n".join(line for line in lines[i:] if line.strip())
             break
-        if line.strip() in _WEB_FURNITURE or _is_keyword_line(line.strip()):
+        if profile.is_furniture(plain[i]) or _is_keyword_line(line.strip()):
             continue
-        body.append(_ASIDE.sub("", line))
+        if profile.is_meta(plain[i]):
+            metadata["source_lines"] = metadata.get("source_lines", "") + plain[i] + "\n"
+            continue
+        for aside in profile.asides:
+            line = aside.sub("", line)
+        body.append(line)
     return body
+
+
+def _furniture_run(plain: list[str], profile: Profile, within: int = 40) -> tuple[int, int] | None:
+    """(first, end) of the first run of furniture lines (blank lines may sit between them) that
+    starts within the page's first ``within`` lines: everything above it is the page header."""
+    for i, line in enumerate(plain[:within]):
+        if line and profile.is_furniture(line):
+            end = i + 1
+            for j in range(i + 1, len(plain)):
+                if plain[j] and not profile.is_furniture(plain[j]):
+                    break
+                if plain[j]:
+                    end = j + 1
+            return i, end
+    return None
 
 
 def _split_inner_leads(text: str) -> list[str]:
@@ -303,17 +359,29 @@ def _squash(text: str) -> str:
     return re.sub(r"[\s\u3000-\u303f\uff00-\uffef“”‘’,.;:!?()\[\]【】《》、\-\"'*]", "", text)
 
 
-def clean_document(raw: str, entry: dict) -> Document:
-    """Turn one raw text into a `Document` of cleaned paragraphs."""
-    profile = entry.get("profile", "text")
-    title, issuer = entry["title"], entry.get("issuer", "")
+def clean_document(raw: str, entry: dict, profile: Profile | None = None) -> Document:
+    """Turn one raw text into a `Document` of cleaned paragraphs and the record it states.
+
+    ``entry`` is the manifest entry (only ``id`` is required: title, issuer, date and kind are
+    read from the text when the entry does not give them); ``profile`` defaults to the built-in
+    profile the entry names.
+    """
+    profile = profile or BUILTIN[entry.get("profile", "text")]
     metadata: dict[str, str] = {}
     lines = [line.strip() for line in normalise(raw).split("\n")]
-    if profile == "web":
-        lines = _clean_web(lines, metadata)
+    # (normalise took the space after the marks: "# 标题" is "#标题" here)
+    markdown_title = next((m.group(1) for line in lines[:3] if (m := re.match(r"^#(?!#)\s*(.+)$", line))), "")
+    if profile.web:
+        lines = _clean_web(lines, metadata, profile)
+    else:
+        lines = [line for line in lines if not profile.is_furniture(_strip_markup(line).strip())]
     lines = [line for line in lines if line]
-    paragraphs = _join_pdf_lines(lines) if profile == "pdf" else lines
+    paragraphs = _join_pdf_lines(lines) if profile.join_wraps else lines
+    plain_all = [_strip_markup(p).strip() for p in paragraphs]
+    front_read = plain_all[: front_length(plain_all)]
 
+    title = entry.get("title") or _read_title(plain_all, markdown_title) or Path(entry.get("file", entry["id"])).stem
+    issuer = entry.get("issuer", "")
     # Lines that only repeat the metadata: title, author, date, URL.
     title_key = _squash(unicodedata.normalize("NFKC", title))
     names = {_squash(unicodedata.normalize("NFKC", n)) for n in (issuer, entry.get("author", "")) if n}
@@ -321,7 +389,7 @@ def clean_document(raw: str, entry: dict) -> Document:
     for i, para in enumerate(paragraphs):
         plain = _strip_markup(para).strip()
         key = _squash(plain)
-        if i < 4 and key and (key in title_key or title_key in key or key in names) and len(plain) < 80:
+        if i < 4 and key and title_key and (key in title_key or title_key in key or key in names) and len(plain) < 80:
             continue
         if _URL_LINE.match(plain) or _META_DATE.match(plain):
             metadata.setdefault("source_lines", "")
@@ -329,36 +397,113 @@ def clean_document(raw: str, entry: dict) -> Document:
             continue
         kept.append(para)
 
+    kept, notice, document_title = _take_front_and_notice(kept, title_key, metadata)
+
     # The signature, date and distribution list at the end are metadata.
     issuer_keys = names | {_squash(unicodedata.normalize("NFKC", issuer.split("（")[0]))}
+    signature: list[str] = []
     for i in range(max(0, len(kept) - 8), len(kept)):
         plain = _strip_markup(kept[i]).strip()
         if _squash(plain) in issuer_keys or _DATE_LINE.match(plain) or plain.startswith("抄送"):
-            metadata["signature"] = "\n".join(_strip_markup(p).strip() for p in kept[i:])
+            # Signatories listed one a line above the date belong to the signature too.
+            i = signature_start([_strip_markup(p).strip() for p in kept], i, floor=max(0, i - 12))
+            signature = [_strip_markup(p).strip() for p in kept[i:]]
+            metadata["signature"] = "\n".join(signature)
             kept = kept[:i]
             break
 
+    result = _paragraphs(kept)
+    header = [*metadata.get("page_header", "").splitlines(), *metadata.get("source_lines", "").splitlines()]
+    header = [_strip_markup(line).strip() for line in header]
+    plain_kept = [p.text for p in result]
+    main, salutation = addressee(plain_kept[:1])
+    read = read_record(
+        front_read, notice, signature, header, "\n".join(plain_kept),
+        markdown_title=markdown_title, document_title=document_title,
+    )
+    read = dataclasses.replace(
+        read, addressees=main, salutation=salutation,
+        read=tuple(sorted({*read.read, *(("addressees",) if main else ()), *(("salutation",) if salutation else ())})),
+    )
+    info = merged(read, {**entry, "title": title, **({"issuer": issuer} if issuer else {})})
+    return Document(
+        doc_id=entry["id"],
+        title=info.title,
+        issuer=info.issuer,
+        date=str(entry.get("date", "")) or info.date,
+        kind=entry.get("kind") or guess_kind(info.title),
+        source=entry.get("source", ""),
+        file=entry.get("file", ""),
+        paragraphs=tuple(result),
+        metadata=metadata,
+        info=info,
+    )
+
+
+def _paragraphs(kept: list[str]) -> list[Paragraph]:
+    """Cleaned `Paragraph`s with their offsets, bold leads and Markdown heading levels."""
     bold_leads = sum(1 for p in kept if _lead_of(p))
     result: list[Paragraph] = []
     offset = 0
     for para in kept:
         for n, piece in enumerate(_split_inner_leads(para)):
             lead = _lead_of(piece)
+            level = m.end(1) if (m := re.match(r"^(#{1,6})(?!#)\s*\S", piece)) else None
             text = _strip_markup(piece).strip()
             if not re.search(r"[\w\u4e00-\u9fff]", text):
                 continue  # what an aside left behind, e.g. a lone "。"
             if lead is None and bold_leads >= 2:
                 lead = _short_lead(text)  # same heading style, bold lost in scraping
-            result.append(Paragraph(text=text, start=offset, lead=lead, sublead=n > 0 and lead is not None))
+            result.append(Paragraph(text=text, start=offset, lead=lead, sublead=n > 0 and lead is not None, level=level))
             offset += len(text) + 2
-    return Document(
-        doc_id=entry["id"],
-        title=title,
-        issuer=issuer,
-        date=str(entry.get("date", "")),
-        kind=entry["kind"],
-        source=entry.get("source", ""),
-        file=entry.get("file", ""),
-        paragraphs=tuple(result),
-        metadata=metadata,
-    )
+    return result
+
+
+def _read_title(plain: list[str], markdown_title: str) -> str:
+    """A title when the manifest gives none: the Markdown title, else the first line of the front matter."""
+    if markdown_title:
+        return _strip_markup(markdown_title).strip()
+    n = front_length(plain)
+    return plain[0] if n else ""
+
+
+def _take_front_and_notice(kept: list[str], title_key: str, metadata: dict[str, str]) -> tuple[list[str], list[str], str]:
+    """Move the front matter (发文字号, venue, speaker …) and a covering notice's signature block
+    out of the text into ``metadata``; returns the rest, the notice block and the title line of the
+    document the notice issues (the text repeats it below the notice)."""
+    plain = [_strip_markup(p).strip() for p in kept]
+    n = front_length(plain)
+    if n:
+        metadata["front_matter"] = "\n".join(plain[:n])
+        kept, plain = kept[n:], plain[n:]
+    block = notice_signature(plain, start=0)
+    if not block:
+        return kept, [], ""
+    first, end = block
+    notice = plain[first:end]
+    metadata["notice_signature"] = "\n".join(notice)
+    document_title = ""
+    if end < len(plain) and is_record_line(plain[end]):
+        document_title = plain[end]  # the issued document's own title line: the path already shows it
+        end += 1
+    return kept[:first] + kept[end:], notice, document_title
+
+
+def guess_profile(raw: str, profiles: dict[str, Profile]) -> str:
+    """"web" when the top of a text has the web profile's furniture or record lines, else "text"."""
+    web = profiles["web"]
+    top = [_strip_markup(line).strip() for line in normalise(raw[:4000]).split("\n")[:40]]
+    markup = BUILTIN["text"]
+    hits = sum(1 for line in top if line and not markup.is_furniture(line) and (web.is_furniture(line) or web.is_meta(line)))
+    return "web" if hits >= 2 else "text"
+
+
+_GENRES = (("law", r"(?:条例|规定|办法|细则|规则|法)$"), ("report", r"工作报告$"), ("speech", r"讲话$"))
+
+
+def guess_kind(title: str) -> str:
+    """A document's kind from the genre word its title ends with (GB/T 9704 文种); else policy."""
+    for kind, pattern in _GENRES:
+        if re.search(pattern, title):
+            return kind
+    return "policy"
