@@ -42,6 +42,9 @@ class Chunk:
     # For the last passage before a section's subsections (say "要重点抓好六方面工作:"),
     # the headings of those subsections, in order: the list it introduces.
     outline: tuple[str, ...] = ()
+    # The pages the passage is on, for a paged format (PDF, OFD); None otherwise.
+    page: int | None = None
+    last_page: int | None = None
 
 
 def split_sentences(text: str) -> list[str]:
@@ -252,7 +255,8 @@ def _with_outlines(chunks: list[Chunk]) -> list[Chunk]:
 
 def _chunk(doc: Document, n: int, section: tuple[str, ...], text: str, span: tuple[int, int]) -> Chunk:
     start, end = span
-    return Chunk(f"{doc.doc_id}#{n}", doc.doc_id, section, text[start:end], start, end)
+    page, last = (doc.page_at(start), doc.page_at(max(start, end - 1))) if doc.pages else (None, None)
+    return Chunk(f"{doc.doc_id}#{n}", doc.doc_id, section, text[start:end], start, end, page=page, last_page=last)
 
 
 def chunk_corpus(documents, target: int = 220, limit: int = 420) -> list[Chunk]:

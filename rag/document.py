@@ -48,6 +48,17 @@ class Document:
     metadata: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
     # The record the text states (文号, 主送, dates, validity), the manifest's fields laid over it.
     info: DocumentRecordInfo = field(default_factory=DocumentRecordInfo, compare=False, hash=False)
+    # For a paged format: (offset in ``text`` where a page begins, page number), in order.
+    pages: tuple[tuple[int, int], ...] = field(default=(), compare=False, hash=False)
+
+    def page_at(self, offset: int) -> int | None:
+        """The page the text at ``offset`` is on, or None for a format without pages."""
+        page = None
+        for start, number in self.pages:
+            if start > offset:
+                break
+            page = number
+        return page
 
     @property
     def text(self) -> str:

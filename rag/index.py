@@ -97,6 +97,8 @@ class IndexedChunk:
     start: int
     end: int
     outline: tuple[str, ...] = ()  # headings of the parts this passage announces (see Chunk)
+    page: int | None = None  # first and last page, for a paged format (PDF, OFD)
+    last_page: int | None = None
 
     @property
     def section_path(self) -> str:
@@ -303,7 +305,10 @@ def _indexed_chunks(corpus: Corpus, settings: Settings) -> list[IndexedChunk]:
     for c in chunk_corpus(corpus.documents, settings.chunk_target, settings.chunk_max):
         d = docs[c.doc_id]
         out.append(
-            IndexedChunk(c.chunk_id, d.doc_id, d.title, d.issuer, d.date, d.kind, c.section, c.text, c.start, c.end, c.outline)
+            IndexedChunk(
+                c.chunk_id, d.doc_id, d.title, d.issuer, d.date, d.kind, c.section, c.text, c.start, c.end, c.outline,
+                page=c.page, last_page=c.last_page,
+            )
         )
     return out
 

@@ -6,6 +6,7 @@ and a text without an entry is indexed with what was read from it.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import tomllib
@@ -17,6 +18,7 @@ from .cleaning import PUA_DECIMAL, clean_document, guess_profile, normalise  # n
 from .document import KINDS, Document, Paragraph  # noqa: F401
 from .errors import CorpusError
 from .profiles import BUILTIN, Profile, load_profiles
+from .readers import SUFFIXES, page_offsets, read_file
 
 CLEANING_VERSION = "5"
 MANIFEST_NAME = "manifest.toml"
@@ -60,7 +62,7 @@ def corpus_fingerprint(corpus_dir: Path) -> str:
     manifest = corpus_dir / MANIFEST_NAME
     if manifest.exists():
         h.update(manifest.read_bytes())
-    for path in sorted(corpus_dir.glob("*.txt")) + sorted(corpus_dir.glob("*.md")):
+    for path in sorted(p for p in corpus_dir.iterdir() if p.suffix.lower() in SUFFIXES):
         if path.name == "SOURCES.md":
             continue
         h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
@@ -111,6 +113,31 @@ def _unlisted_entry(path: Path, taken: set[str]) -> dict:
     return {"id": doc_id, "file": path.name}
 
 
+_FORMAT_PROFILES = {"pdf": "pdf", "html": "web"}  # how each format's text is cleaned unless the entry says
+
+
+def _read_document(path: Path, entry: dict, profiles: dict[str, Profile], guess: bool, problems: list[str]) -> Document:
+    """One file read (any format, rag.readers) and cleaned; pages it could not read go to ``problems``."""
+    if path.suffix.lower() in {".txt", ".md"}:
+        raw, read = decode_bytes(path.read_bytes(), entry["file"]), None
+    else:
+        read = read_file(path)
+        raw = read.text
+        if read.report:
+            problems.append(read.report)
+        if not raw.strip():
+            raise CorpusError(f"{path.name} has no readable text.")
+        entry = {**entry, "profile": entry.get("profile") or _FORMAT_PROFILES.get(read.format, "text")}
+        if read.title and not entry.get("title") and guess:
+            entry["title"] = read.title
+    if "profile" not in entry and guess:
+        entry = {**entry, "profile": guess_profile(raw, profiles)}
+    doc = clean_document(raw, entry, profiles[entry.get("profile", "text")])
+    if read and read.pages:
+        doc = dataclasses.replace(doc, pages=page_offsets(doc.text, read.pages))
+    return doc
+
+
 def load_corpus(corpus_dir: Path) -> Corpus:
     """Read and clean every document of the folder.
 
@@ -125,7 +152,7 @@ def load_corpus(corpus_dir: Path) -> Corpus:
     listed = {e["file"] for e in entries}
     taken = {e["id"] for e in entries}
     for path in sorted(corpus_dir.iterdir()):
-        if path.is_file() and path.suffix in {".txt", ".md"} and path.name != "SOURCES.md" and path.name not in listed:
+        if path.is_file() and path.suffix.lower() in SUFFIXES and path.name != "SOURCES.md" and path.name not in listed:
             entry = _unlisted_entry(path, taken)
             entries.append(entry)
             problems.append(
@@ -139,13 +166,9 @@ def load_corpus(corpus_dir: Path) -> Corpus:
             problems.append(f"{entry['file']} (document {entry['id']}) is listed in {MANIFEST_NAME} but missing.")
             continue
         try:
-            raw = decode_bytes(path.read_bytes(), entry["file"])
+            documents.append(_read_document(path, entry, profiles, guess=entry["file"] not in listed, problems=problems))
         except CorpusError as exc:
             problems.append(f"{exc} It is not indexed.")
-            continue
-        if "profile" not in entry and entry["file"] not in listed:
-            entry["profile"] = guess_profile(raw, profiles)
-        documents.append(clean_document(raw, entry, profiles[entry.get("profile", "text")]))
     for message in problems:
         warnings.warn(message, CorpusWarning, stacklevel=2)
     if not documents:

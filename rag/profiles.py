@@ -31,7 +31,7 @@ from .errors import CorpusError
 MARKUP_FURNITURE = (r"<!--.*-->", r"-{2,}", r"\*{3,}", r"_{3,}")
 # The toolbar of a government web page, one control per line or all on one.
 WEB_FURNITURE = (
-    r"下载|打印|全屏|收藏|分享|分享到|关闭|关闭窗口|打印本页|返回顶部|加大|还原|减小|默认|【|】",
+    r"(?:下载|打印|全屏|收藏|分享|分享到|关闭|关闭窗口|打印本页|返回顶部|加大|还原|减小|默认)[:：]?|【|】",
     r"【?(?:字号|字体)[:：].*",
 )
 # Header and footer lines of a saved page: field labels a scraper or a CMS writes.
