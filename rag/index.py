@@ -36,6 +36,7 @@ from .chunking import CHUNKER_VERSION, announces, chunk_corpus, units
 from .embedding import Embedder, EmbeddingCache, get_embedder
 from .errors import IndexStateError
 from .ingest import CLEANING_VERSION, Corpus, CorpusWarning, corpus_fingerprint, load_corpus, normalise
+from .metadata import DocumentRecordInfo
 from .query import VOCABULARY_DIR, VOCABULARY_FILES, Vocabulary, english_lexicon
 from .settings import Settings
 
@@ -58,6 +59,8 @@ class IndexedChunk:
     start: int
     end: int
     outline: tuple[str, ...] = ()  # headings of the parts this passage announces (see Chunk)
+    page: int | None = None  # first and last page, for a paged format (PDF, OFD)
+    last_page: int | None = None
 
     @property
     def section_path(self) -> str:
@@ -99,6 +102,8 @@ class DocumentRecord:
     file: str
     text: str
     metadata: dict = field(default_factory=dict, compare=False, hash=False)
+    # What the document states about itself (文号, 主送, 抄送, dates, validity): see rag.metadata.
+    info: DocumentRecordInfo = field(default_factory=DocumentRecordInfo, compare=False, hash=False)
 
 
 @dataclass(frozen=True)
@@ -202,7 +207,7 @@ def build_index(settings: Settings | None = None, progress: bool = False) -> Man
             for c in chunks:
                 fh.write(json.dumps(asdict(c), ensure_ascii=False) + "\n")
         docs = [
-            asdict(DocumentRecord(d.doc_id, d.title, d.issuer, d.date, d.kind, d.source, d.file, d.text, d.metadata))
+            asdict(DocumentRecord(d.doc_id, d.title, d.issuer, d.date, d.kind, d.source, d.file, d.text, d.metadata, d.info))
             for d in corpus.documents
         ]
         (tmp / "documents.json").write_text(json.dumps(docs, ensure_ascii=False), encoding="utf-8")
@@ -274,7 +279,10 @@ def _indexed_chunks(corpus: Corpus, settings: Settings) -> list[IndexedChunk]:
     for c in chunk_corpus(corpus.documents, settings.chunk_target, settings.chunk_max):
         d = docs[c.doc_id]
         out.append(
-            IndexedChunk(c.chunk_id, d.doc_id, d.title, d.issuer, d.date, d.kind, c.section, c.text, c.start, c.end, c.outline)
+            IndexedChunk(
+                c.chunk_id, d.doc_id, d.title, d.issuer, d.date, d.kind, c.section, c.text, c.start, c.end, c.outline,
+                page=c.page, last_page=c.last_page,
+            )
         )
     return out
 
@@ -365,7 +373,8 @@ def load_index(settings: Settings | None = None) -> Index:
             rows = [json.loads(line) for line in fh]
         chunks = [IndexedChunk(**{**r, "section": tuple(r["section"]), "outline": tuple(r["outline"])}) for r in rows]
         documents = {
-            d["doc_id"]: DocumentRecord(**d) for d in json.loads((path / "documents.json").read_text(encoding="utf-8"))
+            d["doc_id"]: DocumentRecord(**{**d, "info": DocumentRecordInfo.from_dict(d.get("info", {}))})
+            for d in json.loads((path / "documents.json").read_text(encoding="utf-8"))
         }
         dense = faiss.read_index(str(path / "dense.faiss"))
         owners = np.load(path / "owners.npy")

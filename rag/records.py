@@ -39,15 +39,23 @@ _SIGNATURE_FIELDS = (
     ("date", "印发", re.compile(r"^(.*\d{4}年\d{1,2}月\d{1,2}日\s*印发)$")),
     ("date", "成文日期", re.compile(r"^(\d{4}年\d{1,2}月\d{1,2}日)$")),
 )
-# Metadata keys read from the text at ingestion (rag.ingest), and the record field each answers.
-_METADATA_FIELDS = (
-    ("number", "发文字号", "number"),
-    ("recipients", "主送", "recipients"),
-    ("copied", "抄送", "copied"),
-    ("date", "成文日期", "signed"),
-    ("date", "印发日期", "issued"),
-    ("date", "施行日期", "effective"),
-    ("date", "废止", "repealed"),
+# What a document states about itself (rag.metadata.DocumentRecordInfo, read from its text or set in
+# the manifest): the attribute, its label, and the record field of a question it answers.
+_INFO_FIELDS = (
+    ("doc_number", "发文字号", "number"),
+    ("addressees", "主送", "recipients"),
+    ("cc", "抄送", "copied"),
+    ("signed", "成文日期", "date"),
+    ("issued", "印发日期", "date"),
+    ("published", "发布日期", "date"),
+    ("adopted", "通过日期", "date"),
+    ("delivered", "报告日期", "date"),
+    ("venue", "会议", "date"),
+    ("effective", "施行日期", "date"),
+    ("repealed", "废止日期", "date"),
+    ("superseded_by", "已被替代", "date"),
+    ("repeals", "同时废止", "repeals"),
+    ("notice_title", "印发通知", "title"),
 )
 
 
@@ -61,10 +69,14 @@ def record_fields(doc: DocumentRecord) -> list[RecordField]:
     ]
     if doc.source:
         fields.append(RecordField("source", "来源", doc.source))
+    info = getattr(doc, "info", None)
+    for attr, label, field in _INFO_FIELDS:
+        value = getattr(info, attr, "") if info is not None else ""
+        if isinstance(value, tuple):
+            value = "、".join(value)
+        if value:
+            fields.append(RecordField(field, label, str(value)))
     meta = doc.metadata or {}
-    for field, label, key in _METADATA_FIELDS:
-        if meta.get(key):
-            fields.append(RecordField(field, label, str(meta[key])))
     signature = [line.strip() for line in str(meta.get("signature", "")).splitlines() if line.strip()]
     for line in signature:
         for field, label, pattern in _SIGNATURE_FIELDS:

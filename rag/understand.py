@@ -121,7 +121,7 @@ _BROAD = re.compile(  # asks for what a section gathers, not one fact
 _RECORD_FIELDS = {
     "date": re.compile(
         r"什么时候(?:发布|印发|出台|公布|签发|发的|出的|发表|讲的|写的|施行|实施|生效)|哪(?:一)?(?:年|天)(?:发布|印发|出台|公布|签发|发表|写的|讲的|施行|实施)"
-        r"|(?:发布|印发|签发|成文|施行|实施|生效)(?:时间|日期)|何时|when (?:was|were|did|does|will) .{0,60}(?:issued|published|released|signed|written|given|take effect|come into)",
+        r"|(?:发布|印发|签发|成文|施行|实施|生效|通过)(?:时间|日期)|(?:从|自)哪(?:一)?天起|哪天(?:起)?(?:施行|实施|生效)|何时|when (?:was|were|did|does|will) .{0,60}(?:issued|published|released|signed|written|given|take effect|come into)",
         re.I,
     ),
     "issuer": re.compile(
@@ -134,6 +134,7 @@ _RECORD_FIELDS = {
     "copied": re.compile(r"抄送|copied to", re.I),
     "title": re.compile(r"全称|(?:文件|文章)(?:名称|标题|题目)|full (?:title|name)", re.I),
     "source": re.compile(r"来源|出处|网址|原文链接|where .{0,30}published", re.I),
+    "repeals": re.compile(r"废止|失效|取代|替代|repeal|supersede", re.I),
 }
 _CONTENTS = re.compile(
     r"主要内容|主要任务|重点任务|主要措施|(?:哪些|哪几个|几个|几)(?:部分|章节|章)|框架|结构|目录|提纲"
