@@ -23,6 +23,7 @@ from .ingest import KINDS
 from .records import answer_from_record
 from .render import citations_of, render_text
 from .retrieval import Passage, Retriever, get_retriever
+from .sections import find_section, wants_section
 from .settings import Settings
 from .understand import Query
 
@@ -143,7 +144,11 @@ def _answer(
     if not passages or not evidence.found(retriever.settings):
         reason = evidence.reason
         return Answer(raw, not_found_text(documents, reason), [], Status.NOT_FOUND, passages, (), query, reason)
-    statements = composer.compose(query, passages)
+    # A broad question is answered from the section it is about, when one is (its heading says so).
+    section = find_section(retriever, query, passages) if wants_section(query) else None
+    statements = composer.compose(query, list(section.passages) if section else passages)
+    if section and not statements:
+        statements = composer.compose(query, passages)
     reason = (
         unanswered(query, statements, retriever.part_text, lambda place: _in_scope(retriever, place))
         if statements

@@ -149,6 +149,8 @@ def unanswered(
             return f"所引文件中没有关于“{place}”的具体内容。"
     if query.asks & Asks.FIGURE and not HAS_NUMBER.search(YEAR.sub("", quoted)):
         return "文件中没有给出这方面的具体数字。"
+    if query.unit and not re.search(rf"[\d一二三四五六七八九十两百千万亿]\s*(?:[十百千万亿]+)?{query.unit}", quoted):
+        return f"文件中没有以“{query.unit}”为单位的相关数字。"
     for asks, gives, reason in _GIVES:
         if query.asks & asks and not gives.search(quoted):
             return reason

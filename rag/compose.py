@@ -171,6 +171,8 @@ class ExtractiveComposer:
         return sorted(out, key=lambda st: -st.score)
 
     def compose(self, query: Query, passages: Sequence[Passage]) -> list[Statement]:
+        if query.asks & Asks.BROAD and not query.asks & Asks.FIGURE and _one_section(passages):
+            return self.gather(query, passages)
         ranked = self.candidates(query, passages)
         if not ranked or (ranked[0].lexical <= 0 and ranked[0].similarity is None):
             return []
@@ -198,6 +200,55 @@ class ExtractiveComposer:
                 chosen.append(st)
                 docs.add(st.passage.doc_id)
         return in_reading_order(chosen, query.documents, self.close_enough)
+
+
+    def gather(self, query: Query, passages: Sequence[Passage], budget: int = 520) -> list[Statement]:
+        """The points of one section, figures first, in the document's order, within ``budget``
+        characters: a short answer that gathers the points beats a long quote. A section too
+        long to quote in full first lists its sub-headings."""
+        section = _common_path(passages)
+        chosen: list[Statement] = []
+        subheads = list(dict.fromkeys(p.headings[len(section)] for p in passages if len(p.headings) > len(section)))
+        pieces = [(p, u) for p in passages for u in statements(p.text, headings=p.headings)]
+        if len(subheads) >= 2 and sum(len(u) for _, u in pieces) > budget:
+            text = "；".join(subheads)
+            chosen.append(Statement(text, passages[0], (), 1.0, 1.0))
+            budget -= len(text)
+        weights = term_weights(query.terms, passages)
+        total = sum(weights.values()) or 1.0
+
+        def priority(item: tuple[int, tuple[Passage, str]]) -> tuple:
+            i, (p, u) = item
+            low = u.lower()
+            return (not HAS_NUMBER.search(u), -sum(w for t, w in weights.items() if t in low) / total, i)
+
+        picked: list[int] = []
+        for i, (p, u) in sorted(enumerate(pieces), key=priority):
+            body = u.split(ELISION)[-1]
+            if len(u) > budget or any(body in pieces[j][1] or pieces[j][1].split(ELISION)[-1] in u for j in picked):
+                continue
+            picked.append(i)
+            budget -= len(u)
+        for i in sorted(picked):
+            p, u = pieces[i]
+            chosen.append(Statement(u, p, spans_of(u, p.text), 1.0, 1.0))
+        return chosen
+
+
+def _common_path(passages: Sequence[Passage]) -> tuple[str, ...]:
+    """The section path all passages share."""
+    paths = [p.headings for p in passages]
+    common: list[str] = []
+    for level in zip(*paths):
+        if len(set(level)) != 1:
+            break
+        common.append(level[0])
+    return tuple(common)
+
+
+def _one_section(passages: Sequence[Passage]) -> bool:
+    """Passages of one section of one document (what `rag.sections.find_section` hands over)."""
+    return len(passages) >= 1 and len({p.doc_id for p in passages}) == 1 and bool(_common_path(passages))
 
 
 def in_reading_order(chosen: Sequence[Statement], preferred: Sequence[str] = (), close_enough: float = 0.8) -> list[Statement]:

@@ -68,7 +68,9 @@ class Query:
     documents: tuple[str, ...]  # ids of the documents the question names
     asks: Asks
     record_fields: tuple[str, ...] = ()  # for Asks.RECORD: which fields of the record
+    unit: str = ""  # the unit of measure a figure is asked in ("吨" for "多少万吨")
     quoted: tuple[str, ...] = ()  # phrases the question puts in quotes (“4+1”)
+    topic: tuple[str, ...] = ()  # content terms outside the question's grammar ("具体怎么做", "有哪些"), two characters or more
     names: tuple[str, ...] = ()  # places, people, organisations it names
     places: tuple[str, ...] = ()  # places it names, without their suffix ("湖州市" -> 湖州)
     inherited: Inherited | None = None
@@ -99,6 +101,9 @@ _QUANTITY = re.compile(  # asks for a figure
     r"|how (?:many|much|large|big|fast)|what (?:share|percentage|proportion|level)|\bratio\b",
     re.I,
 )
+# A unit of measure asked for ("产量多少万吨", "投资多少亿元"): the answer's figure must be in it.
+UNITS = r"元|美元|吨|千瓦时|千瓦|瓦|亩|平方公里|平方米|公里|立方米|辆|标准煤"
+_ASKED_UNIT = re.compile(rf"(?:多少|几)\s*(?:[十百千万亿]+)?({UNITS})")
 _ASKS_WHICH = re.compile(r"哪些|哪几|哪[一二三四五六七八九十两\d]+[个项条大类种方]")  # "哪几个" is a list, not a figure
 _WHOLE_YEAR = re.compile(r"全年|整年|full[- ]year|whole year", re.I)
 _PROCEDURE = re.compile(
@@ -112,9 +117,10 @@ _CRITERIA = re.compile(r"(?:认定|评定|申报|申请|入选|评选|评审)[^�
 _MONEY = re.compile(r"多少钱|奖励多少|补贴多少|补助多少|资助多少|奖补|金额|how much (?:money|subsidy|funding|reward|support)|subsid", re.I)
 _PERSON = re.compile(r"是谁|组长|负责人|哪个(?:厅|局|部门|单位)|^who\b|who (?:is|was|are|leads|heads|chairs)\b", re.I)
 _BROAD = re.compile(  # asks for what a section gathers, not one fact
-    r"(?:有|采取了?|提出了?|出台了?)(?:哪些|什么)(?:支持|政策|措施|举措|任务|要求|规定|保障|重点|方向)|主要(?:目标|任务|内容|措施)"
-    r"|具体(?:指|是)什么|(?:怎么|如何)(?:发展|推进|建设|支持)|重点(?:方向|任务|领域)(?:是什么|有哪些)"
-    r"|what (?:support|measures|are the main|does .{0,40} (?:say|require|provide))",
+    r"(?:有|采取了?|提出了?|出台了?|作出了?|取得了?)(?:哪些|什么)(?:支持|政策|措施|举措|任务|要求|规定|保障|重点|方向|安排|部署|做法|成绩|成效|亮点|目标)"
+    r"|主要(?:目标|任务|内容|措施|举措)|具体(?:指|是)什么|(?:具体)?(?:怎么|如何|怎样)(?:做|干|办)\b|(?:具体)?(?:怎么|如何)(?:做|干)"
+    r"|(?:怎么|如何|怎样)(?:发展|推进|推动|建设|支持|培育|打造|实施|落实|抓|促进|加快|加强|提升|布局|安排)"
+    r"|what (?:support|measures|steps|actions|are the main)|how (?:will|does|do|is|are|should) .{0,60}(?:develop|promote|support|build|cultivate|boost)",
     re.I,
 )
 # The record of a document (who issued it, when, to whom) rather than its content.
@@ -325,12 +331,20 @@ def understand(question: object, history: Sequence[Any] = (), catalog: Catalog |
         documents=named,
         asks=asks,
         record_fields=fields,
+        unit=next((u for m in _ASKED_UNIT.finditer(text) for u in m.groups() if u), ""),
         quoted=tuple(m.strip() for m in _QUOTED.findall(text) if m.strip()),
+        topic=_topic(text, terms),
         names=tuple(_names(tagged)),
         places=tuple(_places(tagged)),
         inherited=inherited,
         plain_expansion=plain,
     )
+
+
+def _topic(text: str, terms: Sequence[str]) -> tuple[str, ...]:
+    """The terms of what the question is about: not in the words that say what kind of answer it wants."""
+    grammar = " ".join(m.group(0) for pattern in (_BROAD, _LIST, _QUANTITY, _PROCEDURE) for m in pattern.finditer(text))
+    return tuple(t for t in terms if len(t) >= 2 and t not in grammar)
 
 
 def _content_terms(text: str, vocab: Vocabulary, naming: Sequence[str]) -> tuple[str, ...]:

@@ -169,3 +169,37 @@ def test_how_to_cope_is_not_how_to_apply():
     assert "申报" in unanswered(_q("这个项目去哪办？怎么申请？"), statements)
 
 
+
+
+def test_a_figure_in_another_unit_does_not_answer():
+    statements = _answer(GUIDELINE, "规上工业企业研发经费占营业收入比重达到2.5%以上")
+    assert "吨" in unanswered(_q("研发经费要达到多少万吨？"), statements)
+    money = _answer(_passage("山区26县规上工业增加值达到2170亿元以上。"), "山区26县规上工业增加值达到2170亿元以上")
+    assert unanswered(_q("山区26县规上工业增加值要达到多少亿元？"), money) == ""
+
+
+SECTION = [
+    _passage("(四)加快山区26县生态工业发展。实施“攀登计划”,支持山区26县“一县一业”发展。深化产业链山海协作,加快推进飞地建设。",
+             section="《指导意见》 › 八、促进区域协调发展 › (四)加快山区26县生态工业发展", chunk_id="g#30", start=100, end=160),
+    _passage("到2025年,山区26县规上工业增加值达到2170亿元以上。",
+             section="《指导意见》 › 八、促进区域协调发展 › (四)加快山区26县生态工业发展", chunk_id="g#31", start=160, end=190),
+]
+
+
+def test_a_broad_question_gathers_the_points_of_its_section_figures_first_in_reading_order():
+    text, citations = _compose("山区26县怎么发展？", SECTION)
+    for point in ("攀登计划", "一县一业", "飞地建设", "2170亿元以上"):
+        assert point in text
+    assert text.index("攀登计划") < text.index("2170亿元")  # the document's order
+    assert len(text) <= 600 and [c.chunk_id for c in citations] == ["g#30", "g#31"]
+
+
+def test_a_long_section_lists_its_sub_headings_first():
+    long = [
+        _passage("要" + "推进集群发展," * 60 + "到2025年,集群营收达到10万亿元。", section=f"《讲话》 › 二、集群 › (一)集群培育", chunk_id="s#1"),
+        _passage("要" + "推进数实融合," * 60 + "。", section=f"《讲话》 › 二、集群 › (二)数实融合", chunk_id="s#2"),
+    ]
+    statements = ExtractiveComposer().gather(_q("集群怎么发展？"), long)
+    assert statements[0].text == "(一)集群培育；(二)数实融合"
+    assert any("10万亿元" in st.text for st in statements)
+    assert sum(len(st.text) for st in statements) <= 600

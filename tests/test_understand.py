@@ -125,3 +125,24 @@ def test_a_follow_up_after_a_question_at_the_limit_stays_within_it():
     long_previous = "研发经费" * 490 + "是多少？"
     q = understand("山区26县呢？", [long_previous], CATALOG, max_chars=2000)
     assert len(q.text) <= 2000 and "山区26县" in q.text
+
+
+@pytest.mark.parametrize(
+    "question, broad",
+    [
+        ("对专精特新企业有哪些支持？", True),
+        ("山区26县怎么发展", True),
+        ("数字经济发展规划的主要目标是什么？", True),
+        ("讲话里绿色低碳具体怎么做", True),
+        ("研发经费占比目标是多少？", False),
+        ("指导意见是哪天印发的？", False),
+    ],
+)
+def test_broad_questions_are_told_from_single_facts(question, broad):
+    assert bool(understand(question, catalog=CATALOG).asks & Asks.BROAD) is broad
+
+
+def test_the_topic_leaves_out_the_words_that_say_what_is_asked():
+    q = understand("绿色低碳要取得新成效具体怎么做", catalog=CATALOG)
+    assert "具体" not in q.topic and "绿色" in q.topic and all(len(t) >= 2 for t in q.topic)
+    assert understand("产量要达到多少万吨", catalog=CATALOG).unit == "吨"
