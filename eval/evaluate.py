@@ -47,7 +47,71 @@ QUESTIONS = ROOT / "eval" / "questions"
 RESULTS = ROOT / "eval" / "results"
 # Each library: its folder of documents, where its index is built, and its question sets
 # (QUESTIONS/<library>/<split>.jsonl is "original", <set>-<split>.jsonl another set).
-LIBRARIES = {"corpus": (ROOT / "corpus", None), "library2": (ROOT / "library2", ROOT / "index" / "library2")}
+LIBRARIES = {
+    "corpus": (ROOT / "corpus", None),
+    "library2": (ROOT / "library2", ROOT / "index" / "library2"),
+    # both libraries in one index: does adding documents lower the first library's figures?
+    "combined": (ROOT / "index" / "combined-corpus", ROOT / "index" / "combined"),
+}
+
+
+def _toml_value(value) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    text = str(value)
+    return f"'{text}'" if "'" not in text and "\n" not in text else json.dumps(text, ensure_ascii=False)
+
+
+def _toml(tables: dict[str, dict], documents: list[dict]) -> str:
+    lines = []
+    for name, table in tables.items():
+        lines.append(f"[{name}]")
+        lines += [f"{k} = {_toml_value(v)}" for k, v in table.items()]
+        lines.append("")
+    for doc in documents:
+        lines.append("[[document]]")
+        lines += [f"{k} = {_toml_value(v)}" for k, v in doc.items()]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def prepare_combined(folder: Path) -> None:
+    """The folder of the combined library: both libraries' texts, manifests and vocabulary (rewritten
+    only when they changed, so its index stays current). Each library's profiles keep to its own
+    documents: they are renamed "<library>-<profile>" and extend the built-in one."""
+    import shutil
+    import tomllib
+
+    folder.mkdir(parents=True, exist_ok=True)
+    tables: dict[str, dict] = {}
+    documents: list[dict] = []
+    for name in ("corpus", "library2"):
+        source = LIBRARIES[name][0]
+        for path in source.iterdir():
+            if path.is_file() and path.suffix in {".txt", ".md"} and path.name != "SOURCES.md":
+                target = folder / path.name
+                if not target.exists() or target.read_bytes() != path.read_bytes():
+                    shutil.copyfile(path, target)
+        manifest = tomllib.loads((source / "manifest.toml").read_text(encoding="utf-8"))
+        renamed = {}
+        for profile, table in manifest.get("profile", {}).items():
+            renamed[profile] = f"{name}-{profile}"
+            flat = {k: v for k, v in table.items() if not isinstance(v, dict)}
+            tables[f"profile.{name}-{profile}"] = {"extends": table.get("extends", profile), **{k: v for k, v in flat.items() if k != "extends"}}
+            for sub, subtable in ((k, v) for k, v in table.items() if isinstance(v, dict)):
+                tables[f"profile.{name}-{profile}.{sub}"] = subtable
+        for doc in manifest.get("document", []):
+            profile = doc.get("profile", "text")
+            documents.append({**doc, "profile": renamed.get(profile, profile)})
+    merged = _toml(tables, documents)
+    target = folder / "manifest.toml"
+    if not target.exists() or target.read_text(encoding="utf-8") != merged:
+        target.write_text(merged, encoding="utf-8")
+    shutil.copytree(LIBRARIES["corpus"][0] / "vocabulary", folder / "vocabulary", dirs_exist_ok=True)
+
+
 BROAD_MAX_CHARS = 600  # a broad question's answer gathers its points in a few hundred characters
 RETRIEVERS = ("bm25", "dense", "hybrid")
 warnings.filterwarnings("ignore", message="unsafe cast")  # ranx under numba, harmless
@@ -246,7 +310,8 @@ def chart(results: dict, path: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Score retrieval and answers on the held-out questions.")
     parser.add_argument("--split", choices=["dev", "test", "all"], default="dev")
-    parser.add_argument("--library", choices=sorted(LIBRARIES), default="corpus", help="which library and its questions")
+    parser.add_argument("--library", choices=sorted(LIBRARIES), default="corpus", help="which library to search")
+    parser.add_argument("--questions", choices=["corpus", "library2"], help="whose questions (default: the library's own)")
     parser.add_argument("--retrievers", default=",".join(RETRIEVERS), help="comma-separated: bm25,dense,hybrid")
     parser.add_argument("--gate", action="store_true", help="exit 1 when the default retriever falls below the floors or above the ceilings")
     parser.add_argument("--no-chart", action="store_true")
@@ -254,13 +319,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     corpus_dir, index_dir = LIBRARIES[args.library]
+    if args.library == "combined":
+        prepare_combined(corpus_dir)
     settings = Settings.from_env(corpus_dir=corpus_dir, index_dir=index_dir)
     try:
         check_index(settings)
     except IndexStateError as exc:
         print(f"{exc} Building it now.", file=sys.stderr)
         build_index(settings)
-    questions = load_questions(args.split, args.library)
+    questions = load_questions(args.split, args.questions or ("corpus" if args.library == "combined" else args.library))
     in_scope = [q for q in questions if retrieval_judged(q)]
     retriever = get_retriever(settings)
     for q in in_scope[:5]:  # warm-up, so latencies are steady-state
@@ -307,8 +374,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  broad {item['id']}: point recall {item['recall']:.2f}, {item['chars']} chars")
 
     RESULTS.mkdir(parents=True, exist_ok=True)
-    out = {"library": args.library, "split": args.split, "settings": {k: str(v) for k, v in vars(settings).items()}, "retrievers": results, "answers": answers}
-    (RESULTS / f"{args.library}-{args.split}.json").write_text(json.dumps(out, ensure_ascii=False, indent=2), encoding="utf-8")
+    out = {"library": args.library, "questions": args.questions, "split": args.split, "settings": {k: str(v) for k, v in vars(settings).items()}, "retrievers": results, "answers": answers}
+    (RESULTS / f"{args.library}-{args.questions or args.library}-{args.split}.json").write_text(json.dumps(out, ensure_ascii=False, indent=2), encoding="utf-8")
     if not args.no_chart:
         chart(results, RESULTS / f"{args.library}-{args.split}-retrievers.png")
     print(f"\nwrote {RESULTS / (args.library + '-' + args.split + '.json')}")

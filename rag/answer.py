@@ -31,6 +31,7 @@ NOT_FOUND_TEXT = "现有政策文件中没有找到能回答这个问题的内�
 # A place named in at least this share of the library's documents is the library's own scope
 # (the province of a provincial library): passages need not name it to answer for it.
 SCOPE_SHARE = 0.5
+RECORD_ONLY = {"number", "recipients", "copied", "repeals"}  # record fields no passage states instead
 
 
 class Status(str, enum.Enum):
@@ -138,6 +139,10 @@ def _answer(
     if record:
         citations = citations_of(record)
         return Answer(raw, render_text(record, citations), citations, Status.ANSWERED, citations, tuple(record), query)
+    if record == [] and query.record_fields and set(query.record_fields) <= RECORD_ONLY:
+        # A 发文字号, 主送 or 抄送 is stated in a document's record or nowhere: the body has none to find.
+        reason = "文件的记录中没有这一项。"
+        return Answer(raw, not_found_text(documents, reason), [], Status.NOT_FOUND, [], (), query, reason)
     retrieval = retriever.retrieve(query, k=k, doc_ids=doc_ids, kinds=kinds)
     passages = retrieval.passages
     evidence: Evidence = gather_evidence(retriever, retrieval)

@@ -69,9 +69,10 @@ class Query:
     asks: Asks
     record_fields: tuple[str, ...] = ()  # for Asks.RECORD: which fields of the record
     unit: str = ""  # the unit of measure a figure is asked in ("吨" for "多少万吨")
+    identifiers: tuple[str, ...] = ()  # ordinals and article numbers it names ("第二批", "第六十八条")
     quoted: tuple[str, ...] = ()  # phrases the question puts in quotes (“4+1”)
     topic: tuple[str, ...] = ()  # content terms outside the question's grammar ("具体怎么做", "有哪些"), two characters or more
-    names: tuple[str, ...] = ()  # places, people, organisations it names
+    names: tuple[str, ...] = ()  # places and organisations it names
     places: tuple[str, ...] = ()  # places it names, without their suffix ("湖州市" -> 湖州)
     inherited: Inherited | None = None
     plain_expansion: tuple[str, ...] = ()  # the curated part of ``expansion`` (see plain_text)
@@ -114,7 +115,14 @@ _PROCEDURE = re.compile(
     re.I,
 )
 _CRITERIA = re.compile(r"(?:认定|评定|申报|申请|入选|评选|评审)[^，。？?,]{0,6}(?:条件|标准|门槛)|\bcriteria\b|eligib|qualif", re.I)
-_MONEY = re.compile(r"多少钱|奖励多少|补贴多少|补助多少|资助多少|奖补|金额|how much (?:money|subsidy|funding|reward|support)|subsid", re.I)
+_MONEY = re.compile(
+    r"多少钱|(?:奖励|补贴|补助|资助|奖补|扶持)(?:资金)?(?:多少|几)|多少[^，,。？?]{0,6}(?:补贴|补助|奖励|奖金|资助|奖补)|奖补|金额"
+    r"|how much (?:money|subsidy|funding|reward|support)|subsid",
+    re.I,
+)
+# An identifier the question names — an ordinal (第二批, 第三届) or a numbered article (第六十八条):
+# the answer must be about that one, not its neighbour.
+_IDENTIFIER = re.compile(r"第[一二三四五六七八九十百零〇两\d]+(?:批|届|轮|期|次|条|章|节|款|项|编)")
 _PERSON = re.compile(r"是谁|组长|负责人|哪个(?:厅|局|部门|单位)|^who\b|who (?:is|was|are|leads|heads|chairs)\b", re.I)
 _BROAD = re.compile(  # asks for what a section gathers, not one fact
     r"(?:有|采取了?|提出了?|出台了?|作出了?|取得了?)(?:哪些|什么)(?:支持|政策|措施|举措|任务|要求|规定|保障|重点|方向|安排|部署|做法|成绩|成效|亮点|目标)"
@@ -239,7 +247,9 @@ def named_documents(text: str, documents: Sequence[Any]) -> tuple[tuple[str, ...
 
 # ---------------------------------------------------------------- proper names
 
-_NAME_FLAGS = {"ns", "nr", "nrfg", "nrt", "nt"}  # jieba's tags for places, people, organisations
+# jieba's tags for places and organisations. Not its person names: its dictionary tags everyday
+# words so ("那阵子"), and a person the documents never name is for the relevance rule to judge.
+_NAME_FLAGS = {"ns", "nt"}
 _PLACE_SUFFIX = re.compile(r"(?:省|市|县|区|州)$")
 
 
@@ -252,8 +262,8 @@ def _pos_tokenizer(words: tuple[str, ...]):
 
 @functools.lru_cache(maxsize=512)
 def _tagged(text: str, words: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
-    """(word, tag) for the proper names in a text: words jieba's dictionary tags as places, people
-    or organisations (its guesses for unknown words, such as "上省" in "大会上省领导", do not count;
+    """(word, tag) for the proper names in a text: words jieba's dictionary tags as places or
+    organisations (its guesses for unknown words, such as "上省" in "大会上省领导", do not count;
     the library's own terms of art are never names)."""
     pos = _pos_tokenizer(words)
     known = pos.word_tag_tab
@@ -261,8 +271,7 @@ def _tagged(text: str, words: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
 
 
 def _names(tagged: Sequence[tuple[str, str]]) -> list[str]:
-    # jieba's dictionary tags many two-character words as person names ("太贵"): a person's name must be longer.
-    return [w for w, flag in tagged if len(w) >= (3 if flag.startswith("nr") else 2)]
+    return [w for w, _ in tagged if len(w) >= 2]
 
 
 def _places(tagged: Sequence[tuple[str, str]]) -> list[str]:
@@ -331,6 +340,7 @@ def understand(question: object, history: Sequence[Any] = (), catalog: Catalog |
         documents=named,
         asks=asks,
         record_fields=fields,
+        identifiers=tuple(dict.fromkeys(_IDENTIFIER.findall(text))),
         unit=next((u for m in _ASKED_UNIT.finditer(text) for u in m.groups() if u), ""),
         quoted=tuple(m.strip() for m in _QUOTED.findall(text) if m.strip()),
         topic=_topic(text, terms),

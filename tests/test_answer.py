@@ -203,3 +203,17 @@ def test_a_long_section_lists_its_sub_headings_first():
     assert statements[0].text == "(一)集群培育；(二)数实融合"
     assert any("10万亿元" in st.text for st in statements)
     assert sum(len(st.text) for st in statements) <= 600
+
+
+def test_an_answer_about_the_neighbouring_batch_or_article_is_withdrawn():
+    first = _answer(_passage("以首批68家“雄鹰行动”培育企业为主体。"), "以首批68家“雄鹰行动”培育企业为主体")
+    assert "第二批" in unanswered(_q("第二批雄鹰行动培育企业有几家？"), first)
+    article = _passage("第二十条 县级以上人民政府应当加强数据资源管理。", section="《条例》 › 第三章 数据资源 › 第二十条")
+    statements = _answer(article, "县级以上人民政府应当加强数据资源管理")
+    assert unanswered(_q("条例第二十条规定了什么？"), statements) == ""  # the article's number is in its path
+    assert "第六十八条" in unanswered(_q("条例第六十八条规定了什么？"), statements)
+
+
+def test_money_asked_in_other_words_still_needs_a_sum():
+    statements = _answer(GUIDELINE, "规上工业企业研发经费占营业收入比重达到2.5%以上")
+    assert "金额" in unanswered(_q("入选鲲鹏计划的人才能拿多少安家补贴？"), statements)
