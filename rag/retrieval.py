@@ -22,6 +22,7 @@ from .index import DocumentInfo, Index, IndexedChunk, load_index, tokenize
 from .ingest import KINDS
 from .query import DOCUMENT_YEAR, YEAR, clean_question, expand_query, language, period_years
 from .settings import Settings
+from .workload import query_terms
 
 RETRIEVERS = ("hybrid", "dense", "bm25")
 DOCUMENT_INFO = "文件信息"  # the section of a document's own record (Retriever.document_passage)
@@ -142,7 +143,7 @@ class Retriever:
         """
         s = self.settings
         candidates = [i for i in np.argsort(-fused, kind="stable")[: s.rerank_depth * 2] if allowed[i]][: s.rerank_depth]
-        weights = {t: self.idf(t) for t in dict.fromkeys(tokenize(query))}
+        weights = {t: self.idf(t) for t in dict.fromkeys(self._terms(query))}
         total = sum(weights.values())
         for i in candidates:
             chunk = self.index.chunks[i]
@@ -178,9 +179,13 @@ class Retriever:
     def scores(self, query: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Dense (cosine) and BM25 scores of every chunk for a normalised query, and the dense score of every row."""
         dense, row_scores = self._dense(query)
-        tokens = tokenize(query)
+        tokens = self._terms(query)
         bm25 = self.index.bm25.get_scores(tokens) if tokens else np.zeros(len(dense), dtype=np.float32)
         return dense, np.asarray(bm25, dtype=np.float32), row_scores
+
+    def _terms(self, query: str) -> list[str]:
+        """The query's BM25 terms, at most max_query_terms of them (see rag.workload.query_terms)."""
+        return query_terms(tokenize(query), self.index.bm25, self.settings.max_query_terms)
 
     def _dense(self, query: str) -> tuple[np.ndarray, np.ndarray]:
         """Cosine similarity of every chunk (as its best row) and of every row, for a query."""
