@@ -28,7 +28,8 @@ from typing import Any, Iterator
 import gradio as gr
 
 from rag import chat as fmt
-from rag.answer import Answer, ask, resolve_followup
+from rag import library
+from rag.answer import Answer, Status, ask
 from rag.errors import IndexStateError, RagError
 from rag.index import DocumentInfo
 from rag.retrieval import get_retriever, reset_cache
@@ -45,7 +46,6 @@ EXAMPLES = [
     "浙江日报报道的“4+1”专项基金群规模多大？",
 ]
 K = 5
-RARE_ENOUGH = 1.5  # inverse passage frequency a question word needs to be highlighted (about one passage in three)
 # The queue, from measurement (bench/load_check.py, README "Performance under load"): one answer
 # costs the app ~50 ms of CPU, most of it Python under the GIL; the embedding (~15 ms of it) runs
 # on one thread (RAG_QUERY_THREADS) outside the GIL. Two at once keep both cores busy; more only
@@ -77,32 +77,10 @@ def configure(settings: Settings | None) -> None:
     _settings = settings
 
 
-def manifest_documents() -> list[DocumentInfo]:
-    """The indexed documents ({doc_id, title, kind, date, …}), or [] when there is no usable index."""
-    from rag.index import check_index
-
-    try:
-        return list(check_index(get_settings()).documents)
-    except (RagError, OSError):
-        return []
-
-
-def live_documents() -> list[DocumentInfo]:
-    """The documents of the loaded index (loads it once per process), or [] when it cannot be loaded."""
-    try:
-        return list(get_retriever(get_settings()).index.manifest.documents)
-    except (RagError, OSError):
-        return []
-
-
 def document_choices(documents: list[DocumentInfo] | None = None) -> list[tuple[str, str]]:
     """(label, doc_id) pairs for the document filter, from the index manifest."""
-    docs = manifest_documents() if documents is None else documents
+    docs = library.documents(get_settings()) if documents is None else documents
     return [(fmt.document_label(d), d.doc_id) for d in docs]
-
-
-def _documents_text() -> dict[str, str]:
-    return {doc_id: rec.text for doc_id, rec in get_retriever(get_settings()).index.documents.items()}
 
 
 def _new_session() -> dict:
@@ -147,26 +125,19 @@ def _panel(session: dict) -> str:
     return PANEL_TITLE + latest[1] + (f'<div class="older-head">此前回答的来源</div>{folded}' if folded else "")
 
 
-def _filters(doc_ids: Any, policy_only: bool) -> tuple[list[str] | None, list[str] | None, bool]:
-    """doc_ids and kinds for ask(), and whether any document is left to search."""
+def _filters(doc_ids: Any, policy_only: bool) -> tuple[list[str] | None, list[str] | None]:
+    """doc_ids and kinds for ask()."""
     chosen = [d for d in (doc_ids or []) if isinstance(d, str)]
-    kinds = ["policy"] if policy_only else None
-    docs = live_documents()
-    pool = [d for d in docs if (not chosen or d.doc_id in chosen) and (not kinds or d.kind in kinds)]
-    return (chosen or None), kinds, bool(pool) or not docs
+    return (chosen or None), (["policy"] if policy_only else None)
 
 
-def answer_question(question: str, history: list[str], doc_ids=None, kinds=None) -> tuple[Answer, list[str]]:
-    """ask() with the session's earlier questions; also the words to highlight (of the question as understood)."""
+def answer_question(question: str, history: list, doc_ids=None, kinds=None) -> tuple[Answer, list[str]]:
+    """ask() with the session's earlier answers; also the words to highlight (of the question as understood)."""
     settings = get_settings()
     ans = ask(question, k=K, settings=settings, doc_ids=doc_ids, kinds=kinds, history=history)
-    if ans.status != "answered":
+    if ans.status is not Status.ANSWERED or ans.query is None:
         return ans, []
-    retriever = get_retriever(settings)
-    understood = resolve_followup(question, history, live_documents()).query if history else question
-    # Mark the question's telling words, not those most passages share ("企业", "制造业").
-    terms = fmt.highlight_terms(understood, keep=lambda t: retriever.idf(t) >= RARE_ENOUGH, lexicon=retriever.index.lexicon)
-    return ans, terms
+    return ans, library.telling_terms(ans.query, settings)
 
 
 def respond(message: Any, history: Any, doc_ids: Any = None, policy_only: bool = False, session: Any = None) -> Iterator[tuple]:
@@ -188,10 +159,10 @@ def respond(message: Any, history: Any, doc_ids: Any = None, policy_only: bool =
     chat.append({"role": "assistant", "content": fmt.notice_html("正在查找相关文件……", "working")})
     yield gr.update(value="", interactive=False), list(chat), gr.skip(), dict(session)
 
-    doc_filter, kinds, searchable = _filters(doc_ids, bool(policy_only))
+    doc_filter, kinds = _filters(doc_ids, bool(policy_only))
     try:
-        if question.strip() and not searchable:
-            ans, terms = Answer(question=question, text=NO_DOCUMENTS_TEXT, status="invalid_question"), []
+        if question.strip() and not library.searchable(get_settings(), doc_filter, kinds):
+            ans, terms = Answer(question=question, text=NO_DOCUMENTS_TEXT, status=Status.INVALID), []
         else:
             ans, terms = answer_question(question, session["questions"], doc_filter, kinds)
     except Exception:  # noqa: BLE001 - the chat shows a message, the terminal the traceback
@@ -200,30 +171,28 @@ def respond(message: Any, history: Any, doc_ids: Any = None, policy_only: bool =
         yield gr.update(interactive=True), list(chat), gr.skip(), dict(session)
         return
 
-    if ans.status != "invalid_question":
-        session["questions"].append(question)
+    if ans.status is not Status.INVALID:
+        session["questions"].append(ans)  # a refused answer is kept too: a follow-up never inherits from it
     if not ans.found:
-        kind = "invalid" if ans.status == "invalid_question" else "not-found"
+        kind = "invalid" if ans.status is Status.INVALID else "not-found"
         chat[-1] = {"role": "assistant", "content": fmt.notice_html(ans.text, kind)}
-        if ans.status == "not_found":
+        if ans.status is Status.NOT_FOUND:
             session["panels"].append(
                 (f"第{turn}问：{_shown_question(question)[:40]}", fmt.no_sources_html(question, "这个问题没有可引用的来源。"))
             )
         yield gr.update(interactive=True), list(chat), _panel(session), dict(session)
         return
 
-    n = len(ans.citations)
-    steps = fmt.answer_steps(ans.text)
-    for i, step in enumerate(steps):
-        chat[-1] = {"role": "assistant", "content": fmt.answer_html(step, turn, n)}
+    steps = fmt.answer_steps(ans)
+    for i, upto in enumerate(steps):
+        chat[-1] = {"role": "assistant", "content": fmt.answer_html(ans, turn, upto)}
         if i < len(steps) - 1:
             yield gr.skip(), list(chat), gr.skip(), dict(session)
             time.sleep(STEP_DELAY)
-    panel = fmt.sources_html(
-        ans.citations, turn, question, terms, fmt.quoted_fragments(ans.text), _documents_text()
-    )
+    panel = fmt.sources_html(ans.citations, turn, question, terms, fmt.quoted_fragments(ans), library.document_texts(get_settings()))
     session["panels"].append((f"第{turn}问：{_shown_question(question)[:40]}", panel))
     session["panels"] = session["panels"][-(KEEP_TURNS + 1) :]
+    session["questions"] = session["questions"][-KEEP_TURNS:]
     yield gr.update(interactive=True), list(chat), _panel(session), dict(session)
 
 
@@ -235,12 +204,13 @@ def respond_example(evt: gr.SelectData, history: Any, doc_ids: Any, policy_only:
 
 
 def new_conversation() -> tuple:
-    return "", [], PANEL_TITLE + fmt.EMPTY_SOURCES, _new_session()
+    """A fresh start: empty chat and sources, and the document filters back to "all documents"."""
+    return "", [], PANEL_TITLE + fmt.EMPTY_SOURCES, _new_session(), gr.update(value=[]), gr.update(value=False)
 
 
 def refresh_documents(current: Any) -> Any:
     """The filter's choices from the live index (new documents appear without code changes)."""
-    choices = document_choices(live_documents())
+    choices = document_choices(library.documents(get_settings(), loaded=True))
     ids = {c[1] for c in choices}
     return gr.update(choices=choices, value=[d for d in (current or []) if d in ids])
 
@@ -401,7 +371,7 @@ def build_demo() -> gr.Blocks:
             respond_example, [chatbot, doc_ids, policy_only, session], outputs, api_visibility="private", show_progress="minimal",
             concurrency_id="answer",
         )
-        clear.click(new_conversation, None, outputs, queue=False, api_visibility="private")
+        clear.click(new_conversation, None, [*outputs, doc_ids, policy_only], queue=False, api_visibility="private")
         demo.load(refresh_documents, doc_ids, doc_ids, queue=False, api_visibility="private")
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=MAX_QUEUE)
     return demo

@@ -1,7 +1,8 @@
-"""Score retrieval and answers on the held-out questions.
+"""Score retrieval and answers on the held-out questions, library by library.
 
-    python eval/evaluate.py --split dev            # tune on this one
-    python eval/evaluate.py --split test --gate    # CI: fail below the floors
+    python eval/evaluate.py --split dev                       # the default library (corpus/); tune on this one
+    python eval/evaluate.py --library library2 --split dev    # the second library (library2/)
+    python eval/evaluate.py --split test --gate               # CI: fail below the floors
 
 Relevance is judged from each question's evidence, not from chunk ids: a
 passage is relevant when it comes from the question's document (or one listed
@@ -10,7 +11,12 @@ set scores any chunking. Retrieval metrics come from ranx (Hit@1 is
 ``hit_rate@1``; Recall@k is the share of a question's relevant passages in the
 top k; MRR@10, nDCG@10), compared across BM25 only, dense only and the fused
 default. Answers are scored with ask(): out-of-scope accuracy, false refusals,
-and support (the answer text itself contains the evidence).
+support (the answer text itself contains the evidence), contrastive pairs (both
+halves right: the answerable one answered with its evidence, its minimal edit
+refused), broad questions (the share of the expected points the answer gives,
+and its length), document-record questions and follow-ups (asked with their
+``history``). Each question set of a library ("original", "fresh") is reported
+on its own too.
 
 Output: a table on the terminal, eval/results/<split>.json, and a chart
 eval/results/<split>-retrievers.png.
@@ -33,11 +39,16 @@ sys.path.insert(0, str(ROOT))
 from rag.answer import ask  # noqa: E402
 from rag.index import check_index, build_index  # noqa: E402
 from rag.errors import IndexStateError  # noqa: E402
+from rag.ingest import normalise  # noqa: E402
 from rag.retrieval import get_retriever  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 
 QUESTIONS = ROOT / "eval" / "questions"
 RESULTS = ROOT / "eval" / "results"
+# Each library: its folder of documents, where its index is built, and its question sets
+# (QUESTIONS/<library>/<split>.jsonl is "original", <set>-<split>.jsonl another set).
+LIBRARIES = {"corpus": (ROOT / "corpus", None), "library2": (ROOT / "library2", ROOT / "index" / "library2")}
+BROAD_MAX_CHARS = 600  # a broad question's answer gathers its points in a few hundred characters
 RETRIEVERS = ("bm25", "dense", "hybrid")
 warnings.filterwarnings("ignore", message="unsafe cast")  # ranx under numba, harmless
 METRICS = ["hit_rate@1", "recall@5", "recall@10", "mrr@10", "ndcg@10"]
@@ -49,23 +60,34 @@ GATE_FLOORS = {"recall@5": 0.96, "hit_rate@1": 0.90, "out_of_scope_accuracy": 0.
 GATE_CEILINGS = {"false_refusal_rate": 0.05}
 
 
-def load_questions(split: str) -> list[dict]:
+def load_questions(split: str, library: str = "corpus") -> list[dict]:
+    """The questions of a library's split(s), each tagged with its split and set."""
     names = ["dev", "test"] if split == "all" else [split]
     items = []
+    folder = QUESTIONS / library
     for name in names:
-        path = QUESTIONS / f"{name}.jsonl"
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                items.append({**json.loads(line), "split": name})
+        for path in sorted(folder.glob(f"*{name}.jsonl")):
+            stem = path.stem
+            set_name = "original" if stem == name else stem[: -len(name) - 1]
+            for line in path.read_text(encoding="utf-8").splitlines():
+                if line.strip():
+                    items.append({**json.loads(line), "split": name, "set": set_name})
     return items
 
 
 def evidence_sets(q: dict) -> dict[str, list[str]]:
-    """doc_id -> evidence strings that make a passage of that document relevant."""
-    sets = {q["doc_id"]: list(q["evidence"])}
+    """doc_id -> evidence strings that make a passage of that document relevant (normalised as the
+    documents are: writers copy from the source, the index holds the cleaned text)."""
+    sets = {q["doc_id"]: [normalise(e) for e in q["evidence"]]}
     for extra in q.get("also", []):
-        sets.setdefault(extra["doc_id"], []).extend(extra["evidence"])
+        sets.setdefault(extra["doc_id"], []).extend(normalise(e) for e in extra["evidence"])
     return sets
+
+
+def retrieval_judged(q: dict) -> bool:
+    """Questions retrieval is scored on: in scope, standing alone (a follow-up needs its history,
+    which only ask() reads), and not about a document's record (that lives outside the passages)."""
+    return bool(q["in_scope"]) and not q.get("history") and q["kind"] != "record"
 
 
 def relevant(passage, sets: dict[str, list[str]]) -> bool:
@@ -89,7 +111,7 @@ def score_retriever(retriever, questions: list[dict], mode: str, k: int = 10) ->
         sets = evidence_sets(q)
         rel = {c.chunk_id: 1 for c in chunks if relevant(c, sets)}
         if not rel:
-            raise SystemExit(f"{q['id']}: no passage in the index holds its evidence; run eval/validate_questions.py")
+            raise SystemExit(f"{q['id']}: no passage in the index holds its evidence; run eval/validate_questions.py --library ...")
         t = time.perf_counter()
         hits = retriever.search(q["question"], k=k, retriever=mode)
         latencies.append((time.perf_counter() - t) * 1000)
@@ -127,27 +149,56 @@ def score_retriever(retriever, questions: list[dict], mode: str, k: int = 10) ->
     return report
 
 
+def _supported(answer, q: dict) -> bool:
+    """The answer holds the fact: its text contains an evidence string, or a cited passage does
+    (a record answer cites the document's record)."""
+    sets = evidence_sets(q)
+    text = normalise(answer.text)
+    return any(e in text for es in sets.values() for e in es)
+
+
+def point_recall(answer_text: str, points: list[list[str]]) -> float:
+    """Share of a broad question's points the answer gives (a point: any of its alternative strings)."""
+    text = normalise(answer_text)
+    return sum(any(normalise(alt) in text for alt in point) for point in points) / len(points) if points else 0.0
+
+
 def score_answers(settings: Settings, questions: list[dict]) -> dict:
     in_scope = [q for q in questions if q["in_scope"]]
     oos = [q for q in questions if not q["in_scope"]]
     latencies, refused, supported, cited, wrong_oos, refusals = [], 0, 0, 0, [], []
+    outcome: dict[str, bool] = {}  # question id -> right (in scope: answered with the fact; out: refused)
+    broad: list[dict] = []
+    by_kind: dict[str, list[bool]] = defaultdict(list)
+    by_set: dict[str, list[bool]] = defaultdict(list)
     for q in questions:
         t = time.perf_counter()
-        answer = ask(q["question"], settings=settings)
+        answer = ask(q["question"], settings=settings, history=q.get("history"))
         latencies.append((time.perf_counter() - t) * 1000)
         if not q["in_scope"]:
+            outcome[q["id"]] = not answer.found
             if answer.found:
                 wrong_oos.append({"id": q["id"], "question": q["question"], "answer": answer.text[:80]})
-            continue
-        if not answer.found:
+        elif not answer.found:
             refused += 1
-            refusals.append({"id": q["id"], "question": q["question"]})
-            continue
-        sets = evidence_sets(q)
-        evidence = [e for es in sets.values() for e in es]
-        supported += any(e in answer.text for e in evidence)
-        cited += any(relevant(c, sets) for c in answer.citations)
+            outcome[q["id"]] = False
+            refusals.append({"id": q["id"], "question": q["question"], "reason": answer.reason})
+        else:
+            ok = _supported(answer, q)
+            supported += ok
+            cited += any(relevant(c, evidence_sets(q)) for c in answer.citations)
+            outcome[q["id"]] = ok
+        if q.get("points"):
+            broad.append({"id": q["id"], "recall": point_recall(answer.text, q["points"]) if answer.found else 0.0, "chars": len(answer.text) if answer.found else 0})
+        by_kind["followup" if q.get("history") else q["kind"]].append(outcome[q["id"]])
+        by_set[q["set"]].append(outcome[q["id"]])
+    pairs: dict[str, list[bool]] = defaultdict(list)
+    for q in questions:
+        if q.get("pair"):
+            pairs[q["pair"]].append(outcome[q["id"]])
+    complete = [v for v in pairs.values() if len(v) == 2]
     n = max(len(in_scope), 1)
+    rate = lambda xs: round(sum(xs) / len(xs), 4) if xs else None  # noqa: E731
     return {
         "in_scope": len(in_scope),
         "out_of_scope": len(oos),
@@ -155,9 +206,19 @@ def score_answers(settings: Settings, questions: list[dict]) -> dict:
         "false_refusal_rate": round(refused / n, 4),
         "answer_support": round(supported / n, 4),  # answer text contains the evidence
         "citation_support": round(cited / n, 4),  # a cited passage contains the evidence
+        "pairs": len(complete),
+        "pairs_both_right": rate([all(v) for v in complete]),
+        "broad": len(broad),
+        "broad_point_recall": rate([b["recall"] for b in broad]),
+        "broad_all_points": rate([b["recall"] >= 0.999 for b in broad]),
+        "broad_within_chars": rate([0 < b["chars"] <= BROAD_MAX_CHARS for b in broad]),
+        "broad_mean_chars": round(statistics.mean(b["chars"] for b in broad), 1) if broad else None,
+        "right_by_kind": {k: {"n": len(v), "right": rate(v)} for k, v in sorted(by_kind.items())},
+        "right_by_set": {k: {"n": len(v), "right": rate(v)} for k, v in sorted(by_set.items())},
         "latency_ms": {"p50": round(statistics.median(latencies), 1), "p95": round(percentile(latencies, 95), 1)},
         "answered_out_of_scope": wrong_oos,
         "refused_in_scope": refusals,
+        "broad_questions": broad,
     }
 
 
@@ -185,20 +246,22 @@ def chart(results: dict, path: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Score retrieval and answers on the held-out questions.")
     parser.add_argument("--split", choices=["dev", "test", "all"], default="dev")
+    parser.add_argument("--library", choices=sorted(LIBRARIES), default="corpus", help="which library and its questions")
     parser.add_argument("--retrievers", default=",".join(RETRIEVERS), help="comma-separated: bm25,dense,hybrid")
     parser.add_argument("--gate", action="store_true", help="exit 1 when the default retriever falls below the floors or above the ceilings")
     parser.add_argument("--no-chart", action="store_true")
     parser.add_argument("--quiet", action="store_true", help="no list of missed questions")
     args = parser.parse_args(argv)
 
-    settings = Settings.from_env()
+    corpus_dir, index_dir = LIBRARIES[args.library]
+    settings = Settings.from_env(corpus_dir=corpus_dir, index_dir=index_dir)
     try:
         check_index(settings)
     except IndexStateError as exc:
         print(f"{exc} Building it now.", file=sys.stderr)
         build_index(settings)
-    questions = load_questions(args.split)
-    in_scope = [q for q in questions if q["in_scope"]]
+    questions = load_questions(args.split, args.library)
+    in_scope = [q for q in questions if retrieval_judged(q)]
     retriever = get_retriever(settings)
     for q in in_scope[:5]:  # warm-up, so latencies are steady-state
         retriever.search(q["question"], 5)
@@ -206,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     results = {mode: score_retriever(retriever, in_scope, mode) for mode in args.retrievers.split(",")}
     answers = score_answers(settings, questions)
 
-    print(f"\n{args.split}: {len(in_scope)} in-scope and {answers['out_of_scope']} out-of-scope questions\n")
+    print(f"\n{args.library} {args.split}: {len(in_scope)} questions scored for retrieval; {answers['in_scope']} in scope and {answers['out_of_scope']} out of scope for answers\n")
     header = f"{'retriever':10}" + "".join(f"{m:>11}" for m in METRICS) + f"{'top5 chars':>11}{'p50 ms':>8}{'p95 ms':>8}"
     print(header)
     for mode, rep in results.items():
@@ -222,20 +285,33 @@ def main(argv: list[str] | None = None) -> int:
         f"{answers['false_refusal_rate']:.3f}, answer support {answers['answer_support']:.3f}, citation support "
         f"{answers['citation_support']:.3f}, ask p50 {answers['latency_ms']['p50']} ms"
     )
+    if answers["pairs"]:
+        print(f"contrastive pairs: {answers['pairs']}, both halves right {answers['pairs_both_right']:.3f}")
+    if answers["broad"]:
+        print(
+            f"broad questions: {answers['broad']}, mean point recall {answers['broad_point_recall']:.3f}, all points "
+            f"{answers['broad_all_points']:.3f}, within {BROAD_MAX_CHARS} chars {answers['broad_within_chars']:.3f} "
+            f"(mean {answers['broad_mean_chars']})"
+        )
+    print("right by kind: " + ", ".join(f"{k} {v['right']:.3f} (n={v['n']})" for k, v in answers["right_by_kind"].items()))
+    print("right by set:  " + ", ".join(f"{k} {v['right']:.3f} (n={v['n']})" for k, v in answers["right_by_set"].items()))
     if not args.quiet:
         for item in default["missed_top5"]:
             print(f"  missed {item['id']} [{item['kind']}] {item['question']}\n      want {item['expected']}\n      got  {item['retrieved']}")
         for item in answers["answered_out_of_scope"]:
             print(f"  answered out-of-scope {item['id']}: {item['question']} -> {item['answer']}")
         for item in answers["refused_in_scope"]:
-            print(f"  refused in-scope {item['id']}: {item['question']}")
+            print(f"  refused in-scope {item['id']}: {item['question']}  ({item['reason']})")
+        for item in answers["broad_questions"]:
+            if item["recall"] < 0.999:
+                print(f"  broad {item['id']}: point recall {item['recall']:.2f}, {item['chars']} chars")
 
     RESULTS.mkdir(parents=True, exist_ok=True)
-    out = {"split": args.split, "settings": {k: str(v) for k, v in vars(settings).items()}, "retrievers": results, "answers": answers}
-    (RESULTS / f"{args.split}.json").write_text(json.dumps(out, ensure_ascii=False, indent=2), encoding="utf-8")
+    out = {"library": args.library, "split": args.split, "settings": {k: str(v) for k, v in vars(settings).items()}, "retrievers": results, "answers": answers}
+    (RESULTS / f"{args.library}-{args.split}.json").write_text(json.dumps(out, ensure_ascii=False, indent=2), encoding="utf-8")
     if not args.no_chart:
-        chart(results, RESULTS / f"{args.split}-retrievers.png")
-    print(f"\nwrote {RESULTS / (args.split + '.json')}" + ("" if args.no_chart else f" and {args.split}-retrievers.png"))
+        chart(results, RESULTS / f"{args.library}-{args.split}-retrievers.png")
+    print(f"\nwrote {RESULTS / (args.library + '-' + args.split + '.json')}")
 
     if args.gate:
         figures = {

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-__all__ = ["ask", "search", "build_index", "Passage", "Answer", "Settings"]
+__all__ = ["ask", "search", "build_index", "Passage", "Answer", "Status", "Statement", "Query", "Settings"]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .answer import Answer, ask
+    from .answer import Answer, Status, ask
+    from .compose import Statement
+    from .understand import Query
     from .index import build_index
     from .retrieval import Passage, search
     from .settings import Settings
@@ -21,6 +23,9 @@ if TYPE_CHECKING:  # pragma: no cover
 _WHERE = {
     "ask": "answer",
     "Answer": "answer",
+    "Status": "answer",
+    "Statement": "compose",
+    "Query": "understand",
     "search": "retrieval",
     "Passage": "retrieval",
     "build_index": "index",

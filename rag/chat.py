@@ -10,24 +10,23 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
-from typing import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
-from .answer import ANSWER_LABEL, MARKER, cited_statements
-from .chunking import ELISION
-from .index import DocumentInfo, tokenize
 from .ingest import KINDS
-from .query import Lexicon, expand_query
+from .render import groups, sentence
 from .retrieval import Passage
 
-# Question words that say nothing about where the answer is ("多少", "哪些"),
-# and words that name a document rather than its content.
+if TYPE_CHECKING:  # pragma: no cover
+    from .answer import Answer
+    from .index import DocumentInfo
+    from .understand import Query
+
+# Question words that say nothing about where the answer is ("多少", "哪些").
 _QUESTION_WORDS = {
     "什么", "多少", "多大", "多高", "几个", "哪些", "哪个", "哪几", "怎么", "怎样", "如何", "是否", "有没有", "为什么", "怎么样",
-    "方面", "重要", "要求", "一下", "介绍", "请问", "说说", "关于", "有关", "提出", "主要", "怎么说",
-    "浙江", "浙江省", "达到", "讲话", "报道", "新闻", "日报", "解读", "文章", "文件", "政策文件", "意见", "若干", "指导",
+    "方面", "重要", "要求", "一下", "介绍", "请问", "说说", "关于", "有关", "提出", "主要", "怎么说", "达到",
 }
-_QUOTED = re.compile(r"[“「『\"]([^”」』\"]{1,20})[”」』\"]")
-_MARKER = MARKER
+_MARKER = re.compile(r"\[(\d+)\]")
 
 
 def escape(text: str) -> str:
@@ -56,20 +55,17 @@ def shown(text: str) -> str:
     return escape(chinese_punctuation(text))
 
 
-def highlight_terms(
-    question: str, keep: Callable[[str], bool] | None = None, lexicon: Lexicon | None = None
-) -> list[str]:
-    """The words of a question worth marking in a passage, longest first.
+def highlight_terms(query: "Query", keep: Callable[[str], bool] | None = None) -> list[str]:
+    """The words of a query worth marking in a passage, longest first.
 
-    Phrases the question puts in quotes (“4+1”), then jieba's words of the
-    question (and, for an English question, the Chinese terms it maps to,
-    through the glossary and ``lexicon``), without question words, single
-    characters, words that only repeat part of a longer one, and words
+    Phrases the question puts in quotes (“4+1”), then its content terms (for an
+    English question, the Chinese terms it maps to), without question words,
+    single characters, words that only repeat part of a longer one, and words
     ``keep`` rejects (the chat drops those found in most passages: marking
     every "企业" marks nothing).
     """
-    terms = [m.strip() for m in _QUOTED.findall(question) if m.strip()]
-    for tok in tokenize(expand_query(question, lexicon)):
+    terms = list(query.quoted)
+    for tok in (*query.terms, *query.expansion, *query.mentioned_years):
         if tok in _QUESTION_WORDS or re.fullmatch(r"[a-z]+", tok) or len(tok) < 2:
             continue
         if keep is not None and not keep(tok):
@@ -120,16 +116,12 @@ def highlight(text: str, terms: Sequence[str] = (), quotes: Sequence[str] = ()) 
     return "".join(out)
 
 
-def quoted_fragments(answer_text: str) -> dict[int, list[str]]:
-    """For each marker number, the pieces of source text the answer quotes before it.
-
-    "…：到2025年,……比重达到2.5%以上[1]。" gives {1: ["到2025年,", "比重达到2.5%以上"]}:
-    an elision "……" separates pieces that stand apart in the source.
-    """
+def quoted_fragments(answer: "Answer") -> dict[int, list[str]]:
+    """For each marker number, the pieces of source text the answer quotes from that passage."""
     found: dict[int, list[str]] = {}
-    for n, statement in cited_statements(answer_text):
-        pieces = [p.strip() for p in statement.split(ELISION)]
-        found.setdefault(n, []).extend(p for p in pieces if len(p) >= 4)
+    for group in groups(answer.statements, answer.citations):
+        for st, n in group.items:
+            found.setdefault(n, []).extend(p for p in st.quoted if len(p) >= 4)
     return found
 
 
@@ -150,35 +142,33 @@ def link_markers(escaped: str, turn: int, n_citations: int) -> str:
     return _MARKER.sub(repl, escaped)
 
 
-def answer_html(answer_text: str, turn: int, n_citations: int) -> str:
+def answer_html(answer: "Answer", turn: int, upto: int | None = None) -> str:
     """An answer as one HTML block: a paragraph per document, its label in bold, markers linked.
+    ``upto``: show only the first statements (progressive display).
 
-    One block with no blank lines, so the chat's Markdown renderer passes it
-    through as HTML and never reads the source text as Markdown.
+    Built from the answer's statements, never from its text. One block with no
+    blank lines, so the chat's Markdown renderer passes it through as HTML.
     """
-    paras = []
-    for line in answer_text.splitlines():
-        if not line.strip():
-            continue
-        label = ANSWER_LABEL.match(line)
-        head, body = (label.group(0), line[label.end() :]) if label else ("", line)
-        head_html = f'<span class="doc-label">{escape(head)}</span>' if head else ""
-        paras.append(f"<p>{head_html}{link_markers(shown(body), turn, n_citations)}</p>")
-    return f'<div class="answer">{"".join(paras)}</div>'
+    paras, shown_so_far = [], 0
+    for group in groups(answer.statements, answer.citations):
+        parts = []
+        for st, n in group.items:
+            if upto is not None and shown_so_far >= upto:
+                break
+            body, end = sentence(st)
+            parts.append(f'{shown(body)}<a class="cite" href="#{anchor(turn, n)}" title="查看来源 {n}">[{n}]</a>{escape(end)}')
+            shown_so_far += 1
+        if parts:
+            paras.append(f'<p><span class="doc-label">{escape(group.label)}</span>{"".join(parts)}</p>')
+    reading = ""
+    if answer.query is not None and answer.query.inherited is not None:
+        reading = f'<p class="reading">{escape(answer.query.inherited.reason)}</p>'
+    return f'<div class="answer">{reading}{"".join(paras)}</div>'
 
 
-def answer_steps(answer_text: str) -> list[str]:
-    """Growing prefixes of an answer, one statement more each, for progressive display."""
-    steps = []
-    pos = 0
-    for m in re.finditer(r"\[\d+\][。！？!?]?|\n", answer_text):
-        pos = m.end()
-        step = answer_text[:pos].rstrip("\n")
-        if step.strip() and (not steps or steps[-1] != step):
-            steps.append(step)
-    if not steps or steps[-1] != answer_text:
-        steps.append(answer_text)
-    return steps
+def answer_steps(answer: "Answer") -> list[int]:
+    """How many statements to show at each step of a progressively displayed answer."""
+    return list(range(1, len(answer.statements) + 1)) or [0]
 
 
 def notice_html(text: str, kind: str = "info") -> str:

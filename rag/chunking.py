@@ -14,8 +14,9 @@ import re
 from dataclasses import dataclass
 
 from .ingest import Document, Paragraph
+from .structure import ARTICLE_RANK, law_heading, markdown_heading, opens_address
 
-CHUNKER_VERSION = "9"
+CHUNKER_VERSION = "10"
 
 # Heading ranks: a heading closes every open heading of the same or a deeper rank.
 _NUMBERED = [
@@ -41,6 +42,9 @@ class Chunk:
     # For the last passage before a section's subsections (say "要重点抓好六方面工作:"),
     # the headings of those subsections, in order: the list it introduces.
     outline: tuple[str, ...] = ()
+    # The pages the passage is on, for a paged format (PDF, OFD); None otherwise.
+    page: int | None = None
+    last_page: int | None = None
 
 
 def split_sentences(text: str) -> list[str]:
@@ -55,7 +59,8 @@ LONG_SENTENCE = 120  # characters; longer sentences are taken clause by clause
 ELISION = "……"
 
 
-_NUMBERED_HEADING = re.compile(r"^(?:\(?[一二三四五六七八九十]+[)、]|\d{1,2}\.(?!\d))[^。,，]{0,30}。?$")
+# An item ending with a semicolon ("(二)未按规定履行…职责的;") is a statement, not a heading.
+_NUMBERED_HEADING = re.compile(r"^(?:\(?[一二三四五六七八九十]+[)、]|\d{1,2}\.(?!\d))[^。,，]{0,30}(?<![;；])。?$")
 
 
 def _is_heading(sentence: str, headings: tuple[str, ...]) -> bool:
@@ -128,9 +133,15 @@ def units(text: str, headings: tuple[str, ...] = ()) -> list[str]:
     return merged
 
 
-def _heading(para: Paragraph) -> tuple[int, str, bool] | None:
-    """(rank, title, heading_only) when the paragraph opens a section, else None."""
+def _heading(para: Paragraph, in_article: bool = False) -> tuple[int, str, bool] | None:
+    """(rank, title, heading_only) when the paragraph opens a section, else None.
+
+    Inside an article of a law (``in_article``) only another article or part opens a section:
+    the article's (一)(二)… are its items."""
     text = para.text
+    law = law_heading(text)
+    if law or in_article:
+        return law
     if para.lead:
         return (_SUBLEAD_RANK if para.sublead else _LEAD_RANK), para.lead, False
     for pattern, rank in _NUMBERED:
@@ -138,7 +149,11 @@ def _heading(para: Paragraph) -> tuple[int, str, bool] | None:
             if "。" not in text and len(text) <= 40:
                 return rank, text, True
             first = text.split("。", 1)[0]
+            if text == first + "。" and len(first) <= 40:
+                return rank, first, True  # "(一)发展现状。" on a line of its own: a heading line
             return rank, first if len(first) <= 40 else first[:40] + "…", False
+    if md := markdown_heading(text, para.level):
+        return md
     if len(text) <= 30 and not text.endswith(_TERMINAL):
         return _PLAIN_RANK, text, True
     return None
@@ -187,8 +202,14 @@ def chunk_document(doc: Document, target: int = 220, limit: int = 420) -> list[C
         spans.clear()
 
     heading_start: int | None = None  # where headings with no text of their own begin
+    salutation = doc.info.salutation
     for para in doc.paragraphs:
-        head = _heading(para)
+        head = _heading(para, in_article=bool(stack) and stack[-1][0] == ARTICLE_RANK)
+        if not head and stack and opens_address(para.text, salutation):
+            # "各位代表!…" speaks at the level of the part again: close its subsections.
+            flush()
+            while stack and stack[-1][0] >= 2:
+                stack.pop()
         if head:
             flush()
             rank, title, heading_only = head
@@ -234,7 +255,8 @@ def _with_outlines(chunks: list[Chunk]) -> list[Chunk]:
 
 def _chunk(doc: Document, n: int, section: tuple[str, ...], text: str, span: tuple[int, int]) -> Chunk:
     start, end = span
-    return Chunk(f"{doc.doc_id}#{n}", doc.doc_id, section, text[start:end], start, end)
+    page, last = (doc.page_at(start), doc.page_at(max(start, end - 1))) if doc.pages else (None, None)
+    return Chunk(f"{doc.doc_id}#{n}", doc.doc_id, section, text[start:end], start, end, page=page, last_page=last)
 
 
 def chunk_corpus(documents, target: int = 220, limit: int = 420) -> list[Chunk]:

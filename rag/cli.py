@@ -61,7 +61,7 @@ def _ask(args: argparse.Namespace) -> int:
 
     answer = ask(args.question, k=args.k, settings=_settings(args), doc_ids=args.doc or None)
     if args.json:
-        print(json.dumps(asdict(answer), ensure_ascii=False, indent=2))
+        print(json.dumps(asdict(answer), ensure_ascii=False, indent=2, default=str))
         return 0 if answer.status != "invalid_question" else 2
     print(answer.text)
     if answer.citations:
@@ -74,6 +74,56 @@ def _ask(args: argparse.Namespace) -> int:
             print(f"      · {title}")
         print()
     return 0 if answer.status != "invalid_question" else 2
+
+
+def _documents(args: argparse.Namespace) -> int:
+    from .manage import list_documents
+
+    settings = _settings(args)
+    docs, notes = list_documents(settings.corpus_dir)
+    if args.json:
+        rows = [
+            {"doc_id": d.document.doc_id, "file": d.document.file, "title": d.document.title, "issuer": d.document.issuer,
+             "date": d.document.date, "kind": d.document.kind, "pages": d.pages, "paragraphs": d.passages_hint,
+             "in_manifest": d.from_manifest, "record": asdict(d.document.info)}
+            for d in docs
+        ]
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    for d in docs:
+        doc, info = d.document, d.document.info
+        where = "manifest entry over what was read" if d.from_manifest else "read from the text (no manifest entry)"
+        print(f"{doc.doc_id}  [{doc.kind_label}]  《{doc.title}》  {doc.issuer}  {doc.date}   ({doc.file}; {where})")
+        fields = [(k, getattr(info, k)) for k in ("doc_number", "addressees", "cc", "signed", "issued", "published",
+                  "adopted", "delivered", "effective", "repealed", "superseded_by", "repeals", "notice_title")]
+        for name, value in fields:
+            if value:
+                mark = "*" if name in d.read else " "
+                print(f"    {mark}{name}: {'、'.join(value) if isinstance(value, tuple) else value}")
+        print(f"    {d.passages_hint} paragraphs" + (f", {d.pages} pages" if d.pages else ""))
+    print("(* read from the text)")
+    for note in notes:
+        print(f"warning: {note}", file=sys.stderr)
+    return 0
+
+
+def _add(args: argparse.Namespace) -> int:
+    from .manage import add_files
+
+    settings = _settings(args)
+    added = add_files(settings.corpus_dir, [Path(f) for f in args.files])
+    for path in added:
+        print(f"added {path.name}")
+    return _build(args) if not args.no_build else 0
+
+
+def _remove(args: argparse.Namespace) -> int:
+    from .manage import remove_document
+
+    settings = _settings(args)
+    path = remove_document(settings.corpus_dir, args.id)
+    print(f"removed {args.id} ({path.name})")
+    return _build(args) if not args.no_build else 0
 
 
 def _eval(args: argparse.Namespace, rest: list[str]) -> int:
@@ -104,6 +154,16 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--doc", action="append", help="only this document id (repeatable)")
         p.add_argument("--retriever", choices=["hybrid", "dense", "bm25"])
         p.add_argument("--json", action="store_true", help="machine-readable output")
+    p = sub.add_parser("documents", help="list the library's documents with the record read from each")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p = sub.add_parser("add", help="add files (pdf, docx, doc, html, ofd, txt, md) to the library and rebuild")
+    p.add_argument("files", nargs="+")
+    p.add_argument("--no-build", action="store_true", help="copy only; build later")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p = sub.add_parser("remove", help="remove a document (its file and manifest entry) and rebuild")
+    p.add_argument("id")
+    p.add_argument("--no-build", action="store_true", help="remove only; build later")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     sub.add_parser("eval", help="score retrieval and answers on eval/questions (flags go to eval/evaluate.py)", add_help=False)
 
     args, rest = parser.parse_known_args(argv)
@@ -112,7 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "eval":
             return _eval(args, rest)
-        return {"build": _build, "search": _search, "ask": _ask}[args.command](args)
+        commands = {"build": _build, "search": _search, "ask": _ask, "documents": _documents, "add": _add, "remove": _remove}
+        return commands[args.command](args)
     except RagError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

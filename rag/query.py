@@ -7,12 +7,14 @@ character normalisation.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import gzip
 import importlib.resources
+import logging
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -23,14 +25,12 @@ from .ingest import normalise
 # "浙江日报2023年的报道", "the 2022 guideline".
 DOCUMENT_YEAR = re.compile(
     r"((?:19|20)\d{2})\s*年?[^，。？！?!,;；:：\s]{0,8}?"
-    r"(?:政策文件|指导意见|若干意见|意见|文件|讲话|大会|会议|报道|新闻|解读|文章|政策"
-    r"|opinions?|guidelines?|speech|report|news|document|policy|commentary|article|conference)",
+    r"(?:政策文件|指导意见|若干意见|意见|文件|讲话|大会|会议|报道|新闻|解读|文章|政策|条例|规定|规划|报告|通知|方案|办法"
+    r"|opinions?|guidelines?|speech|report|news|document|policy|commentary|article|conference|regulations?|rules|plan)",
     re.I,
 )
 YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 
-GLOSSARY_PATH = Path(__file__).with_name("glossary.tsv")
-_glossary: tuple[re.Pattern, dict[str, str]] | None = None
 _WORD = re.compile(r"[a-z0-9]+(?:[&+][a-z0-9]+)*")
 
 
@@ -80,24 +80,6 @@ def _words(text: str) -> str:
     return " ".join(_stem(w) for w in _WORD.findall(text))
 
 
-def _load_glossary() -> tuple[re.Pattern, dict[str, str]]:
-    global _glossary
-    if _glossary is None:
-        entries: dict[str, list[str]] = {}
-        for line in GLOSSARY_PATH.read_text(encoding="utf-8").splitlines():
-            if line.strip() and not line.startswith("#") and "\t" in line:
-                en, zh = line.split("\t", 1)
-                key = _words(en)
-                if key:
-                    entries.setdefault(key, [])
-                    entries[key] += [t for t in zh.split() if t not in entries[key]]
-        # Longest phrases first: at any position the longest entry wins ("industrial land" over "land").
-        keys = sorted(entries, key=lambda k: (-len(k), k))
-        pattern = re.compile(r"(?<![a-z0-9&+])(?:" + "|".join(re.escape(k) for k in keys) + r")(?![a-z0-9&+])")
-        _glossary = (pattern, {k: " ".join(v) for k, v in entries.items()})
-    return _glossary
-
-
 # English words that carry no content of their own in a question about the documents:
 # function words, question words, and words that name a document rather than a topic.
 ENGLISH_FUNCTION_WORDS = frozenset(
@@ -114,9 +96,6 @@ ENGLISH_FUNCTION_WORDS = frozenset(
 )
 
 
-Lexicon = Mapping[str, Sequence[str]]  # English word or phrase (base forms) -> Chinese words
-
-
 @dataclass(frozen=True)
 class Translation:
     """A content word or phrase of an English question and the documents' words for it (none: untranslated)."""
@@ -125,25 +104,134 @@ class Translation:
     chinese: tuple[str, ...] = ()
 
 
-def english_units(query: str, lexicon: Lexicon | None = None) -> list[Translation]:
-    """The content of an English question: (phrase, its Chinese terms) for each phrase the
-    glossary (or, failing it, ``lexicon``) translates, and (word, ()) for each content word
-    neither can."""
-    if not re.search(r"[A-Za-z]{2,}", query):
+Lexicon = Mapping[str, Sequence[str]]  # English word or phrase (base forms) -> Chinese words
+VOCABULARY_DIR = "vocabulary"  # beside a library's manifest: its own words (all files optional)
+VOCABULARY_FILES = ("words.txt", "stopwords.txt", "glossary.tsv", "synonyms.tsv")
+
+# Chinese function and question words: the language's, not a library's.
+_STOPWORDS = frozenset(
+    "的 了 和 与 及 是 在 等 对 为 将 把 被 从 以 于 或 并 而 也 要 有 个 之 其 这 那 中 上 下 吗 呢 啊 吧 么 "
+    "什么 哪些 哪个 多少 怎么 怎样 如何 是否 有没有 有关 关于 方面 情况 一下 请问 我们 你们 "
+    "会 能 可以 应该 需要 给 让 都 还 就 又 很 吧 哪 谁 几 啥 咋 意思 含义 指的是".split()
+) | ENGLISH_FUNCTION_WORDS  # an English question's content reaches BM25 through the glossary
+_TOKEN = re.compile(r"[\w\u4e00-\u9fff%.+]+")
+
+
+@functools.lru_cache(maxsize=8)
+def jieba_for(words: tuple[str, ...]):
+    """A jieba tokenizer that keeps a library's own terms of art whole ("415X", "山区26县").
+    One per word list, so two libraries in one process do not share their words."""
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    if not words:
+        return jieba.dt
+    tokenizer = jieba.Tokenizer()
+    for word in words:
+        tokenizer.add_word(word)
+        tokenizer.add_word(word.lower())  # text is lower-cased before it is cut ("415x")
+    return tokenizer
+
+
+def _read_lines(path: Path) -> list[str]:
+    if not path.is_file():
         return []
-    pattern, entries = _load_glossary()
-    text = _words(query)
-    units: list[Translation] = []
-    pos = 0
-    for m in [*pattern.finditer(text), None]:
-        end = m.start() if m else len(text)
-        words = [w for w in text[pos:end].split() if not w.isdigit()]
-        units += _lexicon_units(words, lexicon or {})
-        if m:
-            if m.group(0) not in ENGLISH_FUNCTION_WORDS:
-                units.append(Translation(m.group(0), tuple(entries[m.group(0)].split())))
-            pos = m.end()
-    return units
+    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip() and not line.startswith("#")]
+
+
+def _pairs(lines: list[str]) -> list[tuple[str, str]]:
+    return [tuple(part.strip() for part in line.split("\t", 1)) for line in lines if "\t" in line]  # type: ignore[misc]
+
+
+@dataclass(frozen=True, eq=False)
+class Vocabulary:
+    """A library's words: how questions are cut into terms and given the documents' wording.
+
+    - ``words``: terms of art jieba keeps whole; ``stopwords``: words too common in this
+      library to tell passages apart (浙江 in a library of Zhejiang's policies);
+    - ``glossary``: curated English -> the documents' Chinese terms;
+    - ``lexicon``: English -> the corpus's words by CC-CEDICT (built with the index, english.json);
+    - ``synonym_map``: everyday Chinese -> the documents' wording ("卖地收入" -> 土地出让收入).
+    All live in the library's ``vocabulary/`` folder (or are built from it); none in code.
+    """
+
+    words: tuple[str, ...] = ()
+    stopwords: frozenset[str] = frozenset()
+    glossary: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    lexicon: Lexicon = field(default_factory=dict)
+    synonym_map: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def from_folder(cls, folder: Path, lexicon: Lexicon | None = None) -> "Vocabulary":
+        """Read a library's vocabulary folder; missing files mean an empty part."""
+        glossary: dict[str, list[str]] = {}
+        for en, zh in _pairs(_read_lines(folder / "glossary.tsv")):
+            key = _words(en)
+            if key:
+                glossary.setdefault(key, [])
+                glossary[key] += [t for t in zh.split() if t not in glossary[key]]
+        synonyms = {normalise(said): tuple(written.split()) for said, written in _pairs(_read_lines(folder / "synonyms.tsv"))}
+        return cls(
+            words=tuple(dict.fromkeys(_read_lines(folder / "words.txt"))),
+            stopwords=frozenset(w for line in _read_lines(folder / "stopwords.txt") for w in line.split()),
+            glossary={k: tuple(v) for k, v in glossary.items()},
+            lexicon=lexicon or {},
+            synonym_map={k: v for k, v in synonyms.items() if k},
+        )
+
+    def with_lexicon(self, lexicon: Lexicon) -> "Vocabulary":
+        return dataclasses.replace(self, lexicon=lexicon)
+
+    def tokenize(self, text: str) -> list[str]:
+        """BM25 tokens: jieba's search-mode words of the normalised text, minus stopwords."""
+        tokens = []
+        for tok in jieba_for(self.words).cut_for_search(normalise(text).lower()):
+            tok = tok.strip()
+            if tok and tok not in _STOPWORDS and tok not in self.stopwords and _TOKEN.fullmatch(tok):
+                tokens.append(tok)
+        return tokens
+
+    @functools.cached_property
+    def _glossary_pattern(self) -> re.Pattern | None:
+        # Longest phrases first: at any position the longest entry wins ("industrial land" over "land").
+        keys = sorted(self.glossary, key=lambda k: (-len(k), k))
+        return re.compile(r"(?<![a-z0-9&+])(?:" + "|".join(re.escape(k) for k in keys) + r")(?![a-z0-9&+])") if keys else None
+
+    @functools.cached_property
+    def _synonym_pattern(self) -> re.Pattern | None:
+        keys = sorted(self.synonym_map, key=lambda k: (-len(k), k))  # the longest wording wins where two overlap
+        return re.compile("|".join(re.escape(k) for k in keys)) if keys else None
+
+    def english_units(self, text: str, lexicon: bool = True) -> list[Translation]:
+        """The content of an English question: (phrase, its Chinese terms) for each phrase the
+        glossary (or, failing it, the lexicon) translates, and (word, ()) for each content word
+        neither can."""
+        if not re.search(r"[A-Za-z]{2,}", text):
+            return []
+        words = _words(text)
+        units: list[Translation] = []
+        pos = 0
+        matches = list(self._glossary_pattern.finditer(words)) if self._glossary_pattern else []
+        for m in [*matches, None]:
+            end = m.start() if m else len(words)
+            rest = [w for w in words[pos:end].split() if not w.isdigit()]
+            units += _lexicon_units(rest, self.lexicon if lexicon else {})
+            if m:
+                if m.group(0) not in ENGLISH_FUNCTION_WORDS:
+                    units.append(Translation(m.group(0), self.glossary[m.group(0)]))
+                pos = m.end()
+        return units
+
+    def glossary_terms(self, text: str) -> list[str]:
+        """The Chinese terms the curated glossary alone gives an English question."""
+        return list(dict.fromkeys(t for u in self.english_units(text, lexicon=False) for t in u.chinese))
+
+    def synonyms(self, text: str) -> list[str]:
+        """The documents' words for everyday wording in a Chinese question, in order, without repeats."""
+        out: list[str] = []
+        for m in self._synonym_pattern.finditer(text) if self._synonym_pattern else ():
+            out += [t for t in self.synonym_map[m.group(0)] if t not in out]
+        return out
 
 
 def _lexicon_units(words: list[str], lexicon: Lexicon) -> list[Translation]:
@@ -161,53 +249,6 @@ def _lexicon_units(words: list[str], lexicon: Lexicon) -> list[Translation]:
                 out.append(Translation(words[i]))
             i += 1
     return out
-
-
-def english_terms(query: str, lexicon: Lexicon | None = None) -> list[str]:
-    """The Chinese terms of the English words of a question, in order, without repeats."""
-    terms: list[str] = []
-    for unit in english_units(query, lexicon):
-        terms += [t for t in unit.chinese if t not in terms]
-    return terms
-
-
-def expand_query(query: str, lexicon: Lexicon | None = None) -> str:
-    """The question followed by the documents' words for its terms.
-
-    BM25 cannot match English words against Chinese text, and the small
-    multilingual model matches them only weakly. The curated glossary
-    (glossary.tsv) knows the policy vocabulary; ``lexicon`` (built with the
-    index from CC-CEDICT, see english_lexicon) covers the rest of the corpus's
-    words. Everyday Chinese gets the documents' own wording too (synonyms.tsv:
-    "卖地收入" -> 土地出让收入, "前三季度" -> 1月至9月).
-    """
-    terms = english_terms(query, lexicon)
-    terms += [t for t in chinese_synonyms(query) if t not in terms and t not in query]
-    return f"{query} {' '.join(terms)}" if terms else query
-
-
-SYNONYMS_PATH = Path(__file__).with_name("synonyms.tsv")
-
-
-@functools.lru_cache(maxsize=1)
-def _synonyms() -> tuple[re.Pattern | None, dict[str, tuple[str, ...]]]:
-    entries: dict[str, tuple[str, ...]] = {}
-    for line in SYNONYMS_PATH.read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#") and "\t" in line:
-            said, written = line.split("\t", 1)
-            entries[normalise(said.strip())] = tuple(written.split())
-    keys = sorted(entries, key=lambda k: (-len(k), k))  # the longest wording wins where two overlap
-    return (re.compile("|".join(re.escape(k) for k in keys)) if keys else None), entries
-
-
-def chinese_synonyms(query: str) -> list[str]:
-    """The documents' words for everyday wording in a Chinese question, in order, without repeats."""
-    pattern, entries = _synonyms()
-    out: list[str] = []
-    for m in pattern.finditer(query) if pattern else ():
-        out += [t for t in entries[m.group(0)] if t not in out]
-    return out
-
 
 _CEDICT_LINE = re.compile(r"^\S+ (\S+) \[[^\]]*\] /(.*)/\s*$")
 _NOT_A_GLOSS = re.compile(r"^(?:CL:|variant of|old variant|see |surname |abbr\.|also written|used in|\(?[A-Za-z]+ pr\.)")

@@ -16,16 +16,24 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from .errors import InputError
 from .chunking import units
-from .index import DocumentInfo, Index, IndexedChunk, load_index, tokenize
+from .errors import InputError
+from .index import DocumentRecord, Index, IndexedChunk, load_index
 from .ingest import KINDS
-from .query import DOCUMENT_YEAR, YEAR, clean_question, expand_query, language, period_years
+from .query import YEAR
 from .settings import Settings
+from .understand import Catalog, Query, understand
 from .workload import query_terms
 
 RETRIEVERS = ("hybrid", "dense", "bm25")
-DOCUMENT_INFO = "文件信息"  # the section of a document's own record (Retriever.document_passage)
+
+
+@dataclass(frozen=True)
+class ScoredUnit:
+    """A quotable piece of a passage and its similarity to the question (None: not measured)."""
+
+    text: str
+    similarity: float | None = None
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,8 @@ class Passage:
     bm25_score: float = 0.0
     # Headings of the parts the passage announces ("要重点抓好六方面工作:" -> the six), else ().
     outline: tuple[str, ...] = ()
+    # The passage's quotable units with their similarity to the question searched (set by search).
+    units: tuple[ScoredUnit, ...] = dataclasses.field(default=(), repr=False, compare=False)
 
     @property
     def headings(self) -> tuple[str, ...]:
@@ -54,7 +64,7 @@ class Passage:
         return tuple(self.section.split(" › ")[1:])
 
     @classmethod
-    def from_chunk(cls, chunk: IndexedChunk, score: float, dense: float, bm25: float) -> "Passage":
+    def from_chunk(cls, chunk: IndexedChunk, score: float, dense: float, bm25: float, scored: tuple[ScoredUnit, ...] = ()) -> "Passage":
         return cls(
             text=chunk.text,
             doc_id=chunk.doc_id,
@@ -70,6 +80,7 @@ class Passage:
             dense_score=float(dense),
             bm25_score=float(bm25),
             outline=chunk.outline,
+            units=scored,
         )
 
 
@@ -93,26 +104,22 @@ class Retriever:
         docs = [" ".join((d.title, d.issuer, d.date, d.source)) for d in self.index.documents.values()]
         return "\n".join([*(c.text for c in self.index.chunks), *(c.section_path for c in self.index.chunks), *docs]).lower()
 
-    def document_passage(self, doc_id: str) -> Passage:
-        """What the index records about a document itself (title, issuer, date, kind, source, and the
-        signature block the cleaning kept out of its text), as a passage that can be cited."""
-        d = self.index.documents[doc_id]
-        lines = [f"标题：《{d.title}》", f"发布者：{d.issuer}", f"日期：{d.date}", f"类型：{KINDS.get(d.kind, d.kind)}"]
-        if d.source:
-            lines.append(f"来源：{d.source}")
-        if d.metadata.get("signature"):
-            lines.append("落款：" + "，".join(x for x in d.metadata["signature"].splitlines() if x.strip()))
-        return Passage(
-            text="\n".join(lines),
-            doc_id=d.doc_id,
-            doc_title=d.title,
-            doc_date=d.date,
-            doc_issuer=d.issuer,
-            doc_kind=d.kind,
-            section=f"《{d.title}》 › {DOCUMENT_INFO}",
-            score=1.0,
-            chunk_id=f"{d.doc_id}#info",
-        )
+    @functools.cached_property
+    def catalog(self) -> Catalog:
+        """What question understanding needs of this library: its documents and vocabulary."""
+        return Catalog(tuple(self.index.manifest.documents), self.index.vocabulary)
+
+    def understand(self, question: object, history: Sequence[object] = ()) -> Query:
+        """The `Query` of a question in this library (see rag.understand)."""
+        return understand(question, history, self.catalog, self.settings.max_question_chars)
+
+    def document(self, doc_id: str) -> DocumentRecord:
+        """A document's record and whole text."""
+        return self.index.documents[doc_id]
+
+    def chunk_passage(self, i: int, score: float = 1.0) -> Passage:
+        """Chunk ``i`` as a passage (no search scores)."""
+        return Passage.from_chunk(self.index.chunks[i], score, 0.0, 0.0)
 
     def part_text(self, passage: Passage) -> str:
         """The text of the part of the document a passage belongs to (its top-level section; the
@@ -133,7 +140,7 @@ class Retriever:
             self._units[i] = units(chunk.text, chunk.section)
         return self._units[i]
 
-    def _rerank(self, fused: np.ndarray, allowed: np.ndarray, query: str, years: list[str]) -> None:
+    def _rerank(self, fused: np.ndarray, allowed: np.ndarray, query: Query) -> None:
         """Adjust the leading candidates' scores in place with what whole-passage scores miss.
 
         Proximity: a passage one of whose sentences holds most of the question's
@@ -143,7 +150,8 @@ class Retriever:
         """
         s = self.settings
         candidates = [i for i in np.argsort(-fused, kind="stable")[: s.rerank_depth * 2] if allowed[i]][: s.rerank_depth]
-        weights = {t: self.idf(t) for t in dict.fromkeys(self._terms(query))}
+        weights = {t: self.idf(t) for t in dict.fromkeys(self._terms(query.search_text))}
+        years = query.years
         total = sum(weights.values())
         for i in candidates:
             chunk = self.index.chunks[i]
@@ -169,132 +177,134 @@ class Retriever:
         return self._idf[term]
 
     def _allowed(self, doc_ids: Iterable[str] | None, kinds: Iterable[str] | None) -> np.ndarray:
-        docs = set(doc_ids) if doc_ids else None
-        kinds = set(kinds) if kinds else None
+        docs = _checked("doc_ids", doc_ids, {d.doc_id for d in self.index.manifest.documents})
+        kinds = _checked("kinds", kinds, set(KINDS) | {d.kind for d in self.index.manifest.documents})
         return np.array(
             [(docs is None or c.doc_id in docs) and (kinds is None or c.doc_kind in kinds) for c in self.index.chunks],
             dtype=bool,
         )
 
-    def scores(self, query: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Dense (cosine) and BM25 scores of every chunk for a normalised query, and the dense score of every row."""
-        dense, row_scores = self._dense(query)
-        tokens = self._terms(query)
+    def _scores(self, query: Query) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Dense (cosine) and BM25 scores of every chunk for a query, and the dense score of every row."""
+        dense, row_scores = self._dense(query.search_text)
+        tokens = self._terms(query.search_text)
         bm25 = self.index.bm25.get_scores(tokens) if tokens else np.zeros(len(dense), dtype=np.float32)
         return dense, np.asarray(bm25, dtype=np.float32), row_scores
 
-    def _terms(self, query: str) -> list[str]:
+    def _terms(self, text: str) -> list[str]:
         """The query's BM25 terms, at most max_query_terms of them (see rag.workload.query_terms)."""
-        return query_terms(tokenize(query), self.index.bm25, self.settings.max_query_terms)
+        return query_terms(self.index.vocabulary.tokenize(text), self.index.bm25, self.settings.max_query_terms)
 
-    def _dense(self, query: str) -> tuple[np.ndarray, np.ndarray]:
+    def _dense(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Cosine similarity of every chunk (as its best row) and of every row, for a query."""
-        sims, rows = self.index.dense.search(self.index.embedder.embed_queries([query]), self.index.dense.ntotal)
+        sims, rows = self.index.dense.search(self.index.embedder.embed_queries([text]), self.index.dense.ntotal)
         row_scores = np.empty(self.index.dense.ntotal, dtype=np.float32)
         row_scores[rows[0]] = sims[0]
         dense = np.full(len(self.index.chunks), -1.0, dtype=np.float32)
         np.maximum.at(dense, self.index.owners, row_scores)
         return dense, row_scores
 
-    def unit_scores(self, stats: "SearchStats", passage: Passage) -> list[ScoredUnit]:
-        """The passage's units (see rag.chunking.units) with their similarity to the searched question."""
-        i = self._position[passage.chunk_id]
+    def _scored_units(self, i: int, row_scores: np.ndarray) -> tuple[ScoredUnit, ...]:
+        """Chunk ``i``'s units (see rag.chunking.units) with their similarity to the question."""
         first = int(self._first_row[i])
         pieces = self._units_of(i)
         if len(pieces) < 2:  # embedded whole only
-            return [ScoredUnit(p, float(stats.row_scores[first])) for p in pieces]
-        return [ScoredUnit(p, float(stats.row_scores[first + 1 + j])) for j, p in enumerate(pieces)]
+            return tuple(ScoredUnit(p, float(row_scores[first])) for p in pieces)
+        return tuple(ScoredUnit(p, float(row_scores[first + 1 + j])) for j, p in enumerate(pieces))
 
     def search(
         self,
-        question: str,
+        question: str | Query,
         k: int = 5,
         doc_ids: Iterable[str] | None = None,
         kinds: Iterable[str] | None = None,
         retriever: str | None = None,
     ) -> list[Passage]:
         """The ``k`` best passages, best first."""
-        return self.search_with_stats(question, k, doc_ids, kinds, retriever)[0]
+        return self.retrieve(question, k, doc_ids, kinds, retriever).passages
 
-    def search_with_stats(
+    def retrieve(
         self,
-        question: str,
+        question: str | Query,
         k: int = 5,
         doc_ids: Iterable[str] | None = None,
         kinds: Iterable[str] | None = None,
         retriever: str | None = None,
-    ) -> tuple[list[Passage], "SearchStats"]:
-        """Passages and how far the best stood out from the whole corpus (for the not-found rule)."""
+    ) -> "Retrieval":
+        """Passages (with their units scored) and how far the best stood out from the whole library."""
         s = self.settings
         mode = retriever or s.retriever
         if mode not in RETRIEVERS:
             raise InputError(f"Unknown retriever {mode!r}; use one of {', '.join(RETRIEVERS)}.")
-        if not isinstance(k, int) or k < 1:
-            raise InputError(f"k must be a positive whole number, got {k!r}.")
-        cleaned = clean_question(question, s.max_question_chars)
-        query = expand_query(cleaned, self.index.lexicon)
-        dense, bm25, row_scores = self.scores(query)
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise InputError(f"k 必须是正整数。(k must be a positive whole number, got {k!r}.)")
+        query = question if isinstance(question, Query) else self.understand(question)
         allowed = self._allowed(doc_ids, kinds)
-        lang = language(cleaned)
+        dense, bm25, row_scores = self._scores(query)
         fused = np.zeros(len(dense), dtype=np.float64)
         if mode in ("hybrid", "dense"):
             # The small model matches English questions to Chinese text only coarsely;
             # their glossary words, matched by BM25, are the surer evidence.
-            weight = s.weight_dense_english if lang == "en" and mode == "hybrid" else s.weight_dense
+            weight = s.weight_dense_english if query.language == "en" and mode == "hybrid" else s.weight_dense
             fused += weight * _normalise_scores(dense, allowed)
         if mode in ("hybrid", "bm25"):
             fused += s.weight_bm25 * _normalise_scores(bm25, allowed)
         if mode == "hybrid":
             # A question that names a document ("讲话里…", "2020年的意见…") prefers its passages,
             # and policy documents outrank reports and commentary saying the same thing.
-            named = set(referenced_documents(question, self.index.manifest.documents))
+            named = set(query.documents)
             fused += s.named_document_boost * np.array([c.doc_id in named for c in self.index.chunks])
             fused += s.policy_boost * self._is_policy
-            self._rerank(fused, allowed, query, period_years(cleaned))
+            self._rerank(fused, allowed, query)
         order = [i for i in np.argsort(-fused, kind="stable") if allowed[i]]
         if mode == "bm25":
             order = [i for i in order if bm25[i] > 0]  # BM25 alone has nothing to say about the rest
         order = order[:k]
         chunks = self.index.chunks
-        passages = [Passage.from_chunk(chunks[i], fused[i], dense[i], bm25[i]) for i in order]
+        passages = [Passage.from_chunk(chunks[i], fused[i], dense[i], bm25[i], self._scored_units(i, row_scores)) for i in order]
         top = float(dense[allowed].max()) if allowed.any() else -1.0
-        plain = expand_query(cleaned)  # the curated glossary only, as the index's null level was measured
-        if plain != query and allowed.any():
+        if query.plain_text != query.search_text and allowed.any():
             # The dictionary words that help an English question find its passage ("make" -> 制造)
             # would lift any English question above the null level: relevance is judged without them.
-            top = float(self._dense(plain)[0][allowed].max())
-        null = self.index.manifest.calibration.get(lang) or self.index.manifest.calibration.get("zh", {})
-        stats = SearchStats(
+            top = float(self._dense(query.plain_text)[0][allowed].max())
+        calibration = self.index.manifest.calibration
+        null = calibration.get(query.language) or calibration.get("zh", {})
+        return Retrieval(
             query=query,
-            language=lang,
+            passages=passages,
             dense_top=top,
             relevance=(top - null.get("mean", 0.0)) / max(null.get("std", 1.0), 0.005),
             top_bm25=float(bm25[allowed].max()) if allowed.any() else 0.0,
-            row_scores=row_scores,
         )
-        return passages, stats
 
 
 @dataclass(frozen=True)
-class ScoredUnit:
-    """A quotable piece of a passage and its similarity to the question (None: not measured)."""
+class Retrieval:
+    """One search: the passages and the evidence beyond them, for the answerability checks."""
 
-    text: str
-    similarity: float | None = None
-
-
-@dataclass(frozen=True)
-class SearchStats:
-    """Evidence of one search beyond the passages, for the not-found rule."""
-
-    query: str  # the normalised question with the Chinese terms of its English words
-    language: str  # "zh" or "en"
+    query: Query
+    passages: list[Passage]
     dense_top: float  # cosine similarity of the best passage the filters allow
     # How far dense_top stands above what questions on unrelated matters reach in
     # this index, in their standard deviations (see rag/offtopic.txt).
     relevance: float
     top_bm25: float
-    row_scores: np.ndarray = dataclasses.field(repr=False, compare=False, default_factory=lambda: np.zeros(0))
+
+
+def _checked(name: str, values: Iterable[str] | None, known: set[str]) -> set[str] | None:
+    """A filter as a set, or an `InputError` that names the valid values."""
+    if values is None:
+        return None
+    if isinstance(values, str) or not isinstance(values, Iterable):
+        raise InputError(f"{name} 必须是列表，例如 {name}=[{sorted(known)[0]!r}]。({name} must be a list of strings.)")
+    values = set(values)
+    unknown = sorted(str(v) for v in values - known)
+    if unknown:
+        raise InputError(
+            f"{name} 中有未知的值：{', '.join(unknown)}。可用的值：{', '.join(sorted(known))}。"
+            f"(Unknown {name}: {', '.join(unknown)}; valid: {', '.join(sorted(known))}.)"
+        )
+    return values or None
 
 
 def _normalise_scores(scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
@@ -313,39 +323,6 @@ def _normalise_scores(scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
         return out
     out[allowed] = np.clip((scores[allowed] - floor) / (top - floor), 0.0, 1.0)
     return out
-
-
-# Words that name a kind of document ("讲话里…", "the 2020 opinions").
-KIND_WORDS = {
-    "policy": ("政策文件", "意见", "policy", "opinions", "guideline"),
-    "speech": ("讲话", "speech"),
-    "news": ("报道", "新闻", "日报", "news", "report"),
-    "commentary": ("解读", "评论", "署名文章", "commentary"),
-}
-
-def referenced_documents(question: str, documents: Sequence[DocumentInfo]) -> tuple[str, ...]:
-    """Ids of the documents the question names by kind, year or a phrase of their title
-    ("2020年的意见", "指导意见里"); empty when it names none, or names them all."""
-    low = question.lower()
-    kinds = {k for k, words in KIND_WORDS.items() if any(w in low for w in words)}
-    years = set(DOCUMENT_YEAR.findall(question))
-    picked = [d for d in documents if (not kinds or d.kind in kinds) and (not years or d.date[:4] in years)]
-    # A four-character phrase found in one title only ("指导意见", "若干意见") names that document.
-    by_title = []
-    for d in documents:
-        grams = {d.title[i : i + 4] for i in range(len(d.title) - 3)}
-        others = {g for o in documents if o is not d for g in (o.title[i : i + 4] for i in range(len(o.title) - 3))}
-        # or its author/issuer by name ("兰建平的文章")
-        issuer = re.split(r"[（(,，、]", d.issuer)[0]
-        if any(g in question for g in grams - others) or (len(issuer) >= 3 and issuer in question):
-            by_title.append(d)
-    if by_title:
-        picked = [d for d in by_title if d in picked] or by_title
-    elif not (kinds or years):
-        return ()
-    if not picked or len(picked) == len(documents):
-        return ()
-    return tuple(d.doc_id for d in picked)
 
 
 _cache_lock = threading.Lock()

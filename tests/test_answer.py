@@ -4,16 +4,27 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer import (
-    Evidence,
-    ExtractiveComposer,
-    cited_statements,
-    not_found_text,
-    unanswered,
-)
+from rag.answer import not_found_text
+from rag.checks import Evidence, unanswered
+from rag.compose import ExtractiveComposer, Statement, spans_of
 from rag.index import DocumentInfo
+from rag.query import Vocabulary
+from rag.render import citations_of, render_text
 from rag.retrieval import Passage
 from rag.settings import Settings
+from rag.understand import Catalog, understand
+
+CATALOG = Catalog((), Vocabulary(words=("山区26县", "研发经费", "首台套")))
+
+
+def _q(question: str):
+    return understand(question, catalog=CATALOG)
+
+
+def _compose(question: str, passages) -> tuple[str, list[Passage]]:
+    statements = ExtractiveComposer().compose(_q(question), passages)
+    citations = citations_of(statements)
+    return render_text(statements, citations), citations
 
 
 def _passage(text: str, doc_id: str = "g", title: str = "指导意见", date: str = "2022-08-30", kind: str = "policy", **kw) -> Passage:
@@ -51,7 +62,7 @@ SPEECH = _passage("大力实施“人工智能+”行动,谋划建设人工智�
 
 
 def test_the_figure_is_quoted_exactly_and_the_other_document_shown_dated_newest_first():
-    text, citations = ExtractiveComposer().compose("到2025年研发经费占营业收入比重要达到多少？", [GUIDELINE, OPINIONS, SPEECH])
+    text, citations = _compose("到2025年研发经费占营业收入比重要达到多少？", [GUIDELINE, OPINIONS, SPEECH])
     first, second = text.splitlines()
     assert "2.5%以上[1]" in first and "2.5%以上" in second and second.endswith("[2]。")
     assert "25%" not in text.replace("2.5%", "")
@@ -61,13 +72,20 @@ def test_the_figure_is_quoted_exactly_and_the_other_document_shown_dated_newest_
     assert "19%" not in text  # nor the other targets of the same sentence
 
 
-def test_cited_statements_pair_each_quote_with_its_marker():
-    text = "政策文件《指导意见》（2022-08-30）：到2025年,……甲达到2.5%以上[1]。乙[1]。\n讲话《讲话》（2024）：丙[2]。"
-    assert cited_statements(text) == [(1, "到2025年,……甲达到2.5%以上"), (1, "乙"), (2, "丙")]
+def test_statements_know_the_spans_they_quote_and_render_with_their_markers():
+    text = "到2025年,……规上工业企业研发经费占营业收入比重达到2.5%以上"
+    st = Statement(text, GUIDELINE, spans_of(text, GUIDELINE.text))
+    assert st.quoted == ("到2025年,", "规上工业企业研发经费占营业收入比重达到2.5%以上")
+    other = Statement("大力实施“人工智能+”行动", SPEECH, spans_of("大力实施“人工智能+”行动", SPEECH.text))
+    rendered = render_text([st, other])
+    assert rendered.splitlines() == [
+        "政策文件《指导意见》（2022-08-30）：到2025年,……规上工业企业研发经费占营业收入比重达到2.5%以上[1]。",
+        "讲话《讲话》（2024）：大力实施“人工智能+”行动[2]。",
+    ]
 
 
-def _answer(passage: Passage, quote: str) -> tuple[str, list[Passage]]:
-    return f"政策文件《{passage.doc_title}》（{passage.doc_date}）：{quote}[1]。", [passage]
+def _answer(passage: Passage, quote: str) -> list[Statement]:
+    return [Statement(quote, passage, spans_of(quote, passage.text))]
 
 
 @pytest.mark.parametrize(
@@ -91,8 +109,7 @@ def _answer(passage: Passage, quote: str) -> tuple[str, list[Passage]]:
     ],
 )
 def test_an_answer_on_the_topic_that_does_not_give_what_is_asked_is_withdrawn(question, passage, quote, reason):
-    text, citations = _answer(passage, quote)
-    assert reason in unanswered(question, text, citations)
+    assert reason in unanswered(_q(question), _answer(passage, quote))
 
 
 @pytest.mark.parametrize(
@@ -109,9 +126,14 @@ def test_an_answer_on_the_topic_that_does_not_give_what_is_asked_is_withdrawn(qu
     ],
 )
 def test_an_answer_that_gives_what_is_asked_stands(question, passage, quote):
-    text, citations = _answer(passage, quote)
     context = (lambda p: "2023年,全省上下…" + p.text) if "3.1%" in quote else (lambda p: p.text)
-    assert unanswered(question, text, citations, context) == ""
+    assert unanswered(_q(question), _answer(passage, quote), context) == ""
+
+
+def test_the_librarys_own_province_needs_no_mention_but_another_place_does():
+    statements = _answer(GUIDELINE, "规上工业企业研发经费占营业收入比重达到2.5%以上")
+    assert unanswered(_q("浙江研发经费占比目标是多少？"), statements, in_scope=lambda place: place == "浙江") == ""
+    assert "湖州" in unanswered(_q("湖州研发经费占比目标是多少？"), statements, in_scope=lambda place: place == "浙江")
 
 
 def test_not_found_text_describes_the_indexed_documents_and_the_reason():
@@ -137,45 +159,13 @@ def test_found_rule_reads_relevance_coverage_and_unknown_names():
 
 def test_list_question_gets_the_parts_a_passage_announces():
     intro = _passage("根据新形势新任务,要重点抓好六方面工作:", outline=("集群培育要再上新台阶", "数实融合要抢占新赛道"))
-    text, _ = ExtractiveComposer().compose("要重点抓好哪几方面工作？", [intro])
+    text, _ = _compose("要重点抓好哪几方面工作？", [intro])
     assert "集群培育要再上新台阶；数实融合要抢占新赛道[1]" in text
 
 
 def test_how_to_cope_is_not_how_to_apply():
-    text, citations = _answer(GUIDELINE, "在政策制定和执行过程中设置合理过渡期,不搞“一刀切”")
-    assert unanswered("新政策出得太急，企业来不及调整怎么办？", text, citations) == ""
-    assert "申报" in unanswered("这个项目去哪办？怎么申请？", text, citations)
+    statements = _answer(GUIDELINE, "在政策制定和执行过程中设置合理过渡期,不搞“一刀切”")
+    assert unanswered(_q("新政策出得太急，企业来不及调整怎么办？"), statements) == ""
+    assert "申报" in unanswered(_q("这个项目去哪办？怎么申请？"), statements)
 
 
-DOCS = [
-    DocumentInfo("guideline-2022", "浙江省人民政府关于高质量发展建设全球先进制造业基地的指导意见", "浙江省人民政府", "policy", "2022-08-30", 38),
-    DocumentInfo("opinions-2020", "关于以新发展理念引领制造业高质量发展的若干意见", "中共浙江省委、浙江省人民政府", "policy", "2020-03-16", 33),
-    DocumentInfo("speech-2024", "聚焦重点 攻坚突破 奋力谱写全球先进制造业基地建设新篇章", "浙江省领导", "speech", "2024", 35),
-]
-PREVIOUS = ["到2025年规上工业企业研发经费占营业收入比重要达到多少？"]
-
-
-def test_a_follow_up_naming_a_document_asks_the_previous_question_of_it():
-    from rag.answer import resolve_followup
-
-    follow = resolve_followup("2020年的文件怎么说？", PREVIOUS, DOCS)
-    assert follow.doc_ids == ("opinions-2020",) and "研发经费" in follow.query
-    follow = resolve_followup("讲话里怎么说？", PREVIOUS, DOCS)
-    assert follow.doc_ids == ("speech-2024",) and "研发经费" in follow.query
-
-
-def test_a_follow_up_with_a_subject_of_its_own_keeps_only_the_time_and_what_was_asked():
-    from rag.answer import resolve_followup
-
-    follow = resolve_followup("山区26县呢？", PREVIOUS, DOCS)
-    assert follow.doc_ids is None
-    assert "山区26县" in follow.query and "2025年" in follow.query and "多少" in follow.query
-    assert "研发经费" not in follow.query
-
-
-def test_a_question_that_stands_alone_is_asked_as_it_is():
-    from rag.answer import resolve_followup
-
-    question = "浙江要打造哪4个世界级先进产业群，每个集群的发展目标分别是什么？"
-    assert resolve_followup(question, PREVIOUS, DOCS).query == question
-    assert resolve_followup("山区26县呢？", [], DOCS).query == "山区26县呢？"

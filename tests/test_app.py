@@ -16,8 +16,19 @@ from pathlib import Path
 import pytest
 
 from rag import chat as fmt
-from rag.answer import NOT_FOUND_TEXT
+from rag.answer import NOT_FOUND_TEXT, Answer, Status
+from rag.compose import Statement, spans_of
+from rag.index import DocumentInfo
+from rag.query import Vocabulary
+from rag.render import citations_of, render_text
 from rag.retrieval import Passage
+from rag.understand import Catalog, understand
+
+VOCAB = Vocabulary(
+    words=("研发经费", "专项基金"),
+    glossary={"r&d intensity": ("研发经费", "研发投入"), "target": ("目标",)},
+)
+CATALOG = Catalog((DocumentInfo("news-2023", "推进新型工业化", "浙江日报", "news", "2023-10-24", 9),), VOCAB)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -79,10 +90,10 @@ def test_highlight_marks_terms_and_quoted_pieces_case_insensitively():
 
 
 def test_highlight_terms_drop_question_words_and_keep_quoted_phrases():
-    terms = fmt.highlight_terms("浙江日报报道的“4+1”专项基金群规模多大？")
+    terms = fmt.highlight_terms(understand("浙江日报报道的“4+1”专项基金群规模多大？", catalog=CATALOG))
     assert "4+1" in terms and "专项基金" in terms
-    assert not {"多大", "报道", "浙江"} & set(terms)
-    terms = fmt.highlight_terms("到2025年规上工业企业研发经费占营业收入比重要达到多少？")
+    assert not {"多大", "报道", "浙江日报"} & set(terms)
+    terms = fmt.highlight_terms(understand("到2025年规上工业企业研发经费占营业收入比重要达到多少？", catalog=CATALOG))
     assert "研发经费" in terms and "2025" in terms
     assert "研发" not in terms  # part of the longer word already marked
     assert not {"多少", "重要", "到", "年"} & set(terms)
@@ -90,22 +101,36 @@ def test_highlight_terms_drop_question_words_and_keep_quoted_phrases():
 
 
 def test_english_question_highlights_its_chinese_glossary_terms():
-    terms = fmt.highlight_terms("What is the R&D intensity target for 2025?")
+    terms = fmt.highlight_terms(understand("What is the R&D intensity target for 2025?", catalog=CATALOG))
     assert "研发经费" in terms and "2025" in terms
     assert not any(re.fullmatch(r"[a-z]+", t) for t in terms)
 
 
 # --- helpers: answer, markers, cards -----------------------------------------------------
 
-ANSWER = (
-    "政策文件《浙江省人民政府关于高质量发展建设全球先进制造业基地的指导意见》（2022-08-30）："
-    "到2025年,……规上工业企业研发经费占营业收入比重达到2.5%以上[1]。\n"
-    "政策文件《关于以新发展理念引领制造业高质量发展的若干意见》（2020-03-16）：到2025年,……研发经费占营业收入比重达到2.5%以上[2]。"
+G_TEXT = "到2025年,全球先进制造业基地建设取得重大进展;规上工业企业研发经费占营业收入比重达到2.5%以上;高技术制造业增加值比重达到19%。"
+O_TEXT = "到2025年,研发经费占营业收入比重达到2.5%以上,智能化水平全国领先。"
+G = _passage(G_TEXT, doc_title="浙江省人民政府关于高质量发展建设全球先进制造业基地的指导意见", chunk_id="guideline-2022#3")
+O = _passage(O_TEXT, doc_id="opinions-2020", doc_title="关于以新发展理念引领制造业高质量发展的若干意见", doc_date="2020-03-16", chunk_id="opinions-2020#2")
+
+
+def _statement(text: str, passage: Passage) -> Statement:
+    return Statement(text, passage, spans_of(text, passage.text))
+
+
+def _made(*statements: Statement) -> Answer:
+    citations = citations_of(statements)
+    return Answer("问题", render_text(statements, citations), citations, Status.ANSWERED, citations, tuple(statements))
+
+
+ANSWER = _made(
+    _statement("到2025年,……规上工业企业研发经费占营业收入比重达到2.5%以上", G),
+    _statement("到2025年,……研发经费占营业收入比重达到2.5%以上", O),
 )
 
 
 def test_markers_link_to_their_source_cards():
-    out = fmt.answer_html(ANSWER, turn=3, n_citations=2)
+    out = fmt.answer_html(ANSWER, turn=3)
     assert '<a class="cite" href="#src-3-1"' in out and '<a class="cite" href="#src-3-2"' in out
     assert out.count("<p>") == 2 and "\n" not in out  # one HTML block: never read as Markdown
     assert '<span class="doc-label">政策文件《浙江省人民政府关于高质量发展建设全球先进制造业基地的指导意见》（2022-08-30）：</span>' in out
@@ -113,26 +138,34 @@ def test_markers_link_to_their_source_cards():
     assert 'id="src-3-1"' in card
 
 
-def test_marker_without_citation_is_not_linked_and_answer_text_is_escaped():
-    out = fmt.answer_html("见<附件>[1]与[7]。", turn=1, n_citations=1)
+def test_answer_html_is_built_from_statements_and_escapes_their_text():
+    odd = _passage("见<附件>与[7]。", chunk_id="x#1")
+    out = fmt.answer_html(_made(_statement("见<附件>与[7]。", odd)), turn=1)
     assert "&lt;附件&gt;" in out
-    assert 'href="#src-1-1"' in out and "[7]" in out and "src-1-7" not in out
+    assert 'href="#src-1-1"' in out and "[7]" in out and "src-1-7" not in out  # text that looks like a marker is text
 
 
-def test_quoted_fragments_follow_the_markers():
+def test_quoted_fragments_follow_the_statements():
     quotes = fmt.quoted_fragments(ANSWER)
     assert quotes[1] == ["到2025年,", "规上工业企业研发经费占营业收入比重达到2.5%以上"]
     assert quotes[2] == ["到2025年,", "研发经费占营业收入比重达到2.5%以上"]
-    two = fmt.quoted_fragments("讲话《X》（2024）：第一句话在这里[1]。第二句话在这里[2]。")
-    assert two == {1: ["第一句话在这里"], 2: ["第二句话在这里"]}
 
 
 def test_answer_steps_grow_one_statement_at_a_time():
     steps = fmt.answer_steps(ANSWER)
-    assert steps[-1] == ANSWER and len(steps) == 2
-    assert steps[0].endswith("[1]。") and "[2]" not in steps[0]
-    assert all(steps[i] in steps[i + 1] or steps[i + 1].startswith(steps[i]) for i in range(len(steps) - 1))
-    assert fmt.answer_steps("没有标记的一句话") == ["没有标记的一句话"]
+    assert steps == [1, 2]
+    first, whole = fmt.answer_html(ANSWER, 1, steps[0]), fmt.answer_html(ANSWER, 1, steps[-1])
+    assert "[1]" in first and "[2]" not in first and "[2]" in whole
+
+
+def test_a_follow_up_answer_says_how_the_question_was_read():
+    query = understand("讲话里怎么说？", ["研发经费目标是多少？"], Catalog((
+        DocumentInfo("speech-2024", "讲话", "省领导", "speech", "2024", 3),
+        DocumentInfo("guideline-2022", "指导意见", "省政府", "policy", "2022", 3),
+    ), VOCAB))
+    answer = Answer("讲话里怎么说？", ANSWER.text, ANSWER.citations, Status.ANSWERED, [], ANSWER.statements, query)
+    assert "按上一问理解为" in fmt.answer_html(answer, 1)
+    assert "按上一问理解为" not in fmt.answer_html(ANSWER, 1)
 
 
 def test_source_card_shows_metadata_escaped_and_highlighted():
@@ -267,7 +300,7 @@ def test_answer_streams_then_shows_linked_markers_and_sources(chat_app):
     assert "<mark>研发经费</mark>" in panel
     # the whole document, cited span marked, reachable from the card
     assert '<mark class="cited" id="src-1-1-here">' in panel and 'href="#src-1-1-here"' in panel
-    assert session["questions"] == [q] and session["turn"] == 1
+    assert [a.question for a in session["questions"]] == [q] and session["turn"] == 1
 
 
 @slow
@@ -280,7 +313,8 @@ def test_follow_up_uses_earlier_questions(chat_app):
     # the new answer's cards first; the first answer's cards kept, folded, so its markers still lead somewhere
     assert panel.index('id="src-2-1"') < panel.index('id="src-1-1"')
     assert '<details class="older">' in panel
-    assert session["questions"][-1] == "2020年的文件怎么说？"
+    assert session["questions"][-1].question == "2020年的文件怎么说？"
+    assert "按上一问理解为" in answer
 
 
 @slow
@@ -335,6 +369,8 @@ def test_policy_only_filter_cites_policy_documents_only(chat_app):
     kinds = re.findall(r'class="kind kind-(\w+)"', panel)
     assert "2.94万亿元" not in _content(chat[-1])  # that figure is only in the 2024 speech
     assert all(k == "policy" for k in kinds)
+    # the answer is in a document the filter leaves out: say so, and which
+    assert "筛选条件排除" in _content(chat[-1]) and "聚焦重点" in _content(chat[-1])
 
 
 @slow
@@ -348,7 +384,9 @@ def test_document_choices_come_from_the_index_manifest(chat_app, real_settings):
     from rag.retrieval import get_retriever
 
     docs = get_retriever(real_settings).index.manifest.documents
-    choices = chat_app.document_choices(chat_app.live_documents())
+    from rag import library
+
+    choices = chat_app.document_choices(library.documents(real_settings, loaded=True))
     assert [c[1] for c in choices] == [d.doc_id for d in docs]
     assert ("浙江省人民政府关于高质量发展建设全球先进制造业基地的指导意见（2022-08-30）", "guideline-2022") in choices
     update = chat_app.refresh_documents(["guideline-2022", "gone-document"])

@@ -1,0 +1,155 @@
+"""Answerability: may the documents answer this query, and do the chosen statements answer it?
+
+Two checks, both reading values, never answer strings:
+
+- before composing, `gather_evidence` summarises what retrieval found and
+  `Evidence.found` decides whether the library speaks to the question at all —
+  from signals the index computes for itself (the null level calibrated at build
+  time, the rarity of the question's terms in this library);
+- after composing, `unanswered` tells whether the statements give what the
+  `Query` asks for (the year, the place, a figure, a procedure…); if not the
+  answer is withdrawn with the reason.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+from .compose import HAS_NUMBER, Statement
+from .query import YEAR
+from .retrieval import Passage, Retrieval, Retriever
+from .settings import Settings
+from .understand import Asks, Query
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What retrieval found, summarised for the not-found rule.
+
+    A question is answerable when its best passage matches it clearly better than
+    questions on unrelated matters match this index (``relevance``, calibrated per
+    index at build time), and either matches very clearly or shares enough of its
+    rarer terms with the passages found (``coverage``). A question that names a
+    year, place, person or organisation the documents never mention is not
+    answerable from them, however close the topic.
+    """
+
+    coverage: float  # share of the question's terms (weighted by rarity) found in the top passages
+    relevance: float  # best passage's similarity above the index's null level, in null standard deviations
+    unknown_years: tuple[str, ...] = ()  # years the documents never mention
+    unknown_names: tuple[str, ...] = ()  # places, people, organisations the documents never mention
+    # Summed rarity of the question's terms found in the top passages: a short keyword
+    # query ("415X", "2.5%") embeds poorly but says exactly what it wants.
+    found_weight: float = 0.0
+
+    def found(self, s: Settings) -> bool:
+        if self.unknown_years or self.unknown_names:
+            return False
+        if self.relevance >= s.min_relevance_alone:
+            return True
+        if self.coverage >= 0.999 and self.found_weight >= s.min_keyword_weight:
+            return True
+        return self.relevance >= s.min_relevance and self.coverage >= s.min_term_coverage
+
+    @property
+    def reason(self) -> str:
+        """Why the documents cannot answer, when the question itself shows it."""
+        if self.unknown_names:
+            return f"文件中没有提到“{self.unknown_names[0]}”。"
+        if self.unknown_years:
+            return f"文件中没有关于{self.unknown_years[0]}年的内容。"
+        return ""
+
+
+# ---------------------------------------------------------------- proper names
+
+_PLACE_SUFFIX = re.compile(r"(?:省|市|县|区|州)$")  # "江苏省" is mentioned when "江苏" is
+
+
+def unknown_names(retriever: Retriever, query: Query) -> tuple[str, ...]:
+    """Places, people and organisations the query names and the library never mentions."""
+    known = retriever.known_text
+    return tuple(n for n in query.names if n.lower() not in known and _PLACE_SUFFIX.sub("", n) not in known)
+
+
+# ---------------------------------------------------------------- before composing
+
+
+def gather_evidence(retriever: Retriever, retrieval: Retrieval) -> Evidence:
+    """Evidence for one search from its passages and the whole index."""
+    query, passages = retrieval.query, retrieval.passages
+    top = " ".join(p.text + p.section for p in passages[:3]).lower()
+    if query.language == "en":
+        # Each content word counts once: found when one of its Chinese terms is in the
+        # passages, missing when they are not or no vocabulary has a word for it ("passport").
+        units = query.english
+        found = [max(retriever.idf(t.lower()) for t in u.chinese if t.lower() in top) for u in units if any(t.lower() in top for t in u.chinese)]
+        coverage = len(found) / len(units) if units else 0.0
+        found_weight = sum(found)
+    else:
+        # Coverage weighted by rarity: "杭州" found and "明天", "下雨" missing is a miss,
+        # however many common words ("会") match.
+        weights = {t: retriever.idf(t) for t in query.terms}
+        total = sum(weights.values())
+        found_weight = sum(w for t, w in weights.items() if t in top)
+        coverage = found_weight / total if total else 0.0
+    years = tuple(y for y in query.mentioned_years if y not in retriever.known_text)
+    return Evidence(coverage, retrieval.relevance, years, unknown_names(retriever, query), found_weight)
+
+
+# ---------------------------------------------------------------- after composing
+
+# A figure for part of a year ("1—4月", "1月至9月") does not answer for the whole year.
+_PART_OF_YEAR = re.compile(r"\d{1,2}\s*(?:月)?\s*(?:—|-|–|至|到)\s*\d{1,2}\s*月|上半年|前三季度|一季度")
+# What a quote must contain to give what policy texts rarely hold, and the reason when it does not.
+_GIVES = (
+    (Asks.PROCEDURE, re.compile(r"申报|申请|办理|流程|手续|提交|所需材料"), "文件中没有写申报或办理的具体程序。"),
+    (Asks.CRITERIA, re.compile(r"条件|门槛|认定标准|评定标准"), "文件中没有给出认定条件或标准。"),
+    (Asks.MONEY, re.compile(r"\d+(?:\.\d+)?\s*(?:万|亿)?元"), "文件中没有给出具体金额。"),
+    (Asks.PERSON, re.compile(r"组长|负责人|厅|局|委员会|办公室|牵头|公司|院"), "文件中没有写明具体负责人或部门。"),
+)
+
+
+def unanswered(
+    query: Query,
+    statements: Sequence[Statement],
+    context: Callable[[Passage], str] = lambda p: p.text,
+    in_scope: Callable[[str], bool] = lambda place: False,
+) -> str:
+    """Why the statements do not answer the query after all, or "" when they do.
+
+    The passages may be on the query's topic yet not hold what it asks:
+    - a year: every statement that names years names others, or names none and
+      its part of the document and its date do not speak of that year;
+    - the whole year, when the statements give figures for some months only;
+    - a place the cited passages never mention (湖州's figures against the
+      province's), unless the library as a whole is about it (``in_scope``);
+    - a figure, when the statements hold no number;
+    - what policy texts rarely hold: how to apply, criteria, sums of money, who is in charge.
+    ``context`` gives the text a passage is read in (its part of the document).
+    """
+    quoted = " ".join(st.text for st in statements)
+    for year in query.years:
+        supported = False
+        for st in statements:
+            passage, years = st.passage, set(YEAR.findall(st.text))
+            if year in years or (not years and (year in context(passage) + passage.section or year == passage.doc_date[:4])):
+                supported = True
+                break
+        if not supported:
+            return f"所引文件中没有{year}年的相关内容。"
+    if query.asks & Asks.WHOLE_YEAR and statements and all(_PART_OF_YEAR.search(st.text) for st in statements if HAS_NUMBER.search(st.text)):
+        return "文件中只有部分月份的数据，没有全年数据。"
+    for place in query.places:
+        if in_scope(place):
+            continue  # the library's own province: every passage speaks of it
+        if not any(place in context(st.passage) + st.passage.section + st.passage.doc_title for st in statements):
+            return f"所引文件中没有关于“{place}”的具体内容。"
+    if query.asks & Asks.FIGURE and not HAS_NUMBER.search(YEAR.sub("", quoted)):
+        return "文件中没有给出这方面的具体数字。"
+    for asks, gives, reason in _GIVES:
+        if query.asks & asks and not gives.search(quoted):
+            return reason
+    return ""

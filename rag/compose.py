@@ -1,0 +1,263 @@
+"""Composing: a `Query` and its passages in, `Statement`s out.
+
+The `Composer` contract is what a generator (an intranet LLM endpoint) would
+meet too: ``compose(query, passages) -> list[Statement]``, each statement
+citing one of ``passages``. The default `ExtractiveComposer` quotes the
+sentences (or clauses of a long sentence, with the lead-in they depend on) that
+answer, exactly as the source has them; it never writes a word of its own.
+The statements come back in the order they are to be read.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Protocol, Sequence
+
+from .chunking import ELISION, LONG_SENTENCE, split_sentences, statements
+from .retrieval import Passage, ScoredUnit
+from .understand import Asks, Query
+
+# Policy documents speak with authority; when several documents say the same thing, they come first.
+KIND_ORDER = {"policy": 0, "law": 0, "report": 1, "speech": 1, "news": 2, "commentary": 3}
+LIST_SENTENCE = 260  # characters: a longer sentence is not one list but several statements
+# A figure, written in digits or in Chinese numerals with a measure word: what "多少" is answered by.
+HAS_NUMBER = re.compile(
+    r"\d|[一二两三四五六七八九十百千万亿]{1,4}(?:个|项|家|名|成|倍|条|分之|级|大|年|月|天|亩|人|次|批|类|种|所|座|台|套|吨|元|位|轮|方面|清单)"
+    r"|[十百千万]亿|第[一二三四五六七八九十]|翻番|倍增|过半|一半"
+)
+_ENUM_HEAD = re.compile(r"一是")  # "…打好“四战”:一是…。二是…。": an enumeration in running text
+_ENUM_ITEM = re.compile(r"^[二三四五六七八九十]是")
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One claim of an answer and where it comes from.
+
+    ``text`` is what the answer says; ``spans`` are the (start, end) offsets in
+    ``passage.text`` of the pieces it quotes (a clause's lead-in and the clause),
+    so the chat can underline them without reading the answer back.
+    """
+
+    text: str
+    passage: Passage
+    spans: tuple[tuple[int, int], ...] = ()
+    score: float = 0.0  # how well it answers, relative to the other candidates
+    lexical: float = 0.0  # share of the question's terms (weighted by rarity) it holds
+    similarity: float | None = None  # embedding similarity to the question, when the index has it
+
+    @property
+    def doc_id(self) -> str:
+        return self.passage.doc_id
+
+    @property
+    def quoted(self) -> tuple[str, ...]:
+        """The pieces of source text the statement quotes."""
+        return tuple(self.passage.text[a:b] for a, b in self.spans)
+
+
+class Composer(Protocol):
+    """Turns a query and its passages into statements, each citing one of ``passages``.
+
+    An LLM-backed composer implements the same method; the answerability checks
+    and the renderer read its statements exactly as they read the extractive ones.
+    """
+
+    def compose(self, query: Query, passages: Sequence[Passage]) -> list[Statement]: ...
+
+
+def spans_of(text: str, passage_text: str) -> tuple[tuple[int, int], ...]:
+    """Where the pieces of a quote (split at the elision mark) stand in the passage."""
+    out, pos = [], 0
+    for piece in (p.strip() for p in text.split(ELISION)):
+        if not piece:
+            continue
+        at = passage_text.find(piece, pos)
+        if at < 0:
+            at = passage_text.find(piece)
+        if at >= 0:
+            out.append((at, at + len(piece)))
+            pos = at + len(piece)
+    return tuple(out)
+
+
+class ExtractiveComposer:
+    """Quotes the statements that answer the query, a document the query names first, then the newest policy.
+
+    Each unit of the retrieved passages (a sentence, or a clause of a long
+    sentence with its lead-in) is scored by how many of the query's rarer terms
+    it holds and by its embedding similarity to the query (the retriever gives
+    it), weighed by how well its passage was retrieved. The best unit is quoted,
+    and the best passage's best unit; others when they score nearly as well in
+    a document already quoted, or say the same thing in another document (which
+    is then shown with its date).
+    """
+
+    def __init__(
+        self,
+        max_statements: int = 3,
+        floor: float = 0.75,
+        same_point: float = 0.7,
+        other_floor: float = 0.5,
+        dense_weight: float = 0.25,
+        retrieval_weight: float = 1.0,
+        heading_weight: float = 0.5,
+        anchor: bool = True,
+        lexical_floor: float = 0.5,
+        list_bonus: float = 1.05,
+        no_figure: float = 0.7,
+        other_year: float = 0.6,
+        close_enough: float = 0.8,
+    ) -> None:
+        self.max_statements = max_statements
+        self.floor = floor  # a unit below floor x the best one's score is not quoted
+        self.same_point = same_point  # another document's unit must hold this share of the best unit's terms
+        self.other_floor = other_floor  # ... and score at least this share of the best unit's score
+        self.dense_weight = dense_weight  # share of embedding similarity (vs shared terms) in a unit's score
+        self.retrieval_weight = retrieval_weight  # exponent of (passage score / best passage score)
+        self.heading_weight = heading_weight  # a query term in a unit's headings counts this much
+        self.anchor = anchor  # the best unit of the best passage is always quoted
+        self.lexical_floor = lexical_floor  # shared-term shares are scaled by max(best share, this)
+        self.list_bonus = list_bonus  # a list question's whole list over the best single item
+        self.no_figure = no_figure  # factor for a unit without a figure when a figure is asked for
+        self.other_year = other_year  # factor for a passage that never speaks of the year asked about
+        self.close_enough = close_enough  # documents scoring this share of the best are ordered by kind and date
+
+    def candidates(self, query: Query, passages: Sequence[Passage]) -> list[Statement]:
+        """Every quotable unit of ``passages``, scored, best first."""
+        weights = term_weights(query.terms, passages)
+        total = sum(weights.values()) or 1.0
+        wants_list = bool(query.asks & Asks.LIST)
+        wants_number = bool(query.asks & Asks.FIGURE)
+        years = set(query.years)
+        raw: list[tuple[str, Passage, float, float | None, float]] = []
+        for passage in passages:
+            scored = list(passage.units) or [ScoredUnit(u) for u in statements(passage.text, headings=passage.headings)]
+            best_sim = max((u.similarity for u in scored if u.similarity is not None), default=None)
+            # For a list question the whole list beats any one of its items.
+            pieces = [(u, 1.0) for u in scored]
+            if wants_list:
+                pieces += [(ScoredUnit(x, best_sim), self.list_bonus) for x in list_units(passage)]
+            # A unit is read under its headings: "(一)优化“双核一带一廊”空间布局" is what its sentences are about.
+            context = " ".join(passage.headings).lower()
+            for unit, bonus in pieces:
+                low = unit.text.lower()
+                held = sum(w for t, w in weights.items() if t in low)
+                under = sum(w for t, w in weights.items() if t not in low and t in context)
+                raw.append((unit.text, passage, (held + self.heading_weight * under) / total, unit.similarity, bonus))
+        if not raw:
+            return []
+        top_lexical = max(r[2] for r in raw) or 1.0
+        top_score = max(p.score for p in passages)
+        sims = [r[3] for r in raw if r[3] is not None]
+        hi, lo = (max(sims), min(sims)) if sims else (1.0, 0.0)
+        out = []
+        for text, passage, lexical, sim, bonus in raw:
+            # Shared terms count relative to the best unit's, but when no unit shares much
+            # (a question in everyday words) their small differences must not decide.
+            score = lexical / max(top_lexical, self.lexical_floor)
+            if sim is not None:
+                w = self.dense_weight
+                score = (1 - w) * score + w * ((sim - lo) / (hi - lo) if hi > lo else 1.0)
+            # Retrieval still counts: a passage far behind the best one is rarely the answer.
+            score *= (max(passage.score, 0.0) / top_score) ** self.retrieval_weight if top_score > 0 else 1.0
+            if wants_number and not HAS_NUMBER.search(text):
+                score *= self.no_figure  # "多少" is answered by a figure
+            score *= bonus
+            if years and not any(y in passage.text or y in passage.doc_date for y in years):
+                score *= self.other_year  # "2023年…" is answered by a passage about 2023
+            out.append(Statement(text, passage, spans_of(text, passage.text), score, lexical, sim))
+        return sorted(out, key=lambda st: -st.score)
+
+    def compose(self, query: Query, passages: Sequence[Passage]) -> list[Statement]:
+        ranked = self.candidates(query, passages)
+        if not ranked or (ranked[0].lexical <= 0 and ranked[0].similarity is None):
+            return []
+        best = ranked[0]
+        chosen = [best]
+        if self.anchor and best.passage.chunk_id != passages[0].chunk_id:
+            # The best passage is usually right (Hit@1 is high) even when another passage has a
+            # sentence that looks better: quote its best unit too.
+            first = next((st for st in ranked if st.passage.chunk_id == passages[0].chunk_id), None)
+            if first is not None:
+                chosen.append(first)
+        docs = {c.passage.doc_id for c in chosen}
+        for st in ranked[1:]:
+            if len(chosen) >= self.max_statements:
+                break
+            body = st.text.split(ELISION)[-1]  # without its lead-in: the same words are the same quote
+            if any(body in c.text or c.text.split(ELISION)[-1] in st.text for c in chosen):
+                continue
+            if st.passage.doc_id in docs:
+                if st.score >= self.floor * best.score:  # another piece of a quoted document, nearly as good
+                    chosen.append(st)
+            elif len(docs) < 3 and st.lexical >= self.same_point * best.lexical and st.score >= self.other_floor * best.score:
+                # The same point in another document (the 2020 opinions beside the 2022
+                # guideline): shown too, with its date, even when retrieved lower.
+                chosen.append(st)
+                docs.add(st.passage.doc_id)
+        return in_reading_order(chosen, query.documents, self.close_enough)
+
+
+def in_reading_order(chosen: Sequence[Statement], preferred: Sequence[str] = (), close_enough: float = 0.8) -> list[Statement]:
+    """Statements grouped by document — a document the query names first, then those answering
+    about as well as the best (policy documents first, newest first) — each document's in the
+    order it says them."""
+    best = max((st.score for st in chosen), default=0.0)
+    by_doc: dict[str, list[Statement]] = {}
+    for st in chosen:
+        by_doc.setdefault(st.passage.doc_id, []).append(st)
+    groups = sorted(
+        by_doc.values(),
+        key=lambda g: (
+            g[0].passage.doc_id not in preferred,
+            max(st.score for st in g) < close_enough * best,
+            KIND_ORDER.get(g[0].passage.doc_kind, 9),
+            newest_first(g[0].passage.doc_date),
+        ),
+    )
+    return [st for g in groups for st in sorted(g, key=lambda st: (st.passage.start, st.spans[-1][0] if st.spans else 0))]
+
+
+def newest_first(date: str) -> tuple:
+    """Sort key that puts later dates first ("2022-08-30" before "2020-03")."""
+    digits = [int(x) for x in re.findall(r"\d+", date)] or [0]
+    return tuple(-d for d in digits)
+
+
+def _enumeration(sentences: list[str]) -> str | None:
+    """"…打好“四战”:一是…。二是…。三是…。": the opening sentence and each item's lead, elided between."""
+    for i, sentence in enumerate(sentences):
+        if _ENUM_HEAD.search(sentence):
+            items = [s for s in sentences[i + 1 :] if _ENUM_ITEM.match(s.strip())]
+            return ELISION.join([sentence.strip(), *(s.strip() for s in items)]) if items else None
+    return None
+
+
+def list_units(passage: Passage) -> list[str]:
+    """Extra pieces for a list question: the parts a passage announces, its enumeration (一是…二是…),
+    and each long sentence whole when it is a list ("重点培育高端软件、集成电路、…等15个千亿级特色产业集群")."""
+    text = passage.text
+    out = []
+    if passage.outline:
+        out.append("".join(statements(text, headings=passage.headings)) + "；".join(passage.outline))
+    if enumeration := _enumeration(split_sentences(text)):
+        out.append(enumeration)
+    out += [
+        s
+        for s in statements(text, long_sentence=LIST_SENTENCE, headings=passage.headings)
+        if s.count("、") >= 3 and LONG_SENTENCE < len(s) <= LIST_SENTENCE
+    ]
+    return out
+
+
+def term_weights(terms: Sequence[str], passages: Sequence[Passage]) -> dict[str, float]:
+    """IDF-like weights over the retrieved passages: rare terms decide which sentence answers."""
+    n = max(len(passages), 1)
+    weights = {}
+    for t in terms:
+        df = sum(1 for p in passages if t in p.text.lower())
+        # A figure in the question ("2.5%", "26县") is the surest sign of the sentence asked about.
+        weights[t] = math.log(1 + (n + 1) / (df + 0.5)) * (1.5 if re.search(r"\d", t) else 1.0)
+    return weights

@@ -1,0 +1,84 @@
+"""Follow-ups: whether a question leans on the previous one, and what it takes from it.
+
+Only a question that cannot stand alone inherits, and only from the last
+question that was answered; what it inherited, and why, travels in the `Query`
+(``Query.inherited``) so the answer and the chat can say how it was read.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from .errors import InputError
+from .query import period_years
+
+
+@dataclass(frozen=True)
+class Inherited:
+    """What a follow-up took from the previous question, and why."""
+
+    previous: str  # the earlier question it was read with
+    kept: str  # "whole" (the question asked again of other documents) or "time and ask"
+    reason: str  # shown to the user: how the question was read
+
+
+# ---------------------------------------------------------------- follow-ups
+
+# Words of a follow-up that only point back ("…怎么说？", "那…呢？", "what about").
+POINTING = re.compile(r"(?:怎么|如何)?(?:说|讲)(?:了什么)?|呢|那|这|该|上述|同样|what|about|how|and", re.I)
+_REFERRING = re.compile(r"怎么说|如何说|怎么讲|说了什么|呢[?？]?$|^那|^这|^该|上述|同样|what about|how about|and the|and in", re.I)
+_ASKED = re.compile(r"多少|哪些|哪几|什么|目标|要求|措施|how many|how much|which|what")  # what a question asks for
+_COMPLETE = re.compile(r"[吗么][?？]?$|多少|哪些|什么|如何|怎么|怎样|是否|几[个项家]|how|what|which|when|who", re.I)
+
+
+def _stands_alone(text: str, own_terms: Sequence[str], named: Sequence[str]) -> bool:
+    """A question complete on its own: it asks something (a question word) about a subject of its
+    own (two content terms or more) and does not point back ("那…呢", "怎么说")."""
+    if _REFERRING.search(text):
+        return False
+    return bool(_COMPLETE.search(text)) and len(own_terms) >= 2
+
+
+def read_followup(
+    text: str, previous: str, own: Sequence[str], named: Sequence[str], year_named: bool, max_chars: int
+) -> tuple[str, Inherited] | None:
+    """The question as read with ``previous``, or None when it stands alone."""
+    if _stands_alone(text, own, named) and not (named and not own):
+        return None
+    if not (_REFERRING.search(text) or named or year_named):
+        return None
+    if own and not named:
+        # A subject of its own ("山区26县呢？"): the previous question lends only its time and what it asked.
+        carried = [f"{y}年" for y in period_years(previous)] + _ASKED.findall(previous)
+        carried = [c for c in dict.fromkeys(carried) if c not in text]
+        if not carried:
+            return None
+        read = " ".join([text, *carried])[:max_chars]
+        return read, Inherited(previous, "time and ask", f"按上一问理解为：{read}")
+    read = f"{previous[: max(0, max_chars - len(text) - 1)]} {text}"  # within the limit: the earlier part gives way
+    return read, Inherited(previous, "whole", f"按上一问理解为：{previous[:60]}（{text}）")
+
+
+def history_questions(history: Sequence[Any]) -> list[str]:
+    """Earlier questions that were answered: a refused or invalid one lends nothing.
+
+    Items are strings (earlier questions, taken as answered) or objects with ``question``/``query``
+    and ``found`` (earlier `Answer`s)."""
+    out = []
+    for item in history or ():
+        if isinstance(item, str):
+            if item.strip():
+                out.append(item)
+            continue
+        found = getattr(item, "found", None)
+        if found is None:
+            raise InputError(
+                "history 只能是先前的问题（文字）或先前的回答（Answer）。"
+                f"(history items must be earlier questions as strings or earlier Answers, not {type(item).__name__}.)"
+            )
+        if found:
+            query = getattr(item, "query", None)
+            out.append(query.text if query is not None else str(getattr(item, "question", "")))
+    return out

@@ -1,0 +1,357 @@
+"""Question understanding: one `Query` per question, made once, read by every later stage.
+
+`understand(question, history, catalog)` cleans the text, reads its language,
+the documents it names, the years and places it asks about, what kind of answer
+it wants, and — for a follow-up that cannot stand alone — what it inherits from
+the previous question and why. Retrieval, composing, the answerability checks
+and the chat all take the `Query`; none of them re-reads the string.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import re
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from .errors import InputError
+from .followup import POINTING, Inherited, history_questions, read_followup
+from .query import (
+    DOCUMENT_YEAR,
+    YEAR,
+    Translation,
+    Vocabulary,
+    clean_question,
+    jieba_for,
+    language,
+    period_years,
+)
+
+
+class Asks(enum.Flag):
+    """What kind of answer a question asks for (several may hold)."""
+
+    NOTHING = 0
+    FIGURE = enum.auto()  # "多少", "比重", "how many": answered by a number
+    LIST = enum.auto()  # "哪些", "分别", "list": the whole list beats one item
+    WHOLE_YEAR = enum.auto()  # "全年": a figure for some months does not answer
+    PROCEDURE = enum.auto()  # "怎么申报": an application procedure
+    CRITERIA = enum.auto()  # "认定条件": eligibility criteria
+    MONEY = enum.auto()  # "补贴多少钱": a sum of money
+    PERSON = enum.auto()  # "负责人是谁": a person or office in charge
+    RECORD = enum.auto()  # "什么时候印发", "主送": the document's own record
+    OUTLINE = enum.auto()  # "主要任务有哪些方面": the parts of a named document
+    BROAD = enum.auto()  # "有哪些支持", "主要目标是什么": gather a section's points
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """What understanding needs to know of a library: its documents and its vocabulary."""
+
+    documents: tuple = ()  # DocumentInfo of the index manifest
+    vocabulary: Vocabulary = field(default_factory=Vocabulary)
+
+
+@dataclass(frozen=True)
+class Query:
+    """A question as the assistant understood it."""
+
+    raw: str  # as typed
+    text: str  # cleaned; for a follow-up, the question as read in context
+    language: str  # "zh" or "en"
+    terms: tuple[str, ...]  # content terms (Chinese; an English question's come from its words)
+    expansion: tuple[str, ...]  # the documents' words added for search (glossary, lexicon, synonyms)
+    english: tuple[Translation, ...]  # an English question's content words and their Chinese terms
+    years: tuple[str, ...]  # years asked about (not those naming a document)
+    mentioned_years: tuple[str, ...]  # every year written in the question
+    documents: tuple[str, ...]  # ids of the documents the question names
+    asks: Asks
+    record_fields: tuple[str, ...] = ()  # for Asks.RECORD: which fields of the record
+    quoted: tuple[str, ...] = ()  # phrases the question puts in quotes (“4+1”)
+    names: tuple[str, ...] = ()  # places, people, organisations it names
+    places: tuple[str, ...] = ()  # places it names, without their suffix ("湖州市" -> 湖州)
+    inherited: Inherited | None = None
+    plain_expansion: tuple[str, ...] = ()  # the curated part of ``expansion`` (see plain_text)
+
+    @property
+    def search_text(self) -> str:
+        """What BM25 and the embedder see: the question and the documents' words for its terms."""
+        return f"{self.text} {' '.join(self.expansion)}" if self.expansion else self.text
+
+    @property
+    def plain_text(self) -> str:
+        """The question with the curated words only (glossary, synonyms): how the index's null level was measured."""
+        return f"{self.text} {' '.join(self.plain_expansion)}" if self.plain_expansion else self.text
+
+
+# ---------------------------------------------------------------- what is asked
+
+# Each pattern with the reason it is there. They are questions' grammar, not the documents' words.
+_LIST = re.compile(  # asks for several items
+    r"哪些|哪几|哪[0-9一二三四五六七八九十两]+|几个(?!百分点)|几项|几大|分别|包括|列举|有什么措施|举措"
+    r"|[一二三四五六七八九十两\d]+(?:个(?!百分点)|项|大|方面|战|条|类|种)"
+    r"|\bwhich\b|\bwhat are\b|\blist\b|\bwhat measures\b",
+    re.I,
+)
+_QUANTITY = re.compile(  # asks for a figure
+    r"多少|几[个项家条名亩成倍]|多大|多高|多快|比例|比重|占比|百分之|排第几|第几"
+    r"|how (?:many|much|large|big|fast)|what (?:share|percentage|proportion|level)|\bratio\b",
+    re.I,
+)
+_ASKS_WHICH = re.compile(r"哪些|哪几|哪[一二三四五六七八九十两\d]+[个项条大类种方]")  # "哪几个" is a list, not a figure
+_WHOLE_YEAR = re.compile(r"全年|整年|full[- ]year|whole year", re.I)
+_PROCEDURE = re.compile(
+    r"(?:怎么|如何|怎样)(?:申报|申请|办理|报名|登记)|(?:去|到|在)哪(?:里|儿)?(?:申报|申请|办理|报名|登记|办)|找哪个部门"
+    r"|(?:办理|申报|申请|什么|哪些)(?:的)?(?:流程|手续)|(?:流程|手续)(?:是什么|有哪些|怎么走)"
+    r"|需要(?:准备|提交)?(?:哪些|什么)材料|how (?:do|can|to|should|does|would) (?:\w+ ){0,3}(?:apply|register)"
+    r"|application (?:process|procedure)|procedure",
+    re.I,
+)
+_CRITERIA = re.compile(r"(?:认定|评定|申报|申请|入选|评选|评审)[^，。？?,]{0,6}(?:条件|标准|门槛)|\bcriteria\b|eligib|qualif", re.I)
+_MONEY = re.compile(r"多少钱|奖励多少|补贴多少|补助多少|资助多少|奖补|金额|how much (?:money|subsidy|funding|reward|support)|subsid", re.I)
+_PERSON = re.compile(r"是谁|组长|负责人|哪个(?:厅|局|部门|单位)|^who\b|who (?:is|was|are|leads|heads|chairs)\b", re.I)
+_BROAD = re.compile(  # asks for what a section gathers, not one fact
+    r"(?:有|采取了?|提出了?|出台了?)(?:哪些|什么)(?:支持|政策|措施|举措|任务|要求|规定|保障|重点|方向)|主要(?:目标|任务|内容|措施)"
+    r"|具体(?:指|是)什么|(?:怎么|如何)(?:发展|推进|建设|支持)|重点(?:方向|任务|领域)(?:是什么|有哪些)"
+    r"|what (?:support|measures|are the main|does .{0,40} (?:say|require|provide))",
+    re.I,
+)
+# The record of a document (who issued it, when, to whom) rather than its content.
+_RECORD_FIELDS = {
+    "date": re.compile(
+        r"什么时候(?:发布|印发|出台|公布|签发|发的|出的|发表|讲的|写的|施行|实施|生效)|哪(?:一)?(?:年|天)(?:发布|印发|出台|公布|签发|发表|写的|讲的|施行|实施)"
+        r"|(?:发布|印发|签发|成文|施行|实施|生效|通过)(?:时间|日期)|(?:从|自)哪(?:一)?天起|哪天(?:起)?(?:施行|实施|生效)|何时|when (?:was|were|did|does|will) .{0,60}(?:issued|published|released|signed|written|given|take effect|come into)",
+        re.I,
+    ),
+    "issuer": re.compile(
+        r"(?:哪个|哪些|哪几个|什么)(?:部门|单位|机关|机构)(?:发布|印发|出台|制定|联合|发的|出的)|谁(?:发布|印发|发的|写的|讲的|出的|作的)"
+        r"|发文(?:机关|单位)|作者是谁|是谁写的|who (?:issued|published|wrote|signed|authored|delivered)",
+        re.I,
+    ),
+    "number": re.compile(r"文号|发文字号|字号|document number", re.I),
+    "recipients": re.compile(r"主送|发给(?:哪些|谁)|addressed to", re.I),
+    "copied": re.compile(r"抄送|copied to", re.I),
+    "title": re.compile(r"全称|(?:文件|文章)(?:名称|标题|题目)|full (?:title|name)", re.I),
+    "source": re.compile(r"来源|出处|网址|原文链接|where .{0,30}published", re.I),
+    "repeals": re.compile(r"废止|失效|取代|替代|repeal|supersede", re.I),
+}
+_CONTENTS = re.compile(
+    r"主要内容|主要任务|重点任务|主要措施|(?:哪些|哪几个|几个|几)(?:部分|章节|章)|框架|结构|目录|提纲"
+    r"|main (?:tasks|contents|parts|sections|points)|(?:what|which) (?:parts|sections|chapters)|outline|structure",
+    re.I,
+)
+_QUOTED = re.compile(r"[“「『\"]([^”」』\"]{1,20})[”」』\"]")
+# Markup is not part of a question: script/style blocks go whole, other tags leave their text.
+_TAGS = re.compile(r"<(script|style)\b[^>]{0,200}>.*?(?:</\1\s*>|$)|<[^>]{0,200}>", re.I | re.S)
+ONLY_MARKUP_TEXT = "问题中只有网页标记（HTML），没有文字。请用中文或英文输入问题。(The question holds only HTML markup; type it as text.)"
+
+
+def wants_figure(text: str) -> bool:
+    """A question answered by a figure. Only its last clause is read: "我们县今年上了几个光伏项目，
+    …会不会算进考核？" tells how many projects, it does not ask; "哪几个" asks for a list."""
+    last = re.split(r"[,，;；。]", text.strip().rstrip("?？!！。"))[-1]
+    return bool(_QUANTITY.search(last)) and not _ASKS_WHICH.search(last)
+
+
+def _asks(text: str, terms: Sequence[str], named: bool) -> tuple[Asks, tuple[str, ...]]:
+    asks = Asks.NOTHING
+    for flag, test in (
+        (Asks.FIGURE, wants_figure(text)),
+        (Asks.LIST, bool(_LIST.search(text))),
+        (Asks.WHOLE_YEAR, bool(_WHOLE_YEAR.search(text))),
+        (Asks.PROCEDURE, bool(_PROCEDURE.search(text))),
+        (Asks.CRITERIA, bool(_CRITERIA.search(text))),
+        (Asks.MONEY, bool(_MONEY.search(text))),
+        (Asks.PERSON, bool(_PERSON.search(text))),
+        (Asks.BROAD, bool(_BROAD.search(text))),
+    ):
+        if test:
+            asks |= flag
+    fields = tuple(name for name, pattern in _RECORD_FIELDS.items() if pattern.search(text))
+    if fields and named:
+        asks |= Asks.RECORD
+    # "指导意见的主要任务有哪些？" asks for the outline; "指导意见里山区26县的主要任务？" does not.
+    if named and _CONTENTS.search(text) and not [t for t in terms if not _STRUCTURE.fullmatch(t) and not YEAR.search(t)]:
+        asks |= Asks.OUTLINE
+    return asks, fields
+
+
+_STRUCTURE = re.compile(  # a word made only of these says nothing about a topic
+    r"(?:主要|重点|任务|内容|措施|部分|章节|章|方面|框架|结构|目录|提纲|包括|包含|分为|哪些|哪几|几个|几|个|有|年|提出|部署|讲|说"
+    r"|main|task|part|section|chapter|outline|structure|content)+",
+    re.I,
+)
+
+
+# ---------------------------------------------------------------- documents named
+
+
+# Words that name a kind of document ("讲话里…", "the 2020 opinions"), by the kinds of rag.ingest.KINDS.
+KIND_WORDS = {
+    "policy": ("政策文件", "意见", "规划", "方案", "通知", "policy", "opinions", "guideline", "plan"),
+    "law": ("条例", "规定", "办法", "法规", "regulation", "rules", "law"),
+    "report": ("工作报告", "政府工作报告", "work report"),
+    "speech": ("讲话", "speech"),
+    "news": ("报道", "新闻", "日报", "news"),
+    "commentary": ("解读", "评论", "署名文章", "文章", "commentary"),
+}
+
+
+def _title_grams(title: str) -> set[str]:
+    return {title[i : i + 4] for i in range(len(title) - 3)}
+
+
+def named_documents(text: str, documents: Sequence[Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(ids of the documents the question names, the words that named them).
+
+    A document is named by its kind ("讲话里…"), a year with a document word
+    ("2020年的意见"), a four-character phrase found in its title only ("指导意见"),
+    or its issuer's name ("兰建平的文章"). Naming all of them names none.
+    """
+    low = text.lower()
+    kinds = {k for k, words in KIND_WORDS.items() if any(w in low for w in words) and any(d.kind == k for d in documents)}
+    words = [w for k in kinds for w in KIND_WORDS[k] if w in low]
+    years = set(DOCUMENT_YEAR.findall(text))
+    picked = [d for d in documents if (not kinds or d.kind in kinds) and (not years or d.date[:4] in years)]
+    by_title = []
+    for d in documents:
+        others = set().union(*(_title_grams(o.title) for o in documents if o is not d)) if len(documents) > 1 else set()
+        grams = [g for g in _title_grams(d.title) - others if g in text]
+        issuer = re.split(r"[（(,，、]", d.issuer)[0]
+        if grams or (len(issuer) >= 3 and issuer in text):
+            by_title.append(d)
+            words += grams + ([issuer] if len(issuer) >= 3 and issuer in text else [])
+    if by_title:
+        picked = [d for d in by_title if d in picked] or by_title
+    elif not (kinds or years):
+        return (), ()
+    if not picked or len(picked) == len(documents):
+        return (), tuple(dict.fromkeys(words))  # the words still name documents, not a topic
+    return tuple(d.doc_id for d in picked), tuple(dict.fromkeys(words))
+
+
+# ---------------------------------------------------------------- proper names
+
+_NAME_FLAGS = {"ns", "nr", "nrfg", "nrt", "nt"}  # jieba's tags for places, people, organisations
+_PLACE_SUFFIX = re.compile(r"(?:省|市|县|区|州)$")
+
+
+@functools.lru_cache(maxsize=8)
+def _pos_tokenizer(words: tuple[str, ...]):
+    import jieba.posseg
+
+    return jieba.posseg.POSTokenizer(jieba_for(words))
+
+
+@functools.lru_cache(maxsize=512)
+def _tagged(text: str, words: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """(word, tag) for the proper names in a text: words jieba's dictionary tags as places, people
+    or organisations (its guesses for unknown words, such as "上省" in "大会上省领导", do not count;
+    the library's own terms of art are never names)."""
+    pos = _pos_tokenizer(words)
+    known = pos.word_tag_tab
+    return tuple((w.word, w.flag) for w in pos.cut(text) if w.flag in _NAME_FLAGS and known.get(w.word) == w.flag)
+
+
+def _names(tagged: Sequence[tuple[str, str]]) -> list[str]:
+    # jieba's dictionary tags many two-character words as person names ("太贵"): a person's name must be longer.
+    return [w for w, flag in tagged if len(w) >= (3 if flag.startswith("nr") else 2)]
+
+
+def _places(tagged: Sequence[tuple[str, str]]) -> list[str]:
+    return [_PLACE_SUFFIX.sub("", w) if len(w) > 2 else w for w, flag in tagged if flag == "ns"]
+
+
+# ---------------------------------------------------------------- understand
+
+
+def understand(question: object, history: Sequence[Any] = (), catalog: Catalog | None = None, max_chars: int = 2000) -> Query:
+    """The `Query` of ``question``; `InputError` (saying what to ask instead) when it cannot be read.
+
+    ``history``: earlier questions (strings) or `Answer`s of this conversation; only a question
+    that cannot stand alone inherits from the last answered one.
+    """
+    catalog = catalog or Catalog()
+    if isinstance(history, (str, bytes)) or (history is not None and not isinstance(history, (list, tuple))):
+        raise InputError("history 必须是列表。(history must be a list of earlier questions.)")
+    if isinstance(question, str):
+        if question.strip() and _TAGS.search(question) and not _TAGS.sub("", question).strip():
+            raise InputError(ONLY_MARKUP_TEXT)
+        question = _TAGS.sub(" ", question)
+    text = clean_question(question, max_chars)
+    raw = text
+    vocab = catalog.vocabulary
+    documents = catalog.documents
+    named, naming = named_documents(text, documents)
+    year_named: tuple[str, ...] = ()
+    if not named:  # "2020年的呢？": in a follow-up a bare year names that year's documents
+        years = set(YEAR.findall(text))
+        year_named = tuple(d.doc_id for d in documents if years and d.date[:4] in years)
+        year_named = year_named if len(year_named) < len(documents) else ()
+    inherited = None
+    previous = history_questions(history)
+    if previous and len(text) <= 30:
+        own = [t for t in _content_terms(text, vocab, naming) if len(t) >= 2 and not POINTING.fullmatch(t) and not YEAR.search(t)]
+        read = read_followup(text, previous[-1], own, named or year_named, bool(year_named), max_chars)
+        if read:
+            text, inherited = read
+            if inherited.kept == "whole":
+                named = named or year_named
+            else:
+                named = ()
+            _, more = named_documents(text, documents)
+            naming = tuple(dict.fromkeys([*naming, *more]))
+    lang = language(text)
+    # Latin words get the documents' Chinese words in any question ("AI芯片" -> 人工智能).
+    english = tuple(vocab.english_units(text))
+    synonyms = [t for t in vocab.synonyms(text) if t not in text]
+    expansion = tuple(dict.fromkeys([*(t for u in english for t in u.chinese), *synonyms]))
+    # The curated words only: the index's null level was measured so (dictionary words would lift any question).
+    plain = tuple(dict.fromkeys([*vocab.glossary_terms(text), *synonyms]))
+    terms = _content_terms(" ".join(expansion) if lang == "en" else text, vocab, naming)
+    asks, fields = _asks(text, terms, bool(named))
+    # An English question's names come from its curated glossary words ("Jiangsu" -> 江苏).
+    tagged = _tagged(" ".join(plain) if lang == "en" else text, vocab.words)
+    return Query(
+        raw=raw,
+        text=text,
+        language=lang,
+        terms=terms,
+        expansion=expansion,
+        english=english if lang == "en" else (),
+        years=tuple(period_years(text)),
+        mentioned_years=tuple(dict.fromkeys(YEAR.findall(text))),
+        documents=named,
+        asks=asks,
+        record_fields=fields,
+        quoted=tuple(m.strip() for m in _QUOTED.findall(text) if m.strip()),
+        names=tuple(_names(tagged)),
+        places=tuple(_places(tagged)),
+        inherited=inherited,
+        plain_expansion=plain,
+    )
+
+
+def _content_terms(text: str, vocab: Vocabulary, naming: Sequence[str]) -> tuple[str, ...]:
+    """Content terms of a Chinese question: its words, without Latin fragments and without the
+    words and years that name a document ("2020年的意见": neither 2020 nor 意见 is content)."""
+    naming_years = set(DOCUMENT_YEAR.findall(text))
+    # A title phrase that names a document by its kind ("指导意见", "若干意见") is not content; a
+    # phrase of a title or an issuer's name that does not ("先进制造", "兰建平") may well be.
+    naming_low = [w.lower() for w in naming if any(k in w for k in _DOCUMENT_WORDS)]
+    return tuple(
+        dict.fromkeys(
+            t
+            for t in vocab.tokenize(text)
+            if not re.fullmatch(r"[a-z]+", t)
+            and t not in _DOCUMENT_WORDS
+            and not any(t in w for w in naming_low)
+            and t.rstrip("年") not in naming_years
+        )
+    )
+
+
+# Words that name documents in general, and the kind words: never a question's topic.
+_DOCUMENT_WORDS = frozenset({"文件", "文章", "政策", "全文", "原文", *(w for ws in KIND_WORDS.values() for w in ws)})
+

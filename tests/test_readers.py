@@ -1,0 +1,212 @@
+"""Readers: PDF, Word, web pages, OFD and old .doc files made in the tests, read into passages with
+their text, section paths, pages and record."""
+
+from __future__ import annotations
+
+import shutil
+import warnings
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from rag.chunking import chunk_document
+from rag.errors import CorpusError
+from rag.ingest import CorpusWarning, load_corpus
+from rag.paged import page_problem
+from rag.readers import read_file, table_rows
+
+FONTS = [
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+]
+FONT = next((f for f in FONTS if Path(f).exists()), None)
+needs_font = pytest.mark.skipif(FONT is None, reason="no CJK font: apt-get install fonts-noto-cjk (scripts/test.sh does as root)")
+
+
+def _load(folder: Path):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", CorpusWarning)
+        corpus = load_corpus(folder)
+    return corpus, [str(w.message) for w in caught]
+
+
+def _pdf(path: Path, pages: list[list[tuple[str, int]]], title: str = "") -> Path:
+    """A PDF with Chinese text: each page a list of (text, font size); an empty page has no text layer."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_font("cjk", fname=FONT)
+    if title:
+        pdf.set_title(title)
+    for lines in pages:
+        pdf.add_page()
+        for text, size in lines:
+            pdf.set_font("cjk", size=size)
+            pdf.multi_cell(0, 7, text=text, new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(path))
+    return path
+
+
+GOAL = ("（一）主要目标。到2025年，规上工业企业研发经费占营业收入比重达到2.5%以上，制造业增加值占全省生产总值比重稳定在"
+        "1/3左右，数字经济核心产业增加值占生产总值比重力争达到15%。")
+
+
+@needs_font
+def test_pdf_text_headings_pages_and_a_scanned_page_reported(tmp_path):
+    _pdf(
+        tmp_path / "guide.pdf",
+        [
+            [("测试省制造业指导意见", 18), ("各市、县人民政府，省政府直属各单位：", 11), ("为加快建设制造强省，现提出如下意见。", 11),
+             ("一、总体要求", 15), (GOAL, 11)],
+            [("二、重点任务", 15), ("（一）打造世界级先进产业群。培育新一代信息技术、高端装备四大产业群。", 11)],
+            [],  # no text layer: a scanned page, and no OCR extra here
+        ],
+        title="测试省制造业指导意见",
+    )
+    corpus, messages = _load(tmp_path)
+    doc = corpus.get("guide")
+    assert (doc.title, doc.kind) == ("测试省制造业指导意见", "policy")
+    assert doc.info.addressees == "各市、县人民政府,省政府直属各单位"
+    # Hard-wrapped lines are joined: the target sentence is whole, with its number intact.
+    assert "规上工业企业研发经费占营业收入比重达到2.5%以上,制造业增加值占全省生产总值比重稳定在1/3左右" in doc.text
+    chunks = {c.section: c for c in chunk_document(doc)}
+    assert chunks[("一、总体要求", "(一)主要目标")].page == 1
+    assert chunks[("二、重点任务", "(一)打造世界级先进产业群")].page == 2
+    assert any("guide.pdf" in m and "第3页" in m and "no text layer" in m and "OCR" in m for m in messages), messages
+
+
+def test_garbled_pages_are_decided_page_by_page():
+    chinese = 0.9  # the rest of the document is Chinese
+    assert page_problem("", chinese).startswith("no text layer")
+    assert page_problem("(cid:12)(cid:45)(cid:77)(cid:9)(cid:3)制造", chinese).startswith("garbled")
+    assert page_problem("\ue010\ue011\ue012\ue013\ufffd\ufffd业", chinese).startswith("garbled")
+    assert "not Chinese" in page_problem("Ëçæ¿ø ÐÝÅÖÜ ßàáâ ãäåæ çèéê ëìíî ïðñò óôõö", chinese)
+    assert page_problem("到2025年，规上工业企业研发经费占营业收入比重达到2.5%以上。", chinese) is None
+    assert page_problem("Annex: list of indicators and their targets for 2025", 0.0) is None  # an English document
+
+
+def _docx(path: Path) -> Path:
+    import docx
+
+    document = docx.Document()
+    document.core_properties.title = "测试省数字经济发展方案"
+    document.add_heading("测试省数字经济发展方案", level=0)
+    document.add_paragraph("各设区市人民政府，省级有关单位：")
+    document.add_heading("一、发展目标", level=1)
+    document.add_paragraph("到2025年，数字经济核心产业增加值占生产总值比重达到10%。")
+    document.add_heading("（一）主要指标", level=2)
+    table = document.add_table(rows=3, cols=3)
+    for r, row in enumerate([["指标", "2020年", "2025年"], ["数字经济核心产业增加值占GDP比重", "7.8%", "10%"], ["IPv6活跃用户数", "4.6亿", "8亿"]]):
+        for c, value in enumerate(row):
+            table.cell(r, c).text = value
+    document.add_paragraph("测试省人民政府")
+    document.add_paragraph("2022年1月12日")
+    document.save(str(path))
+    return path
+
+
+def test_docx_heading_styles_and_table_rows_with_their_header(tmp_path):
+    _docx(tmp_path / "plan.docx")
+    corpus, _ = _load(tmp_path)
+    doc = corpus.get("plan")
+    assert doc.title == "测试省数字经济发展方案" and doc.info.signed == "2022-01-12" and doc.issuer == "测试省人民政府"
+    chunks = chunk_document(doc)
+    row = next(c for c in chunks if "IPv6活跃用户数" in c.text)
+    assert row.section == ("一、发展目标", "(一)主要指标")
+    # A table row is one unit that keeps its header.
+    assert "指标:IPv6活跃用户数;2020年:4.6亿;2025年:8亿。" in row.text
+    assert "指标:数字经济核心产业增加值占GDP比重;2020年:7.8%;2025年:10%。" in doc.text
+    assert "2022年1月12日" not in doc.text
+
+
+def test_table_rows_of_a_one_row_table_and_empty_cells():
+    assert table_rows([["甲", "乙"]]) == ["甲；乙。"]
+    assert table_rows([["指标", "目标"], ["研发投入", ""], ["", ""]]) == ["指标: 研发投入。"]
+
+
+PAGE = """<html><head><title>测试省人民政府关于推动未来产业发展的意见</title><script>var x = "下载";</script>
+<style>p {color: red}</style></head><body>
+<nav><a href="/">首页</a> <a href="/zc">政策</a></nav>
+<div class="toolbar"><span>下载</span><span>打印</span><span>收藏</span><span>【字号：大 中 小】</span></div>
+<h1>测试省人民政府关于推动未来产业发展的意见</h1>
+<div class="info">来源：测试省人民政府办公厅</div><div class="info">发布时间：2024-01-18</div>
+<p>各市、县人民政府：</p>
+<h2>一、总体要求</h2>
+<p>到2027年，未来产业综合实力<strong>显著提升</strong>，部分领域实现全球引领。</p>
+<h2>二、重点任务</h2>
+<p>（一）全面布局未来产业。加强前瞻谋划部署。</p>
+<table><tr><th>方向</th><th>重点</th></tr><tr><td>未来制造</td><td>智能制造、生物制造</td></tr></table>
+<div class="share">分享到：</div>
+<p>相关报道：</p><p><a href="/x">某新闻</a></p>
+</body></html>"""
+
+
+def test_html_page_furniture_headings_and_record(tmp_path):
+    (tmp_path / "page.html").write_text(PAGE, encoding="utf-8")
+    corpus, _ = _load(tmp_path)
+    doc = corpus.get("page")
+    assert doc.title == "测试省人民政府关于推动未来产业发展的意见"
+    paragraphs = [p.text for p in doc.paragraphs]
+    for junk in ["首页", "下载", "打印", "【字号:大中小】", "来源:测试省人民政府办公厅", "分享到:", "相关报道:", "某新闻", "var x"]:
+        assert not any(junk in p for p in paragraphs), junk
+    assert doc.info.published == "2024-01-18" and doc.info.addressees == "各市、县人民政府"
+    chunks = {c.section: c for c in chunk_document(doc)}
+    assert "显著提升" in chunks[("一、总体要求",)].text
+    assert "方向:未来制造;重点:智能制造、生物制造。" in chunks[("二、重点任务", "(一)全面布局未来产业")].text
+
+
+def _ofd(path: Path, pages: list[list[str]]) -> Path:
+    ns = 'xmlns:ofd="http://www.ofdspec.org/2016"'
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("OFD.xml", f'<ofd:OFD {ns} Version="1.0"><ofd:DocBody><ofd:DocRoot>Doc_0/Document.xml</ofd:DocRoot></ofd:DocBody></ofd:OFD>')
+        listed = "".join(f'<ofd:Page ID="{i}" BaseLoc="Pages/Page_{i}/Content.xml"/>' for i in range(len(pages)))
+        z.writestr("Doc_0/Document.xml", f"<ofd:Document {ns}><ofd:Pages>{listed}</ofd:Pages></ofd:Document>")
+        for i, lines in enumerate(pages):
+            objects = "".join(
+                f'<ofd:TextObject ID="{i}{n}" Boundary="20 {30 + 10 * n} 170 8" Font="1" Size="4">'
+                f'<ofd:TextCode X="0" Y="6">{text}</ofd:TextCode></ofd:TextObject>'
+                for n, text in enumerate(lines)
+            )
+            z.writestr(f"Doc_0/Pages/Page_{i}/Content.xml", f"<ofd:Page {ns}><ofd:Content><ofd:Layer>{objects}</ofd:Layer></ofd:Content></ofd:Page>")
+    return path
+
+
+def test_ofd_pages_text_and_record(tmp_path):
+    _ofd(
+        tmp_path / "notice.ofd",
+        [
+            ["测试省人民政府关于印发制造业行动方案的通知", "测政发〔2024〕5号", "各市、县人民政府：", "现将《制造业行动方案》印发给你们，请认真贯彻执行。"],
+            ["一、工作目标", "到2026年，规上工业增加值年均增长6%以上。", "测试省人民政府", "2024年3月1日"],
+        ],
+    )
+    corpus, _ = _load(tmp_path)
+    doc = corpus.get("notice")
+    assert doc.info.doc_number == "测政发〔2024〕5号" and doc.info.signed == "2024-03-01"
+    assert doc.title == "测试省人民政府关于印发制造业行动方案的通知"
+    chunk = next(c for c in chunk_document(doc) if "年均增长6%以上" in c.text)
+    assert chunk.section == ("一、工作目标",) and chunk.page == 2
+
+
+def test_doc_without_a_converter_is_refused_by_name(tmp_path, monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    (tmp_path / "old.doc").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504)
+    with pytest.raises(CorpusError, match="antiword or LibreOffice"):
+        read_file(tmp_path / "old.doc")
+    (tmp_path / "good.txt").write_text("一、总则\n正文。", encoding="utf-8")
+    corpus, messages = _load(tmp_path)  # the rest of the folder is still indexed
+    assert [d.doc_id for d in corpus.documents] == ["good"]
+    assert any("old.doc" in m and "antiword" in m for m in messages)
+
+
+def test_damaged_and_mislabelled_files_are_named(tmp_path):
+    (tmp_path / "fake.pdf").write_bytes(b"MZ\x90\x00 this is an exe renamed")
+    with pytest.raises(CorpusError, match="fake.pdf cannot be read as PDF"):
+        read_file(tmp_path / "fake.pdf")
+    (tmp_path / "fake.ofd").write_bytes(b"not a zip")
+    with pytest.raises(CorpusError, match="fake.ofd"):
+        read_file(tmp_path / "fake.ofd")
+    (tmp_path / "x.exe").write_bytes(b"MZ")
+    with pytest.raises(CorpusError, match="cannot be read"):
+        read_file(tmp_path / "x.exe")

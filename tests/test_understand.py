@@ -1,0 +1,127 @@
+"""Question understanding on inline questions: no corpus, no model, no index."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from rag.errors import InputError
+from rag.index import DocumentInfo
+from rag.query import Vocabulary
+from rag.understand import Asks, Catalog, understand
+
+DOCS = (
+    DocumentInfo("guideline-2022", "浙江省人民政府关于高质量发展建设全球先进制造业基地的指导意见", "浙江省人民政府", "policy", "2022-08-30", 38),
+    DocumentInfo("opinions-2020", "关于以新发展理念引领制造业高质量发展的若干意见", "中共浙江省委、浙江省人民政府", "policy", "2020-03-16", 33),
+    DocumentInfo("speech-2024", "聚焦重点 攻坚突破 奋力谱写全球先进制造业基地建设新篇章", "浙江省领导", "speech", "2024", 35),
+)
+VOCAB = Vocabulary(words=("山区26县", "研发经费"), glossary={"r&d": ("研发",), "target": ("目标",)}, synonym_map={"卖地收入": ("土地出让收入",)})
+CATALOG = Catalog(DOCS, VOCAB)
+PREVIOUS = "到2025年规上工业企业研发经费占营业收入比重要达到多少？"
+
+
+@dataclass(frozen=True)
+class _Earlier:  # an earlier Answer, as far as understanding reads it
+    question: str
+    found: bool
+    query: object = None
+
+
+def test_a_follow_up_naming_a_document_asks_the_previous_question_of_it():
+    q = understand("2020年的文件怎么说？", [PREVIOUS], CATALOG)
+    assert q.documents == ("opinions-2020",) and "研发经费" in q.text
+    assert q.inherited and q.inherited.kept == "whole" and "按上一问理解为" in q.inherited.reason
+    q = understand("讲话里怎么说？", [PREVIOUS], CATALOG)
+    assert q.documents == ("speech-2024",) and "研发经费" in q.text
+
+
+def test_a_follow_up_with_a_subject_of_its_own_keeps_only_the_time_and_what_was_asked():
+    q = understand("山区26县呢？", [PREVIOUS], CATALOG)
+    assert q.documents == () and q.inherited.kept == "time and ask"
+    assert "山区26县" in q.text and "2025年" in q.text and "多少" in q.text
+    assert "研发经费" not in q.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "浙江要打造哪4个世界级先进产业群，每个集群的发展目标分别是什么？",  # long and complete
+        "2023年全省工业增加值是多少？",  # complete, with a year: not restricted to that year's documents
+        "山区26县规上工业增加值目标是多少？",
+    ],
+)
+def test_a_question_that_stands_alone_inherits_nothing(question):
+    q = understand(question, [PREVIOUS], CATALOG)
+    assert q.inherited is None and "研发经费" not in q.text.replace(question, "")
+    assert q.documents == () or "2023" not in question
+
+
+def test_nothing_is_inherited_from_a_refused_question_or_without_history():
+    refused = _Earlier(PREVIOUS, found=False)
+    assert understand("山区26县呢？", [refused], CATALOG).inherited is None
+    assert understand("山区26县呢？", [], CATALOG).inherited is None
+    answered = _Earlier(PREVIOUS, found=True)
+    assert understand("山区26县呢？", [answered], CATALOG).inherited is not None
+
+
+@pytest.mark.parametrize("history", ["上一个问题", [1], [{"role": "user"}], 5])
+def test_bad_history_is_an_input_error_that_says_what_history_is(history):
+    with pytest.raises(InputError, match="history"):
+        understand("山区26县呢？", history, CATALOG)
+
+
+def test_what_is_asked():
+    assert understand("研发经费占比要达到多少？", catalog=CATALOG).asks & Asks.FIGURE
+    assert not understand("要打造哪几个产业群？", catalog=CATALOG).asks & Asks.FIGURE  # a list, not a figure
+    assert understand("要打造哪几个产业群？", catalog=CATALOG).asks & Asks.LIST
+    assert understand("未来工厂怎么申报？", catalog=CATALOG).asks & Asks.PROCEDURE
+    assert understand("2024年全年技改投资增长多少", catalog=CATALOG).asks & Asks.WHOLE_YEAR
+    assert understand("对专精特新企业有哪些支持？", catalog=CATALOG).asks & Asks.BROAD
+    # told, not asked: "几个光伏项目" in the first clause
+    assert not understand("我们县今年上了几个光伏项目，新增绿电会不会算进考核？", catalog=CATALOG).asks & Asks.FIGURE
+
+
+def test_record_questions_name_the_fields_they_ask_for():
+    q = understand("指导意见是什么时候印发的？", catalog=CATALOG)
+    assert q.asks & Asks.RECORD and q.documents == ("guideline-2022",) and "date" in q.record_fields
+    q = understand("指导意见的抄送单位有哪些？", catalog=CATALOG)
+    assert q.asks & Asks.RECORD and q.record_fields == ("copied",)
+    # without a document named, a date question is about content
+    assert not understand("什么时候实施的？", catalog=CATALOG).asks & Asks.RECORD
+
+
+def test_outline_only_when_nothing_but_the_structure_is_asked():
+    assert understand("指导意见的主要任务有哪些？", catalog=CATALOG).asks & Asks.OUTLINE
+    assert not understand("指导意见里山区26县的主要任务？", catalog=CATALOG).asks & Asks.OUTLINE
+
+
+def test_years_that_name_a_document_are_neither_periods_nor_content():
+    q = understand("2022年的指导意见里，2025年山区26县目标是多少", catalog=CATALOG)
+    assert q.years == ("2025",) and set(q.mentioned_years) == {"2022", "2025"}
+    assert "山区26县" in q.terms and not {"意见", "指导意见", "2022"} & set(q.terms)
+
+
+def test_english_terms_are_kept_apart_from_the_question():
+    q = understand("What is the R&D target?", catalog=CATALOG)
+    assert q.language == "en" and q.text == "What is the R&D target?"
+    assert set(q.expansion) == {"研发", "目标"} and {"研发", "目标"} <= set(q.terms)
+    assert "研发" in q.search_text and "研发" in q.plain_text
+    assert [u.english for u in q.english] == ["r&d", "target"]
+
+
+def test_everyday_wording_gets_the_documents_words_for_search():
+    q = understand("卖地收入能用在哪", catalog=CATALOG)
+    assert q.expansion == ("土地出让收入",) and "土地出让收入" in q.search_text and q.text == "卖地收入能用在哪"
+
+
+def test_markup_is_not_part_of_a_question():
+    assert understand("<b>研发经费</b>目标", catalog=CATALOG).text == "研发经费目标"
+    with pytest.raises(InputError, match="HTML"):
+        understand("<img src=x>", catalog=CATALOG)
+
+
+def test_a_follow_up_after_a_question_at_the_limit_stays_within_it():
+    long_previous = "研发经费" * 490 + "是多少？"
+    q = understand("山区26县呢？", [long_previous], CATALOG, max_chars=2000)
+    assert len(q.text) <= 2000 and "山区26县" in q.text
