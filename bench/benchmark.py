@@ -44,7 +44,7 @@ FALLBACK = [
 def questions(n: int = 100) -> list[str]:
     """Up to n questions from the evaluation set (any split; only the wording is used), else a fallback list."""
     found = []
-    for path in sorted((ROOT / "eval" / "questions").glob("*.jsonl")):
+    for path in sorted((ROOT / "eval" / "questions" / "corpus").glob("*.jsonl")):
         found += [json.loads(line)["question"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     pool = found or FALLBACK
     return [pool[i % len(pool)] for i in range(n)]

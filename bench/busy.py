@@ -33,7 +33,7 @@ from rag.settings import Settings  # noqa: E402
 
 def questions(n: int) -> list[str]:
     """The first n questions of the development set (in and out of scope)."""
-    path = ROOT / "eval" / "questions" / "dev.jsonl"
+    path = ROOT / "eval" / "questions" / "corpus" / "dev.jsonl"
     pool = [json.loads(line)["question"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     return [pool[i % len(pool)] for i in range(n)]
 

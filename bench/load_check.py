@@ -46,7 +46,7 @@ class Outcome:
 
 def questions(n: int) -> list[str]:
     """n questions from the development set (in and out of scope), else a short fallback list."""
-    path = ROOT / "eval" / "questions" / "dev.jsonl"
+    path = ROOT / "eval" / "questions" / "corpus" / "dev.jsonl"
     pool = [json.loads(line)["question"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()] if path.exists() else []
     pool = pool or FALLBACK
     return [pool[(i * 7) % len(pool)] for i in range(n)]
