@@ -3,9 +3,11 @@
     python bench/busy.py                       # 60 dev questions, one competing process
     python bench/busy.py --competitors 2 --query-threads 0   # 0: a thread per core (the old default)
 
-Runs the same questions twice in this process: on the machine as it is, then with
+Runs the same questions twice in this process: on the machine as it is, and beside
 ``--competitors`` busy loops (each takes one core) that it starts and stops itself,
-and prints p50/p95 side by side with the ratio. Target (issue 13): beside one
+and prints p50/p95 side by side with the ratio. The two runs are interleaved in
+blocks of ten questions (the loops are paused with SIGSTOP for the idle blocks), so
+that whatever else the machine runs weighs on both alike. Target (issue 13): beside one
 competing process, search p50 <= 2x and p95 <= 3x the idle figures. Not a test:
 timings depend on the machine and on whatever else runs on it (the load average
 is printed with each run).
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -43,18 +46,28 @@ def percentile(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
-def measure(settings: Settings, qs: list[str]) -> dict[str, float]:
-    """p50/p95 in ms of search() then ask() over the questions, and the load while they ran."""
+def measure(settings: Settings, qs: list[str], competitors: list[subprocess.Popen], block: int = 10) -> dict[str, dict[str, float]]:
+    """p50/p95 in ms of search() and ask(), idle and busy, in alternating blocks of questions."""
     retriever = get_retriever(settings)
-    out: dict[str, float] = {}
-    for name, call in (("search", lambda q: retriever.search(q, 5)), ("ask", lambda q: ask(q, settings=settings))):
-        ms = []
-        for q in qs:
-            t = time.perf_counter()
-            call(q)
-            ms.append((time.perf_counter() - t) * 1000)
-        out[f"{name}_p50"], out[f"{name}_p95"] = statistics.median(ms), percentile(ms, 95)
-    out["load"] = os.getloadavg()[0]
+    calls = {"search": lambda q: retriever.search(q, 5), "ask": lambda q: ask(q, settings=settings)}
+    ms: dict[str, dict[str, list[float]]] = {c: {n: [] for n in calls} for c in ("idle", "busy")}
+    loads: dict[str, list[float]] = {"idle": [], "busy": []}
+    for start in range(0, len(qs), block):
+        for condition in ("idle", "busy"):
+            for proc in competitors:
+                os.kill(proc.pid, signal.SIGCONT if condition == "busy" else signal.SIGSTOP)
+            time.sleep(0.2)  # let the scheduler settle
+            for name, call in calls.items():
+                for q in qs[start : start + block]:
+                    t = time.perf_counter()
+                    call(q)
+                    ms[condition][name].append((time.perf_counter() - t) * 1000)
+            loads[condition].append(os.getloadavg()[0])
+    out = {}
+    for condition, by_call in ms.items():
+        out[condition] = {"load": statistics.mean(loads[condition])}
+        for name, values in by_call.items():
+            out[condition][f"{name}_p50"], out[condition][f"{name}_p95"] = statistics.median(values), percentile(values, 95)
     return out
 
 
@@ -73,16 +86,15 @@ def main() -> int:
     for q in qs[:10]:  # warm-up: jieba dictionaries, model pages, POS tagger
         retriever.search(q, 5)
         ask(q, settings=settings)
-    idle = measure(settings, qs)
     busy_loop = [sys.executable, "-c", "while True: pass"]
     competitors = [subprocess.Popen(busy_loop) for _ in range(args.competitors)]
     try:
-        time.sleep(1.0)  # let them take their cores
-        busy = measure(settings, qs)
+        measured = measure(settings, qs, competitors)
     finally:
         for proc in competitors:
             proc.kill()
             proc.wait()
+    idle, busy = measured["idle"], measured["busy"]
     result = {
         "questions": len(qs),
         "cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
