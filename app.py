@@ -46,8 +46,13 @@ EXAMPLES = [
     "浙江日报报道的“4+1”专项基金群规模多大？",
 ]
 K = 5
-CONCURRENCY = 4  # questions answered at once: two cores, and part of each answer is waiting between streamed statements
-MAX_QUEUE = 64  # questions waiting beyond that; more get the busy message at once instead of a long wait
+# The queue, from measurement (bench/load_check.py, README "Performance under load"): one answer
+# costs the app ~50 ms of CPU, most of it Python under the GIL; the embedding (~15 ms of it) runs
+# on one thread (RAG_QUERY_THREADS) outside the GIL. Two at once keep both cores busy; more only
+# queue for the GIL inside the process, and starve the event loop that admits or refuses visitors.
+# At ~20 answers a second, 2 running + 48 waiting are all answered within ~2.5 s; the 51st is told "busy".
+CONCURRENCY = 2
+MAX_QUEUE = 48
 KEEP_TURNS = 4  # earlier answers whose sources stay in the panel
 STEP_DELAY = 0.03  # seconds between statements of a progressively displayed answer
 SHOW_QUESTION_CHARS = 300  # a longer question is shown shortened in the chat

@@ -4,6 +4,12 @@
 
 Targets on the 2-core machine: cold build <= 90 s, warm rebuild <= 5 s,
 search p50 <= 30 ms, ask p50 <= 100 ms. Not a test: timings vary by machine.
+
+Rebuilds of an unchanged corpus, three ways: ``warm_rebuild_s`` is ``build_index()``
+again in this process (it finds the index up to date), ``warm_rebuild_process_s`` the
+README's example in a fresh Python (imports and the model included), and
+``forced_rebuild_s`` ``build_index(force=True)``: everything rebuilt from the cached
+vectors. ``--reuse-cache`` starts from the project's embedding cache (no cold build).
 """
 
 from __future__ import annotations
@@ -12,7 +18,9 @@ import argparse
 import json
 import resource
 import shutil
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -36,7 +44,7 @@ FALLBACK = [
 def questions(n: int = 100) -> list[str]:
     """Up to n questions from the evaluation set (any split; only the wording is used), else a fallback list."""
     found = []
-    for path in sorted((ROOT / "eval" / "questions").glob("*.jsonl")):
+    for path in sorted((ROOT / "eval" / "questions" / "corpus").glob("*.jsonl")):
         found += [json.loads(line)["question"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     pool = found or FALLBACK
     return [pool[i % len(pool)] for i in range(n)]
@@ -50,16 +58,28 @@ def percentile(values: list[float], p: float) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--reuse-cache", action="store_true", help="copy index/embedding-cache first: no cold build figure")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="rag-bench-"))
     try:
         settings = Settings.from_env(index_dir=tmp / "index")
+        if args.reuse_cache and (ROOT / "index" / "embedding-cache").is_dir():
+            shutil.copytree(ROOT / "index" / "embedding-cache", tmp / "index" / "embedding-cache")
         t = time.perf_counter()
         manifest = build_index(settings)  # empty embedding cache: everything is embedded
         cold = time.perf_counter() - t
         t = time.perf_counter()
-        build_index(settings)  # same corpus: vectors come from the cache
+        build_index(settings)  # same corpus: the index is up to date
         warm = time.perf_counter() - t
+        t = time.perf_counter()
+        subprocess.run(  # the README's example, in a fresh Python
+            [sys.executable, "-c", "from rag import build_index; build_index()"],
+            env={**os.environ, "RAG_INDEX_DIR": str(settings.index_dir), "PYTHONPATH": str(ROOT)}, cwd=ROOT, check=True,
+        )
+        warm_process = time.perf_counter() - t
+        t = time.perf_counter()
+        build_index(settings, force=True)  # everything rebuilt, from the cached vectors
+        forced = time.perf_counter() - t
         reset_cache()
         retriever = get_retriever(settings)
         qs = questions()
@@ -79,8 +99,10 @@ def main() -> int:
             "passages": manifest.n_chunks,
             "documents": len(manifest.documents),
             "model": manifest.model,
-            "cold_build_s": round(cold, 2),
-            "warm_rebuild_s": round(warm, 2),
+            "cold_build_s": None if args.reuse_cache else round(cold, 2),
+            "warm_rebuild_s": round(warm, 3),
+            "warm_rebuild_process_s": round(warm_process, 2),
+            "forced_rebuild_s": round(forced, 2),
             "search_p50_ms": round(statistics.median(search_ms), 1),
             "search_p95_ms": round(percentile(search_ms, 95), 1),
             "ask_p50_ms": round(statistics.median(ask_ms), 1),
@@ -95,7 +117,7 @@ def main() -> int:
     else:
         targets = {"cold_build_s": 90, "warm_rebuild_s": 5, "search_p50_ms": 30, "ask_p50_ms": 100}
         for key, value in result.items():
-            mark = "" if key not in targets else ("  ok (target <= %s)" % targets[key] if value <= targets[key] else "  OVER target %s" % targets[key])
+            mark = "" if key not in targets or value is None else ("  ok (target <= %s)" % targets[key] if value <= targets[key] else "  OVER target %s" % targets[key])
             print(f"{key:16} {value}{mark}")
     return 0
 

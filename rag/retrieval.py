@@ -23,6 +23,7 @@ from .ingest import KINDS
 from .query import YEAR
 from .settings import Settings
 from .understand import Catalog, Query, understand
+from .workload import query_terms
 
 RETRIEVERS = ("hybrid", "dense", "bm25")
 
@@ -149,7 +150,7 @@ class Retriever:
         """
         s = self.settings
         candidates = [i for i in np.argsort(-fused, kind="stable")[: s.rerank_depth * 2] if allowed[i]][: s.rerank_depth]
-        weights = {t: self.idf(t) for t in dict.fromkeys(self.index.vocabulary.tokenize(query.search_text))}
+        weights = {t: self.idf(t) for t in dict.fromkeys(self._terms(query.search_text))}
         years = query.years
         total = sum(weights.values())
         for i in candidates:
@@ -186,9 +187,13 @@ class Retriever:
     def _scores(self, query: Query) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Dense (cosine) and BM25 scores of every chunk for a query, and the dense score of every row."""
         dense, row_scores = self._dense(query.search_text)
-        tokens = self.index.vocabulary.tokenize(query.search_text)
+        tokens = self._terms(query.search_text)
         bm25 = self.index.bm25.get_scores(tokens) if tokens else np.zeros(len(dense), dtype=np.float32)
         return dense, np.asarray(bm25, dtype=np.float32), row_scores
+
+    def _terms(self, text: str) -> list[str]:
+        """The query's BM25 terms, at most max_query_terms of them (see rag.workload.query_terms)."""
+        return query_terms(self.index.vocabulary.tokenize(text), self.index.bm25, self.settings.max_query_terms)
 
     def _dense(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Cosine similarity of every chunk (as its best row) and of every row, for a query."""

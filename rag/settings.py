@@ -71,6 +71,14 @@ class Settings:
     # "rag" logger). False: refuse it with the command that fixes it (`rag build`).
     auto_rebuild: bool = True
     batch_size: int = 16
+    # Work per question (see rag.workload): OpenMP threads for one question's embedding
+    # and search (1: a question never waits for a core another question holds), threads
+    # for a build (0: every core this process may use), the most tokens of a question
+    # the embedder reads (the model's window caps it too), and the most BM25 terms.
+    query_threads: int = 1
+    build_threads: int = 0
+    max_query_tokens: int = 512
+    max_query_terms: int = 64
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
