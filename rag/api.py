@@ -20,6 +20,7 @@ No gradio here: the library never imports it.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hmac
 import logging
@@ -204,8 +205,8 @@ def create_api(settings: Settings | None = None, *, workers: int | None = None, 
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
-        if warm:
-            await service.run("warm")
+        if warm:  # every answering process loads the index and the model now, not at its first question
+            await asyncio.gather(*(service.run("warm") for _ in range(max(1, service.run.workers))))
         try:
             yield
         finally:
