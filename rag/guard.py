@@ -23,8 +23,9 @@ from typing import Iterable
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-# Gradio's page runs inline scripts and styles and builds some functions at run time
-# ('unsafe-inline', 'unsafe-eval'); what the policy keeps out is anything from another
+# Gradio's page runs inline scripts and styles ('unsafe-inline') and builds some functions at
+# run time ('unsafe-eval': without it the sources panel's js_on_load never runs and no source
+# card appears; test_browser checks). What the policy keeps out is anything from another
 # origin, framing, plugins and form posts elsewhere.
 CSP = "; ".join(
     [
