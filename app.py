@@ -435,6 +435,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     settings = settings or get_settings()
     configure(settings)
+    ensure_index(settings)  # the chat answers in this process
     api = create_api(settings, warm=True)
     return gr.mount_gradio_app(api, demo, path="/", show_error=False, **launch_options())
 
@@ -474,7 +475,6 @@ def main(argv: list[str] | None = None) -> int:
         settings = get_settings()
         hosts = tuple(dict.fromkeys([*settings.allowed_hosts, *served_hosts(args.host)]))
         settings = settings.replace(allowed_hosts=hosts, **({} if args.api_workers is None else {"api_workers": args.api_workers}))
-        ensure_index(settings)
         app = create_app(settings)
     except RagError as exc:
         print(f"无法启动：{exc}", file=sys.stderr)
