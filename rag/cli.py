@@ -6,10 +6,10 @@ import argparse
 import json
 import sys
 import warnings
-from dataclasses import asdict
 from pathlib import Path
 
 from .errors import RagError
+from .serialize import to_jsonable
 from .settings import Settings
 
 
@@ -40,7 +40,7 @@ def _search(args: argparse.Namespace) -> int:
 
     passages = search(args.question, k=args.k, settings=_settings(args), doc_ids=args.doc or None)
     if args.json:
-        print(json.dumps([asdict(p) for p in passages], ensure_ascii=False, indent=2))
+        print(json.dumps(to_jsonable(passages), ensure_ascii=False, indent=2))
         return 0
     for n, p in enumerate(passages, 1):
         print(f"[{n}] {p.score:.3f}  {p.section}  ({p.doc_issuer}, {p.doc_date})")
@@ -53,7 +53,7 @@ def _ask(args: argparse.Namespace) -> int:
 
     answer = ask(args.question, k=args.k, settings=_settings(args), doc_ids=args.doc or None)
     if args.json:
-        print(json.dumps(asdict(answer), ensure_ascii=False, indent=2))
+        print(json.dumps(to_jsonable(answer), ensure_ascii=False, indent=2))
         return 0 if answer.status != "invalid_question" else 2
     print(answer.text)
     if answer.citations:

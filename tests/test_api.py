@@ -332,3 +332,29 @@ def test_serializer_walks_dataclasses_generically():
     json.dumps(out)  # plain JSON
     with pytest.raises(TypeError, match="no JSON form"):
         to_jsonable(object())
+
+
+# --- answering processes (real model: a spawned process cannot use the fake embedder) ---------
+
+
+@pytest.mark.slow
+def test_worker_processes_answer_like_the_library_and_recover_from_a_killed_one(real_settings):
+    import os
+    import signal
+
+    s = Served(create_api(real_settings, workers=1, warm=True))
+    try:
+        question = "到2025年规上工业企业研发经费占营业收入比重要达到多少？"
+        r = httpx.post(s.url + "/api/ask", json={"question": question}, timeout=60)
+        assert r.status_code == 200 and r.json() == to_jsonable(ask(question, settings=real_settings))
+        assert httpx.get(s.url + "/api/health").json()["workers"] == 1
+        pool = s.server.config.app.state.service.run._pool
+        for pid in list(pool._processes):
+            os.kill(pid, signal.SIGKILL)
+        time.sleep(0.5)
+        gone = httpx.post(s.url + "/api/ask", json={"question": question}, timeout=60)
+        assert gone.status_code == 500 and "again" in gone.json()["error"]["message"]
+        again = httpx.post(s.url + "/api/ask", json={"question": question}, timeout=60)
+        assert again.status_code == 200 and "2.5%" in again.json()["text"]
+    finally:
+        s.stop()
