@@ -25,7 +25,8 @@ import tempfile
 import threading
 import time
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -156,8 +157,16 @@ def _api_outcome(status: int, headers: dict, body: str, seconds: float) -> Outco
     return Outcome("error", seconds, f"HTTP {status}: {body[:120]}")
 
 
-def api_round(url: str, qs: list[str], start: threading.Event, key: str = "") -> list[Outcome]:
-    """Every question of ``qs`` to POST /api/ask at the same moment, each on its own connection.
+_start_event = None  # in the API callers' process: the moment to ask (set by _inherit_start)
+
+
+def _inherit_start(event) -> None:
+    global _start_event
+    _start_event = event
+
+
+def api_round(url: str, qs: list[str], start=None, key: str = "") -> list[Outcome]:
+    """Every question of ``qs`` to POST /api/ask at the same moment (``start`` set), each on its own connection.
 
     One event loop sends them all (not a thread each): 200 client threads would spend
     seconds of this machine's two cores on themselves and be counted as the server's time.
@@ -182,7 +191,7 @@ def api_round(url: str, qs: list[str], start: threading.Event, key: str = "") ->
         async with httpx.AsyncClient(timeout=120, limits=limits) as client:
             go = asyncio.Event()
             tasks = [asyncio.create_task(one(client, q, go)) for q in qs]
-            await asyncio.to_thread(start.wait)
+            await asyncio.to_thread((start or _start_event).wait)
             go.set()
             return list(await asyncio.gather(*tasks))
 
@@ -265,11 +274,15 @@ def main_mixed() -> int:
     url = url if url.endswith("/") else url + "/"
     before = rss_mb(proc.pid) if proc else 0.0
     try:
-        start = threading.Event()
-        with ThreadPoolExecutor(max_workers=args.chat_users + 1) as pool:
+        # The API callers run in a process of their own: the 50 chat clients' threads would
+        # otherwise hold up their event loop, and that wait would be counted as the server's.
+        ctx = multiprocessing.get_context("spawn")
+        start = ctx.Event()
+        api_pool = ProcessPoolExecutor(1, mp_context=ctx, initializer=_inherit_start, initargs=(start,))
+        with api_pool, ThreadPoolExecutor(max_workers=args.chat_users) as pool:
             chat = [pool.submit(chat_user, url, q, start) for q in questions(args.chat_users)]
-            api = pool.submit(api_round, url, questions(args.api_users), start, args.key)
-            time.sleep(3.0)  # chat clients load the page config and connect first
+            api = api_pool.submit(api_round, url, questions(args.api_users), None, args.key)
+            time.sleep(5.0)  # chat clients load the page config and connect first; the API process starts
             t0 = time.perf_counter()
             start.set()
             api_out = api.result()

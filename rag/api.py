@@ -228,7 +228,13 @@ def create_api(settings: Settings | None = None, *, workers: int | None = None, 
     from .guard import ServerGuard
 
     # Around everything, the chat mounted later included: hosts, body size, uploads, security headers.
-    app.add_middleware(ServerGuard, allowed_hosts=settings.allowed_hosts, max_request_bytes=settings.max_request_bytes)
+    gated = {"/api/ask", "/api/search", "/v1/chat/completions"}
+    app.add_middleware(
+        ServerGuard,
+        allowed_hosts=settings.allowed_hosts,
+        max_request_bytes=settings.max_request_bytes,
+        busy=lambda path: service.gate.full() if path in gated else None,
+    )
 
     def caller(request: Request) -> str:
         return service.caller(request)

@@ -18,7 +18,7 @@ Refusals are JSON ``{"error": {"message", "type"}}``, like the API's errors.
 from __future__ import annotations
 
 import json
-from typing import Iterable
+from typing import Callable, Iterable
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -106,21 +106,31 @@ class ServerGuard:
     """The checks above around ``app`` (see the module's docstring)."""
 
     def __init__(
-        self, app: ASGIApp, allowed_hosts: Iterable[str], max_request_bytes: int, blocked_paths: Iterable[str] = BLOCKED_PATHS
+        self,
+        app: ASGIApp,
+        allowed_hosts: Iterable[str],
+        max_request_bytes: int,
+        blocked_paths: Iterable[str] = BLOCKED_PATHS,
+        busy: Callable[[str], int | None] | None = None,
     ) -> None:
         self.app = app
         self.allowed_hosts = tuple(allowed_hosts)
         self.max_bytes = max_request_bytes
         self.blocked = tuple(blocked_paths)
+        # path -> seconds to wait when every answering slot and waiting place is taken, else None:
+        # checked before the body is read or the request parsed, so "busy" costs next to nothing.
+        self.busy = busy
 
-    async def _refuse(self, scope: Scope, send: Send, status: int, message: str, type_: str) -> None:
+    async def _refuse(
+        self, scope: Scope, send: Send, status: int, message: str, type_: str, headers: dict[str, str] | None = None
+    ) -> None:
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008})
             return
         body = error_body(message, type_)
-        headers = [(b"content-type", b"application/json; charset=utf-8"), (b"content-length", str(len(body)).encode())]
-        headers += [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
-        await send({"type": "http.response.start", "status": status, "headers": headers})
+        raw = [(b"content-type", b"application/json; charset=utf-8"), (b"content-length", str(len(body)).encode())]
+        raw += [(k.encode(), v.encode()) for k, v in {**SECURITY_HEADERS, **(headers or {})}.items()]
+        await send({"type": "http.response.start", "status": status, "headers": raw})
         await send({"type": "http.response.body", "body": body})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -143,6 +153,13 @@ class ServerGuard:
             return
         if scope["type"] == "websocket":
             await self.app(scope, receive, send)
+            return
+        if self.busy is not None and scope.get("method") == "POST" and (retry := self.busy(path)) is not None:
+            await self._refuse(
+                scope, send, 503,
+                f"系统繁忙：当前提问的人较多，请 {retry} 秒后再试。(The assistant is busy; retry in {retry} s.)",
+                "server_busy", {"retry-after": str(retry)},
+            )
             return
         too_large = (
             f"请求内容超过 {self.max_bytes:,} 字节的上限。(The request body is larger than {self.max_bytes:,} bytes: "

@@ -87,8 +87,8 @@ class Gate:
         """Hold an answering slot for the body of the ``async with``."""
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.concurrency)
-        if self.answering + self.waiting >= self.concurrency + self.queue:
-            raise Busy(self._retry_after())
+        if (retry := self.full()) is not None:
+            raise Busy(retry)
         self.waiting += 1
         try:
             async with asyncio.timeout(self.timeout):
@@ -105,6 +105,10 @@ class Gate:
             self.answering -= 1
             self._slots.release()
             self._seconds = 0.8 * self._seconds + 0.2 * (time.monotonic() - started)
+
+    def full(self) -> int | None:
+        """Seconds to wait if a question arriving now would be refused, else None."""
+        return self._retry_after() if self.answering + self.waiting >= self.concurrency + self.queue else None
 
     def state(self) -> dict[str, int]:
         return {"answering": self.answering, "waiting": self.waiting, "concurrency": self.concurrency, "queue": self.queue}
