@@ -358,3 +358,11 @@ def test_worker_processes_answer_like_the_library_and_recover_from_a_killed_one(
         assert again.status_code == 200 and "2.5%" in again.json()["text"]
     finally:
         s.stop()
+
+
+def test_server_settings_come_from_the_environment_and_keys_stay_out_of_repr():
+    s = Settings.from_env({"RAG_API_KEYS": "k1, k2,,", "RAG_ALLOWED_HOSTS": "policy.intranet", "RAG_API_WORKERS": "2"})
+    assert s.api_keys == ("k1", "k2") and s.allowed_hosts == ("policy.intranet",) and s.api_workers == 2
+    assert "k1" not in repr(s)
+    with pytest.raises(Exception, match="api_concurrency"):
+        create_api(Settings(api_concurrency=0))
