@@ -279,7 +279,7 @@ def main_mixed() -> int:
         ctx = multiprocessing.get_context("spawn")
         start = ctx.Event()
         api_pool = ProcessPoolExecutor(1, mp_context=ctx, initializer=_inherit_start, initargs=(start,))
-        with api_pool, ThreadPoolExecutor(max_workers=args.chat_users) as pool:
+        with api_pool, ThreadPoolExecutor(max_workers=max(1, args.chat_users)) as pool:
             chat = [pool.submit(chat_user, url, q, start) for q in questions(args.chat_users)]
             api = api_pool.submit(api_round, url, questions(args.api_users), None, args.key)
             time.sleep(5.0)  # chat clients load the page config and connect first; the API process starts

@@ -36,7 +36,7 @@ from .errors import IndexStateError, InputError, RagError
 from .limits import Busy, Gate, RateLimited, TokenBuckets
 from .serialize import to_jsonable
 from .settings import Settings
-from .workers import make_runner
+from .workers import ThreadRunner, make_runner
 
 log = logging.getLogger("rag")
 
@@ -165,6 +165,8 @@ class Service:
                 raise InputError(f"Setting {name} must not be negative, got {getattr(settings, name)}.")
         self.settings = settings
         self.run = make_runner(settings, workers)
+        # Manifest reads (documents, health) in this process's threads: never queued behind questions.
+        self.local = ThreadRunner(settings)
         self.gate = Gate(settings.api_concurrency, settings.api_queue, settings.api_queue_timeout)
         self.buckets = TokenBuckets(settings.rate_limit_per_minute, settings.rate_limit_burst)
 
@@ -261,11 +263,11 @@ def create_api(settings: Settings | None = None, *, workers: int | None = None, 
     @app.get("/api/documents", tags=["documents"], summary="The indexed documents")
     async def api_documents(who: str = Depends(caller)) -> dict:
         """``{"documents": [{doc_id, title, issuer, kind, date, chunks}…]}`` from the index manifest."""
-        return {"documents": to_jsonable(await service.run("documents"))}
+        return {"documents": to_jsonable(await service.local("documents"))}
 
     @app.get("/api/health", tags=["service"], summary="Whether the service can answer (no key needed)")
     async def api_health() -> dict:
-        info = await service.run("health")
+        info = await service.local("health")
         return {"status": "ok", **info, "load": service.gate.state(), "workers": service.run.workers}
 
     from .api_openai import install_openai_routes
