@@ -366,3 +366,13 @@ def test_server_settings_come_from_the_environment_and_keys_stay_out_of_repr():
     assert "k1" not in repr(s)
     with pytest.raises(Exception, match="api_concurrency"):
         create_api(Settings(api_concurrency=0))
+
+
+def test_host_names_are_matched_by_name_without_port():
+    from rag.guard import host_allowed
+
+    allowed = ("localhost", "::1", ".policy.intranet")
+    assert host_allowed("localhost:7860", allowed) and host_allowed("[::1]:7860", allowed)
+    assert host_allowed("chat.policy.intranet", allowed) and host_allowed("policy.intranet:80", allowed)
+    assert not host_allowed("evilpolicy.intranet", allowed) and not host_allowed("localhost.evil.example", allowed)
+    assert not host_allowed("", allowed) and host_allowed("anything", ("*",))
