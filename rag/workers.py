@@ -72,7 +72,11 @@ _settings: Settings | None = None
 def _init(settings: Settings) -> None:
     global _settings
     _settings = settings
-    run("warm", {}, settings)
+    try:
+        run("warm", {}, settings)
+    except Exception:  # noqa: BLE001 - an initializer that raises breaks the whole pool for good;
+        # this way each question tries again and gets the real error (e.g. the index's, with its fix)
+        log.exception("An answering process could not load the index.")
 
 
 def _work(kind: str, kwargs: dict) -> Any:
