@@ -1,6 +1,9 @@
-"""政策问答助手 — the web chat. A thin shell over `rag.answer.ask`.
+"""政策问答助手 — the web chat and the HTTP API. A thin shell over `rag.answer.ask`.
 
-    python app.py [--host 127.0.0.1] [--port 7860]
+    python app.py [--host 127.0.0.1] [--port 7860] [--api-workers N]
+    uvicorn app:create_app --factory --host 0.0.0.0 --port 7860     # the same server (one process)
+
+The chat is mounted on the API's FastAPI app (`create_app`) and served by uvicorn.
 
 Host and port also come from APP_HOST / APP_PORT (or GRADIO_SERVER_NAME /
 GRADIO_SERVER_PORT). If the index is missing or stale it is built first, with
@@ -21,11 +24,13 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import argparse
 import sys
+import threading
 import time
 import traceback
 from typing import Any, Iterator
 
 import gradio as gr
+from fastapi import FastAPI
 
 from rag import chat as fmt
 from rag import library
@@ -395,15 +400,50 @@ def ensure_index(settings: Settings) -> None:
     ask("研发经费", settings=settings)  # warm up: the first user does not wait for the model
 
 
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The whole server: the HTTP API (`rag.api`) with the chat mounted at "/", all behind `rag.guard`.
+
+    Also a uvicorn factory: ``uvicorn app:create_app --factory`` (ONE process: the chat's queue
+    lives in it; set RAG_API_WORKERS for processes that answer the API's questions).
+    """
+    from rag.api import create_api
+
+    settings = settings or get_settings()
+    configure(settings)
+    ensure_index(settings)  # the chat answers in this process
+    # Gradio imports matplotlib in the event loop at the first chat event (utils.MatplotlibBackendMananger):
+    # measured 3.5 s during which nothing else was served. Import it now, before anyone is waiting.
+    with gr.utils.MatplotlibBackendMananger():
+        pass
+    api = create_api(settings, warm=True)
+    return gr.mount_gradio_app(api, demo, path="/", show_error=False, **launch_options())
+
+
+def served_hosts(bind: str) -> tuple[str, ...]:
+    """Host names a server bound to ``bind`` is reached by: the address itself, or for a
+    wildcard the machine's names and addresses (so the intranet can reach it, and no other name)."""
+    import socket
+
+    if bind not in ("0.0.0.0", "::", ""):
+        return (bind,)
+    names = {socket.gethostname(), socket.getfqdn()}
+    try:
+        names.update(socket.gethostbyname_ex(socket.gethostname())[2])
+    except OSError:
+        pass
+    return tuple(sorted(n for n in names if n))
+
+
 def _env_port() -> int | None:
     raw = os.environ.get("APP_PORT") or os.environ.get("GRADIO_SERVER_PORT")
     return int(raw) if raw else None
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=f"{TITLE}：网页聊天界面")
+    parser = argparse.ArgumentParser(description=f"{TITLE}：网页聊天界面和 HTTP API")
     parser.add_argument("--host", default=os.environ.get("APP_HOST") or os.environ.get("GRADIO_SERVER_NAME") or "127.0.0.1")
     parser.add_argument("--port", type=int, default=None, help="port (default: APP_PORT, GRADIO_SERVER_PORT or 7860)")
+    parser.add_argument("--api-workers", type=int, default=None, help="processes answering the HTTP API (env RAG_API_WORKERS; 0: threads)")
     args = parser.parse_args(argv)
     try:
         port = args.port or _env_port() or 7860
@@ -412,19 +452,28 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         settings = get_settings()
-        ensure_index(settings)
+        hosts = tuple(dict.fromkeys([*settings.allowed_hosts, *served_hosts(args.host)]))
+        settings = settings.replace(allowed_hosts=hosts, **({} if args.api_workers is None else {"api_workers": args.api_workers}))
+        app = create_app(settings)
     except RagError as exc:
         print(f"无法启动：{exc}", file=sys.stderr)
         return 1
-    demo.launch(server_name=args.host, server_port=port, prevent_thread_lock=True, quiet=True, **launch_options())
+    import uvicorn
+
     host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
-    print(f"{TITLE}已启动：http://{host}:{port}/  （Ctrl+C 退出）", flush=True)
+    server = uvicorn.Server(uvicorn.Config(app, host=args.host, port=port, log_level="warning", timeout_graceful_shutdown=5))
+
+    def announce() -> None:  # once it is really serving
+        while not server.started and not server.should_exit:
+            time.sleep(0.05)
+        if server.started:
+            print(f"{TITLE}已启动：http://{host}:{port}/  （HTTP API：http://{host}:{port}/api/docs；Ctrl+C 退出）", flush=True)
+
+    threading.Thread(target=announce, daemon=True).start()
     try:
-        demo.block_thread()
+        server.run()
     except KeyboardInterrupt:
         pass
-    finally:
-        demo.close()
     return 0
 
 

@@ -2,6 +2,7 @@
 
     python bench/load_check.py                         # starts app.py on a free port, 50 users
     python bench/load_check.py --url http://127.0.0.1:7860/ --users 80
+    python bench/load_check.py --api-users 200 --chat-users 50 [--api-workers 2]   # API and chat at once
 
 Sends ``--users`` questions at the same moment to the chat's ``/chat`` endpoint
 through gradio_client, each from its own client, and reports how many got an
@@ -24,7 +25,8 @@ import tempfile
 import threading
 import time
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -143,5 +145,177 @@ def main() -> int:
     return 1 if counts["error"] else 0
 
 
+# --- HTTP API and chat together (`--api-users`) ---------------------------------------------
+
+
+def _api_outcome(status: int, headers: dict, body: str, seconds: float) -> Outcome:
+    try:
+        data = json.loads(body)
+    except ValueError:
+        data = {}
+    if status == 200 and "text" in data:
+        return Outcome("answered", seconds)
+    if status == 422 and data.get("error", {}).get("type") == "invalid_question":
+        return Outcome("answered", seconds)  # told what to do: an answer too
+    if status == 503 and "retry-after" in headers and "error" in data:
+        return Outcome("busy", seconds)
+    return Outcome("error", seconds, f"HTTP {status}: {body[:120]}")
+
+
+_start_event = None  # in the API callers' process: the moment to ask (set by _inherit_start)
+
+
+def _inherit_start(event) -> None:
+    global _start_event
+    _start_event = event
+
+
+def api_round(url: str, qs: list[str], start=None, key: str = "") -> list[Outcome]:
+    """Every question of ``qs`` to POST /api/ask at the same moment (``start`` set), each on its own connection.
+
+    One event loop sends them all (not a thread each): 200 client threads would spend
+    seconds of this machine's two cores on themselves and be counted as the server's time.
+    """
+    import asyncio
+
+    import httpx
+
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+
+    async def one(client: httpx.AsyncClient, question: str, go: asyncio.Event) -> Outcome:
+        await go.wait()
+        t = time.perf_counter()
+        try:
+            r = await client.post(url + "api/ask", json={"question": question}, headers=headers)
+        except Exception as exc:  # noqa: BLE001
+            return Outcome("error", time.perf_counter() - t, f"{type(exc).__name__}: {exc}")
+        return _api_outcome(r.status_code, {k.lower(): v for k, v in r.headers.items()}, r.text, time.perf_counter() - t)
+
+    async def run_all() -> list[Outcome]:
+        limits = httpx.Limits(max_connections=None, max_keepalive_connections=0)
+        async with httpx.AsyncClient(timeout=120, limits=limits) as client:
+            go = asyncio.Event()
+            tasks = [asyncio.create_task(one(client, q, go)) for q in qs]
+            await asyncio.to_thread((start or _start_event).wait)
+            go.set()
+            return list(await asyncio.gather(*tasks))
+
+    return asyncio.run(run_all())
+
+
+def chat_user(url: str, question: str, start: threading.Event) -> tuple[Outcome, float | None]:
+    """A new visitor: loads the page's config (seconds, or None when it failed), then asks through the chat."""
+    t = time.perf_counter()
+    try:
+        with urllib.request.urlopen(url + "config", timeout=20) as r:
+            r.read()
+        config_seconds: float | None = time.perf_counter() - t
+    except OSError:
+        config_seconds = None
+    return ask_once(url, question, start), config_seconds
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children (the API's answering processes), in MB."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            status = Path(f"/proc/{p}/status").read_text()
+            total += int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, StopIteration, ValueError):
+            continue
+    return total / 1024
+
+
+def start_server(env: dict[str, str], api_workers: int) -> tuple[subprocess.Popen, str]:
+    """app.py (chat and API) on a free port with ``env`` added; returns when it answers."""
+    port = _free_port()
+    log = open(Path(tempfile.gettempdir()) / f"load-check-server-{port}.log", "w", encoding="utf-8")
+    cmd = [sys.executable, str(ROOT / "app.py"), "--port", str(port), "--api-workers", str(api_workers)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **env})
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"app.py exited with {proc.returncode}; see {log.name}")
+        try:
+            with urllib.request.urlopen(url + "api/health", timeout=5):
+                return proc, url
+        except OSError:
+            time.sleep(0.5)
+    proc.kill()
+    raise SystemExit(f"app.py did not start in 300 s; see {log.name}")
+
+
+def _report(name: str, outcomes: list[Outcome]) -> None:
+    answered = [o.seconds for o in outcomes if o.kind == "answered"]
+    busy = [o.seconds for o in outcomes if o.kind == "busy"]
+    counts = {k: sum(1 for o in outcomes if o.kind == k) for k in ("answered", "busy", "error")}
+    print(f"{name}: {len(outcomes)} asked — answered {counts['answered']}, busy {counts['busy']}, failed {counts['error']}")
+    if answered:
+        print(f"  answered in p50 {statistics.median(answered):.2f} s, p95 {percentile(answered, 95):.2f} s, max {max(answered):.2f} s")
+    if busy:
+        print(f"  told busy in p50 {statistics.median(busy):.2f} s, p95 {percentile(busy, 95):.2f} s, max {max(busy):.2f} s")
+    for o in [o for o in outcomes if o.kind == "error"][:10]:
+        print(f"  failed: {o.detail}")
+
+
+def main_mixed() -> int:
+    """``--api-users`` questions to the HTTP API and ``--chat-users`` chat visitors, all at the same moment."""
+    parser = argparse.ArgumentParser(description="HTTP API and chat under load at once")
+    parser.add_argument("--url", help="a running server (default: start app.py on a free port)")
+    parser.add_argument("--api-users", type=int, default=200)
+    parser.add_argument("--chat-users", type=int, default=50)
+    parser.add_argument("--api-workers", type=int, default=2, help="answering processes of the started server")
+    parser.add_argument("--key", default="", help="API key, when the server requires one")
+    args = parser.parse_args()
+    proc, url = None, args.url
+    if not url:
+        # every simulated caller comes from 127.0.0.1: the per-caller rate limit would count them as one
+        proc, url = start_server({"RAG_RATE_LIMIT_PER_MINUTE": "0"}, args.api_workers)
+    url = url if url.endswith("/") else url + "/"
+    before = rss_mb(proc.pid) if proc else 0.0
+    try:
+        # The API callers run in a process of their own: the 50 chat clients' threads would
+        # otherwise hold up their event loop, and that wait would be counted as the server's.
+        ctx = multiprocessing.get_context("spawn")
+        start = ctx.Event()
+        api_pool = ProcessPoolExecutor(1, mp_context=ctx, initializer=_inherit_start, initargs=(start,))
+        with api_pool, ThreadPoolExecutor(max_workers=max(1, args.chat_users)) as pool:
+            chat = [pool.submit(chat_user, url, q, start) for q in questions(args.chat_users)]
+            api = api_pool.submit(api_round, url, questions(args.api_users), None, args.key)
+            time.sleep(5.0)  # chat clients load the page config and connect first; the API process starts
+            t0 = time.perf_counter()
+            start.set()
+            api_out = api.result()
+            chat_res = [f.result() for f in chat]
+            wall = time.perf_counter() - t0
+        after = rss_mb(proc.pid) if proc else 0.0
+        # a second round, API only: memory must not grow with the number of questions
+        start2 = threading.Event()
+        start2.set()
+        api_out2 = api_round(url, questions(args.api_users), start2, args.key)
+        after2 = rss_mb(proc.pid) if proc else 0.0
+    finally:
+        if proc:
+            proc.terminate()
+            proc.wait(timeout=30)
+    chat_out = [o for o, _ in chat_res]
+    configs = [c for _, c in chat_res]
+    print(f"{args.api_users} HTTP API questions and {args.chat_users} chat visitors at once, to {url}; all done in {wall:.1f} s")
+    _report("HTTP API", api_out)
+    _report("chat", chat_out)
+    loaded = [c for c in configs if c is not None]
+    print(f"page config: served to {len(loaded)} of {len(configs)} visitors" + (f", p95 {percentile(loaded, 95):.2f} s" if loaded else ""))
+    _report("HTTP API, second round", api_out2)
+    if proc:
+        print(f"server RSS (with its answering processes): {before:.0f} MB before, {after:.0f} MB after, {after2:.0f} MB after a second round")
+    failed = any(o.kind == "error" for o in api_out + chat_out + api_out2) or len(loaded) < len(configs)
+    return 1 if failed else 0
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main_mixed() if any(a.startswith("--api-users") for a in sys.argv[1:]) else main())

@@ -6,10 +6,10 @@ import argparse
 import json
 import sys
 import warnings
-from dataclasses import asdict
 from pathlib import Path
 
 from .errors import RagError
+from .serialize import to_jsonable
 from .settings import Settings
 
 
@@ -48,7 +48,7 @@ def _search(args: argparse.Namespace) -> int:
 
     passages = search(args.question, k=args.k, settings=_settings(args), doc_ids=args.doc or None)
     if args.json:
-        print(json.dumps([asdict(p) for p in passages], ensure_ascii=False, indent=2))
+        print(json.dumps(to_jsonable(passages), ensure_ascii=False, indent=2))
         return 0
     for n, p in enumerate(passages, 1):
         print(f"[{n}] {p.score:.3f}  {p.section}  ({p.doc_issuer}, {p.doc_date})")
@@ -61,7 +61,7 @@ def _ask(args: argparse.Namespace) -> int:
 
     answer = ask(args.question, k=args.k, settings=_settings(args), doc_ids=args.doc or None)
     if args.json:
-        print(json.dumps(asdict(answer), ensure_ascii=False, indent=2, default=str))
+        print(json.dumps(to_jsonable(answer), ensure_ascii=False, indent=2))
         return 0 if answer.status != "invalid_question" else 2
     print(answer.text)
     if answer.citations:
@@ -85,7 +85,7 @@ def _documents(args: argparse.Namespace) -> int:
         rows = [
             {"doc_id": d.document.doc_id, "file": d.document.file, "title": d.document.title, "issuer": d.document.issuer,
              "date": d.document.date, "kind": d.document.kind, "pages": d.pages, "paragraphs": d.passages_hint,
-             "in_manifest": d.from_manifest, "record": asdict(d.document.info)}
+             "in_manifest": d.from_manifest, "record": to_jsonable(d.document.info)}
             for d in docs
         ]
         print(json.dumps(rows, ensure_ascii=False, indent=2))

@@ -79,6 +79,21 @@ class Settings:
     build_threads: int = 0
     max_query_tokens: int = 512
     max_query_terms: int = 64
+    # --- The HTTP server (app.py, rag.api). Not recorded in any index. ---
+    # API keys (RAG_API_KEYS="key1,key2"); empty: the API needs no key. Never shown in repr.
+    api_keys: tuple[str, ...] = dataclasses.field(default=(), repr=False)
+    # Host header values the server answers (RAG_ALLOWED_HOSTS="policy.intranet,10.0.0.5"); others get 400.
+    allowed_hosts: tuple[str, ...] = ("localhost", "127.0.0.1", "::1")
+    max_request_bytes: int = 262_144  # a larger request body gets 413 before it is read
+    # Token bucket per API key (per client address when there are no keys): refill rate and size. 0: no limit.
+    rate_limit_per_minute: float = 60.0
+    rate_limit_burst: int = 20
+    # Per server process: API questions answered at once, and how many may wait; beyond that 503 at once.
+    api_concurrency: int = 2
+    api_queue: int = 8
+    api_queue_timeout: float = 20.0  # seconds a waiting question may wait for its turn before 503
+    # Processes answering the API's questions beside the server process (0: its threads). See README "Serving".
+    api_workers: int = 0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
@@ -115,6 +130,9 @@ def _convert(name: str, value: Any, default: Any) -> Any:
     """Coerce strings from the environment or the command line to the field's type."""
     if isinstance(default, Path):
         return Path(value).expanduser()
+    if isinstance(default, tuple):  # comma-separated lists (API keys, host names)
+        items = value.split(",") if isinstance(value, str) else list(value)
+        return tuple(str(v).strip() for v in items if str(v).strip())
     if not isinstance(value, str):
         return value
     try:

@@ -107,7 +107,9 @@ def page(app_url, tmp_path):
         pg.on("request", lambda r: None if r.url.startswith(("http://127.0.0.1", "data:", "blob:")) else pg.outside_requests.append(r.url))
         pg.dialogs = []
         pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
-        pg.goto(app_url, wait_until="load")  # never networkidle: the queue keeps a connection open
+        pg.csp_violations = []  # anything the server's Content-Security-Policy blocked
+        pg.on("console", lambda m: pg.csp_violations.append(m.text) if "Content Security Policy" in m.text else None)
+        pg.response = pg.goto(app_url, wait_until="load")  # never networkidle: the queue keeps a connection open
         pg.wait_for_selector("textarea[data-testid=textbox]", timeout=60_000)
         yield pg
         context.close()
@@ -146,6 +148,20 @@ def test_page_offers_examples_and_document_filter(page):
     labels = page.locator("#documents label").all_inner_texts()
     assert any(GUIDELINE in label for label in labels) and len(labels) >= 5
     assert page.outside_requests == []  # fonts, scripts and analytics all come from the app
+
+
+def test_page_works_behind_the_security_headers(page, app_url):
+    headers = page.response.headers
+    assert "default-src 'self'" in headers["content-security-policy"] and headers["x-frame-options"] == "DENY"
+    _ask(page, QUESTION)  # the chat's scripts, styles and queue connection all run under the policy
+    assert "[1]" in page.locator("[data-testid=bot]").last.inner_text()
+    page.locator("#sources article.src-card").first.wait_for()
+    assert page.csp_violations == [] and page.outside_requests == []
+    # the API's documentation renders from the app's own files
+    page.goto(app_url + "api/docs", wait_until="load")
+    page.locator(".swagger-ui .info .title").wait_for(timeout=30_000)
+    assert "/api/ask" in page.locator(".swagger-ui").inner_text()
+    assert page.csp_violations == [] and page.outside_requests == []
 
 
 def test_question_gets_an_answer_with_sources_and_markers_lead_to_them(page, tmp_path):

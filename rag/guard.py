@@ -1,0 +1,206 @@
+"""What every request to the server passes first (the chat's and the API's alike).
+
+One ASGI middleware, so streamed answers pass through untouched:
+
+- the ``Host`` (and ``X-Forwarded-Host``) header must name this server
+  (``allowed_hosts``); another gets 400 without being repeated back, so no page
+  or ``/config`` ever carries a host an attacker chose;
+- a body over ``max_request_bytes`` gets 413, by its ``Content-Length`` before it
+  is read (a chunked body is read here up to the limit);
+- blocked paths (Gradio's file upload: the chat takes no files) get 403;
+- a chat request whose history is not a list of messages, or is too long, gets
+  422 before Gradio validates it (and logs every bad item);
+- every response gets the security headers below.
+
+Refusals are JSON ``{"error": {"message", "type"}}``, like the API's errors.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Callable, Iterable
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+# Gradio's page runs inline scripts and styles ('unsafe-inline') and builds some functions at
+# run time ('unsafe-eval': without it the sources panel's js_on_load never runs and no source
+# card appears; test_browser checks). What the policy keeps out is anything from another
+# origin, framing, plugins and form posts elsewhere.
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self' 'unsafe-inline' 'unsafe-eval'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob:",
+        "font-src 'self' data:",
+        "media-src 'self' data: blob:",
+        "connect-src 'self'",
+        "worker-src 'self' blob:",
+        "frame-ancestors 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "object-src 'none'",
+    ]
+)
+SECURITY_HEADERS = {
+    "content-security-policy": CSP,
+    "x-frame-options": "DENY",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+    "cross-origin-opener-policy": "same-origin",
+}
+BLOCKED_PATHS = ("/gradio_api/upload", "/upload")
+CHAT_PREFIX = "/gradio_api/"
+# A chat request's lists (its history, the chosen documents) hold at most this many items,
+# each a string or a message {"role": "user"|"assistant", …}. Gradio validates them
+# itself, but prints every item's error: one malformed 20,000-item history was 60,000 log lines.
+MAX_CHAT_ITEMS = 400
+
+
+def chat_payload_problem(body: bytes) -> str:
+    """Why a request to the chat's routes (Gradio's wire format: {"data": [input, …]}) is refused, or ""."""
+    try:
+        payload = json.loads(body) if body.strip() else {}
+    except ValueError:
+        return "请求体不是有效的 JSON。(The request body is not valid JSON.)"
+    data = payload.get("data") if isinstance(payload, dict) else None
+    for value in data if isinstance(data, list) else []:
+        if not isinstance(value, list):
+            continue
+        if len(value) > MAX_CHAT_ITEMS or not all(
+            isinstance(v, str) or (isinstance(v, dict) and v.get("role") in ("user", "assistant")) for v in value
+        ):
+            return (
+                f"对话记录格式不对或超过 {MAX_CHAT_ITEMS} 条，请点“新对话”或刷新页面。(The chat history is malformed or "
+                f"longer than {MAX_CHAT_ITEMS} messages: start a new conversation or reload the page.)"
+            )
+    return ""
+
+
+def host_name(value: str) -> str:
+    """The host part of a Host header value, lower-cased: "[::1]:7860" -> "::1"."""
+    value = value.strip().lower()
+    if value.startswith("["):
+        return value[1 : value.find("]")] if "]" in value else value
+    return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
+
+
+def host_allowed(value: str, allowed: Iterable[str]) -> bool:
+    """``value`` (a Host header) names an allowed host: exact, "*" for any, ".example.org" for its subdomains."""
+    name = host_name(value)
+    if not name:
+        return False
+    for a in allowed:
+        a = a.strip().lower()
+        if a == "*" or a == name or (a.startswith(".") and (name.endswith(a) or name == a[1:])):
+            return True
+    return False
+
+
+def error_body(message: str, type_: str) -> bytes:
+    return json.dumps({"error": {"message": message, "type": type_}}, ensure_ascii=False).encode("utf-8")
+
+
+class ServerGuard:
+    """The checks above around ``app`` (see the module's docstring)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        allowed_hosts: Iterable[str],
+        max_request_bytes: int,
+        blocked_paths: Iterable[str] = BLOCKED_PATHS,
+        busy: Callable[[str], int | None] | None = None,
+    ) -> None:
+        self.app = app
+        self.allowed_hosts = tuple(allowed_hosts)
+        self.max_bytes = max_request_bytes
+        self.blocked = tuple(blocked_paths)
+        # path -> seconds to wait when every answering slot and waiting place is taken, else None:
+        # checked before the body is read or the request parsed, so "busy" costs next to nothing.
+        self.busy = busy
+
+    async def _refuse(
+        self, scope: Scope, send: Send, status: int, message: str, type_: str, headers: dict[str, str] | None = None
+    ) -> None:
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        body = error_body(message, type_)
+        raw = [(b"content-type", b"application/json; charset=utf-8"), (b"content-length", str(len(body)).encode())]
+        raw += [(k.encode(), v.encode()) for k, v in {**SECURITY_HEADERS, **(headers or {})}.items()]
+        await send({"type": "http.response.start", "status": status, "headers": raw})
+        await send({"type": "http.response.body", "body": body})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        hosts = [headers.get("host", "")] + headers.getlist("x-forwarded-host")
+        if not all(host_allowed(h.split(",")[0], self.allowed_hosts) for h in hosts):
+            await self._refuse(
+                scope, send, 400,
+                "请求的主机名不属于本服务。(The Host header does not name this server: use its configured address; "
+                "the operator lists the names it answers in RAG_ALLOWED_HOSTS.)",
+                "invalid_host",
+            )
+            return
+        path = scope.get("path", "")
+        if any(path == b or path.endswith(b) for b in self.blocked):
+            await self._refuse(scope, send, 403, "本服务不接受上传文件。(This server takes no file uploads.)", "upload_disabled")
+            return
+        if scope["type"] == "websocket":
+            await self.app(scope, receive, send)
+            return
+        if self.busy is not None and scope.get("method") == "POST" and (retry := self.busy(path)) is not None:
+            await self._refuse(
+                scope, send, 503,
+                f"系统繁忙：当前提问的人较多，请 {retry} 秒后再试。(The assistant is busy; retry in {retry} s.)",
+                "server_busy", {"retry-after": str(retry)},
+            )
+            return
+        too_large = (
+            f"请求内容超过 {self.max_bytes:,} 字节的上限。(The request body is larger than {self.max_bytes:,} bytes: "
+            "send a shorter question or history; the limit is the server's RAG_MAX_REQUEST_BYTES.)"
+        )
+        length = headers.get("content-length", "")
+        if length.isdigit() and int(length) > self.max_bytes:
+            await self._refuse(scope, send, 413, too_large, "request_too_large")
+            return
+
+        checked = scope.get("method") == "POST" and path.startswith(CHAT_PREFIX)
+        if checked or (not length.isdigit() and scope.get("method") in ("POST", "PUT", "PATCH")):
+            # Read here, up to the limit (a chunked body has no length to refuse it by), then handed on.
+            chunks, size, more = [], 0, True
+            while more:
+                message = await receive()
+                if message["type"] != "http.request":
+                    return  # the client went away
+                chunks.append(message.get("body", b""))
+                size += len(chunks[-1])
+                more = message.get("more_body", False)
+                if size > self.max_bytes:
+                    await self._refuse(scope, send, 413, too_large, "request_too_large")
+                    return
+            body = b"".join(chunks)
+            if checked and (problem := chat_payload_problem(body)):
+                await self._refuse(scope, send, 422, problem, "invalid_request_error")
+                return
+            pending = [{"type": "http.request", "body": body, "more_body": False}]
+            original = receive
+
+            async def replay() -> Message:
+                return pending.pop() if pending else await original()
+
+            receive = replay
+
+        async def guarded_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {k.lower() for k, _ in message.get("headers", [])}
+                extra = [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items() if k.encode() not in present]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, guarded_send)
