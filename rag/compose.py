@@ -171,8 +171,10 @@ class ExtractiveComposer:
         return sorted(out, key=lambda st: -st.score)
 
     def compose(self, query: Query, passages: Sequence[Passage]) -> list[Statement]:
-        if query.asks & Asks.BROAD and not query.asks & Asks.FIGURE and _one_section(passages):
-            return self.gather(query, passages)
+        if not query.asks & Asks.FIGURE and _one_section(passages):
+            # A broad question gathers the section's points; a list question the section's parts.
+            if query.asks & Asks.BROAD or (query.asks & Asks.LIST and len(_parts(passages)) >= 2):
+                return self.gather(query, passages)
         ranked = self.candidates(query, passages)
         if not ranked or (ranked[0].lexical <= 0 and ranked[0].similarity is None):
             return []
@@ -206,21 +208,23 @@ class ExtractiveComposer:
         """The points of one section, figures first, in the document's order, within ``budget``
         characters: a short answer that gathers the points beats a long quote. A section too
         long to quote in full first lists its sub-headings."""
-        section = _common_path(passages)
         chosen: list[Statement] = []
-        subheads = list(dict.fromkeys(p.headings[len(section)] for p in passages if len(p.headings) > len(section)))
+        subheads = _parts(passages)
         pieces = [(p, u) for p in passages for u in statements(p.text, headings=p.headings)]
-        if len(subheads) >= 2 and sum(len(u) for _, u in pieces) > budget:
+        announced = any(p.outline for p in passages)
+        if len(subheads) >= 2 and (announced or sum(len(u) for _, u in pieces) > budget):
             text = "；".join(subheads)
             chosen.append(Statement(text, passages[0], (), 1.0, 1.0))
             budget -= len(text)
-        weights = term_weights(query.terms, passages)
+        weights = term_weights(query.topic or query.terms, passages)
         total = sum(weights.values()) or 1.0
 
         def priority(item: tuple[int, tuple[Passage, str]]) -> tuple:
+            # What the question is about first, a figure next (targets are what officials quote), then reading order.
             i, (p, u) = item
             low = u.lower()
-            return (not HAS_NUMBER.search(u), -sum(w for t, w in weights.items() if t in low) / total, i)
+            share = sum(w for t, w in weights.items() if t in low) / total
+            return (-(share + (0.5 if HAS_NUMBER.search(u) else 0.0)), i)
 
         picked: list[int] = []
         for i, (p, u) in sorted(enumerate(pieces), key=priority):
@@ -244,6 +248,16 @@ def _common_path(passages: Sequence[Passage]) -> tuple[str, ...]:
             break
         common.append(level[0])
     return tuple(common)
+
+
+def _parts(passages: Sequence[Passage]) -> list[str]:
+    """The parts of a section: those a passage announces (its outline), else the sub-headings below
+    the path all passages share."""
+    for p in passages:
+        if p.outline:
+            return list(p.outline)
+    section = _common_path(passages)
+    return list(dict.fromkeys(p.headings[len(section)] for p in passages if len(p.headings) > len(section)))
 
 
 def _one_section(passages: Sequence[Passage]) -> bool:

@@ -29,9 +29,13 @@ class Section:
     passages: tuple[Passage, ...]
 
 
+CANDIDATES = 3  # a section answers only if one of the best-retrieved passages lies in it
+
+
 def wants_section(query: Query) -> bool:
-    """A broad question (not one asking for a figure: "主要目标是多少" wants the number)."""
-    return bool(query.asks & Asks.BROAD) and not query.asks & (Asks.FIGURE | Asks.RECORD | Asks.OUTLINE)
+    """A broad question or one asking for a list ("保障措施有哪些") — not one asking for a figure:
+    "主要目标是多少" wants the number."""
+    return bool(query.asks & (Asks.BROAD | Asks.LIST)) and not query.asks & (Asks.FIGURE | Asks.RECORD | Asks.OUTLINE)
 
 
 def find_section(retriever: Retriever, query: Query, passages: Sequence[Passage]) -> Section | None:
@@ -41,7 +45,7 @@ def find_section(retriever: Retriever, query: Query, passages: Sequence[Passage]
     if not total:
         return None
     best: tuple[float, int, str, tuple[str, ...]] | None = None
-    for rank, p in enumerate(passages):
+    for rank, p in enumerate(passages[:CANDIDATES]):
         heads = p.headings
         for depth in range(len(heads), 0, -1):
             heading = heads[depth - 1].lower()
