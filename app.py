@@ -272,7 +272,9 @@ CSS = """
 #sources details.older > summary { cursor: pointer; font-size: 13px; color: #333; padding: 4px 0; }
 #sources .sources-empty { color: #666; font-size: 14px; line-height: 1.8; padding: 8px 2px; }
 #sources .panel-title { font-weight: 700; font-size: 17px; color: #1f3a60; padding: 0 0 8px; }
-#new-chat { height: 100%; min-height: 44px; }
+#new-chat { height: 44px !important; min-height: 44px; max-height: 44px; flex: none !important; align-self: flex-start; }
+#chat { height: min(560px, 62vh) !important; }
+@media (max-width: 640px) { #chat { height: auto !important; min-height: 240px; max-height: 70vh; } }
 footer { display: none !important; }
 """
 
@@ -306,12 +308,25 @@ if (!window.__policyChat) {
     if (d && d.classList && d.classList.contains('doc-view') && d.open) scrollDoc(d);
   }, true);
   const BUSY = 'This application is currently busy';
+  // Gradio's own buttons say what they do in English; this page is in Chinese.
+  const LABELS = {'Copy': '复制', 'Copied': '已复制', 'Copy message': '复制此条', 'Copy conversation': '复制对话',
+    'Clear': '清空对话', 'Delete': '删除', 'Retry': '重试', 'Undo': '撤销', 'Edit': '编辑', 'Like': '有用', 'Dislike': '没用',
+    'Submit': '提问', 'Stop': '停止', 'Share': '分享', 'Fullscreen': '全屏', 'Exit fullscreen mode': '退出全屏'};
+  const translate = () => {
+    for (const el of document.querySelectorAll('button[title], button[aria-label], [role=button][aria-label]')) {
+      for (const attr of ['title', 'aria-label']) {
+        const v = el.getAttribute(attr);
+        if (v && LABELS[v]) el.setAttribute(attr, LABELS[v]);
+      }
+    }
+  };
   new MutationObserver(() => {
     const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
     for (let n = walker.nextNode(); n; n = walker.nextNode()) {
       if (n.nodeValue && n.nodeValue.includes(BUSY)) n.nodeValue = %s;
     }
-  }).observe(document.body, {childList: true, subtree: true, characterData: true});
+    translate();
+  }).observe(document.body, {childList: true, subtree: true, characterData: true, attributes: true, attributeFilter: ['title', 'aria-label']});
 }
 """ % repr(BUSY_TEXT)
 
@@ -338,7 +353,7 @@ def build_demo() -> gr.Blocks:
                     label="对话",
                     show_label=False,
                     elem_id="chat",
-                    height=560,
+                    height="min(560px, 62vh)",  # no empty block at phone width
                     latex_delimiters=[],  # "$" in a question is money, not maths
                     sanitize_html=True,
                     feedback_options=None,
@@ -392,10 +407,16 @@ def ensure_index(settings: Settings) -> None:
     try:
         check_index(settings)
     except IndexStateError as exc:
-        print(f"索引需要重建：{exc}\n正在建立索引（只用本机文件，不下载任何内容）……", flush=True)
+        # The app builds it itself: say what is happening and how long it takes, not "Fix: run …".
+        why = "首次启动，还没有索引" if "No index" in str(exc) else "文件或设置有变化"
+        print(
+            f"正在建立索引（{why}）：读取、切分并向量化文件，通常需要 1–5 分钟，进度见下方；只用本机文件，不下载任何内容。\n"
+            "(Building the index — first start, or the documents changed; usually 1–5 minutes. Nothing is downloaded.)",
+            flush=True,
+        )
         build_index(settings, progress=True)
         reset_cache()
-    print("正在加载索引和模型……", flush=True)
+    print("正在加载索引和模型…… (loading the index and the model)", flush=True)
     get_retriever(settings)
     ask("研发经费", settings=settings)  # warm up: the first user does not wait for the model
 

@@ -139,12 +139,12 @@ def unanswered(
                 supported = True
                 break
         if not supported:
-            return f"所引文件中没有{year}年的相关内容。"
+            return f"找到的相关内容都不是关于{year}年的。"
     if query.asks & Asks.WHOLE_YEAR and statements and all(_PART_OF_YEAR.search(st.text) for st in statements if HAS_NUMBER.search(st.text)):
         return "文件中只有部分月份的数据，没有全年数据。"
     for identifier in query.identifiers:
         if not any(identifier in st.text or identifier in st.passage.section for st in statements):
-            return f"所引内容不是关于“{identifier}”的。"
+            return f"找到的相关内容不是关于“{identifier}”的。"
     if query.asks & Asks.FIGURE and not HAS_NUMBER.search(YEAR.sub("", quoted)):
         return "文件中没有给出这方面的具体数字。"
     if query.unit and not re.search(rf"[\d一二三四五六七八九十两百千万亿]\s*(?:[十百千万亿]+)?{query.unit}", quoted):
@@ -156,5 +156,5 @@ def unanswered(
         if in_scope(place):
             continue  # the library's own province: every passage speaks of it
         if not any(place in context(st.passage) + st.passage.section + st.passage.doc_title for st in statements):
-            return f"所引文件中没有关于“{place}”的具体内容。"
+            return f"找到的相关内容没有专门讲“{place}”的。"
     return ""

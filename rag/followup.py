@@ -29,6 +29,7 @@ class Inherited:
 # Words of a follow-up that only point back ("…怎么说？", "那…呢？", "what about").
 POINTING = re.compile(r"(?:怎么|如何)?(?:说|讲)(?:了什么)?|呢|那|这|该|上述|同样|what|about|how|and", re.I)
 _REFERRING = re.compile(r"怎么说|如何说|怎么讲|说了什么|呢[?？]?$|^那|^这|^该|上述|同样|what about|how about|and the|and in", re.I)
+_WHAT_ABOUT = re.compile(r"呢[?？]?$|^那|what about|how about|and the|and in", re.I)  # "X呢？": X is a new subject
 _ASKED = re.compile(r"多少|哪些|哪几|什么|目标|要求|措施|how many|how much|which|what")  # what a question asks for
 _COMPLETE = re.compile(r"[吗么][?？]?$|多少|哪些|什么|如何|怎么|怎样|是否|几[个项家]|how|what|which|when|who", re.I)
 
@@ -42,14 +43,19 @@ def _stands_alone(text: str, own_terms: Sequence[str], named: Sequence[str]) -> 
 
 
 def read_followup(
-    text: str, previous: str, own: Sequence[str], named: Sequence[str], year_named: bool, max_chars: int
+    text: str, previous: str, own: Sequence[str], named: Sequence[str], year_named: bool, max_chars: int, subject: bool = True
 ) -> tuple[str, Inherited] | None:
-    """The question as read with ``previous``, or None when it stands alone."""
-    if _stands_alone(text, own, named) and not (named and not own):
+    """The question as read with ``previous``, or None when it stands alone.
+
+    It leans on the previous question when it points back ("怎么说", "那…呢"), names other
+    documents ("2020年的文件…", "讲话里…"), or has no subject of its own (no noun: "从哪天起施行？").
+    "X呢？" brings a subject of its own and keeps only the time and what was asked.
+    """
+    if subject and _stands_alone(text, own, named) and not (named and not own):
         return None
-    if not (_REFERRING.search(text) or named or year_named):
+    if not (_REFERRING.search(text) or named or year_named or not subject):
         return None
-    if own and not named:
+    if own and not named and _WHAT_ABOUT.search(text):
         # A subject of its own ("山区26县呢？"): the previous question lends only its time and what it asked.
         carried = [f"{y}年" for y in period_years(previous)] + _ASKED.findall(previous)
         carried = [c for c in dict.fromkeys(carried) if c not in text]

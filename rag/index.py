@@ -407,7 +407,9 @@ def load_index(settings: Settings | None = None) -> Index:
     except IndexStateError as exc:
         if not settings.auto_rebuild:
             raise
-        logging.getLogger("rag").warning("%s Building it now (about half a minute; nothing is downloaded).", str(exc).split(" Fix:")[0])
+        logging.getLogger("rag").warning(
+            "正在重建索引，通常需要 1–5 分钟，不下载任何内容。(Rebuilding the index: %s Nothing is downloaded.)", str(exc).split(" Fix:")[0]
+        )
         build_index(settings)
         manifest = check_index(settings)
     root = Path(settings.index_dir)

@@ -130,8 +130,8 @@ def _outline_statements(retriever: Retriever, doc_id: str) -> list[Statement]:
 def answer_from_record(retriever: Retriever, query: Query, allowed: Sequence[str] | None) -> list[Statement] | None:
     """Statements from the documents' own records when the query asks for them; None when it
     does not, [] when the record does not say (the text may: the question is then searched)."""
-    if not query.asks & (Asks.RECORD | Asks.OUTLINE):
-        return None
+    if not query.asks & (Asks.RECORD | Asks.OUTLINE) or query.other_titles:
+        return None  # "被废止的《…》是哪天通过的" asks of a document the library does not hold
     named = [d for d in query.documents if allowed is None or d in allowed]
     if not named or len(named) > 2:
         return None

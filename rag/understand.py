@@ -71,6 +71,7 @@ class Query:
     unit: str = ""  # the unit of measure a figure is asked in ("吨" for "多少万吨")
     identifiers: tuple[str, ...] = ()  # ordinals and article numbers it names ("第二批", "第六十八条")
     quoted: tuple[str, ...] = ()  # phrases the question puts in quotes (“4+1”)
+    other_titles: tuple[str, ...] = ()  # 《titles》 it names that are none of the library's documents
     topic: tuple[str, ...] = ()  # content terms outside the question's grammar ("具体怎么做", "有哪些"), two characters or more
     names: tuple[str, ...] = ()  # places and organisations it names
     places: tuple[str, ...] = ()  # places it names, without their suffix ("湖州市" -> 湖州)
@@ -108,7 +109,7 @@ _ASKED_UNIT = re.compile(rf"(?:多少|几)\s*(?:[十百千万亿]+)?({UNITS})")
 _ASKS_WHICH = re.compile(r"哪些|哪几|哪[一二三四五六七八九十两\d]+[个项条大类种方]")  # "哪几个" is a list, not a figure
 _WHOLE_YEAR = re.compile(r"全年|整年|full[- ]year|whole year", re.I)
 _PROCEDURE = re.compile(
-    r"(?:怎么|如何|怎样)(?:申报|申请|办理|报名|登记)|(?:去|到|在)哪(?:里|儿)?(?:申报|申请|办理|报名|登记|办)|找哪个部门"
+    r"(?:怎么|如何|怎样)(?:申报|申请|办理|报名|登记|交|缴|缴纳|预约|挂号|领取|补办|换发|续签)|(?:去|到|在)哪(?:里|儿|家)?(?:申报|申请|办理|报名|登记|办|交|缴|预约|做|领)|找哪个部门"
     r"|(?:办理|申报|申请|什么|哪些)(?:的)?(?:流程|手续)|(?:流程|手续)(?:是什么|有哪些|怎么走)"
     r"|需要(?:准备|提交)?(?:哪些|什么)材料|how (?:do|can|to|should|does|would) (?:\w+ ){0,3}(?:apply|register)"
     r"|application (?:process|procedure)|procedure",
@@ -155,6 +156,7 @@ _CONTENTS = re.compile(
     r"|main (?:tasks|contents|parts|sections|points)|(?:what|which) (?:parts|sections|chapters)|outline|structure",
     re.I,
 )
+_TITLE = re.compile(r"《([^》]{2,60})》")  # a document named by its title
 _QUOTED = re.compile(r"[“「『\"]([^”」』\"]{1,20})[”」』\"]")
 # Markup is not part of a question: script/style blocks go whole, other tags leave their text.
 _TAGS = re.compile(r"<(script|style)\b[^>]{0,200}>.*?(?:</\1\s*>|$)|<[^>]{0,200}>", re.I | re.S)
@@ -270,6 +272,17 @@ def _tagged(text: str, words: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     return tuple((w.word, w.flag) for w in pos.cut(text) if w.flag in _NAME_FLAGS and known.get(w.word) == w.flag)
 
 
+@functools.lru_cache(maxsize=512)
+def _nouns(text: str, words: tuple[str, ...]) -> tuple[str, ...]:
+    """The nouns of a short question (a library's terms of art count as nouns): what it is about."""
+    pos = _pos_tokenizer(words)
+    return tuple(
+        w.word for w in pos.cut(text)
+        if (w.flag[:1] == "n" or w.flag in ("x", "vn", "eng")) and w.word.strip() and len(w.word) >= 2 and w.word not in _DOCUMENT_WORDS
+        and not re.fullmatch(r"[\W\d_]+", w.word)
+    )
+
+
 def _names(tagged: Sequence[tuple[str, str]]) -> list[str]:
     return [w for w, _ in tagged if len(w) >= 2]
 
@@ -308,7 +321,8 @@ def understand(question: object, history: Sequence[Any] = (), catalog: Catalog |
     previous = history_questions(history)
     if previous and len(text) <= 30:
         own = [t for t in _content_terms(text, vocab, naming) if len(t) >= 2 and not POINTING.fullmatch(t) and not YEAR.search(t)]
-        read = read_followup(text, previous[-1], own, named or year_named, bool(year_named), max_chars)
+        subject = _nouns(text, vocab.words)
+        read = read_followup(text, previous[-1], own, named or year_named, bool(year_named), max_chars, bool(subject))
         if read:
             text, inherited = read
             if inherited.kept == "whole":
@@ -343,6 +357,7 @@ def understand(question: object, history: Sequence[Any] = (), catalog: Catalog |
         identifiers=tuple(dict.fromkeys(_IDENTIFIER.findall(text))),
         unit=next((u for m in _ASKED_UNIT.finditer(text) for u in m.groups() if u), ""),
         quoted=tuple(m.strip() for m in _QUOTED.findall(text) if m.strip()),
+        other_titles=tuple(t for t in _TITLE.findall(text) if not any(t in d.title or d.title in t for d in documents)),
         topic=_topic(text, terms),
         names=tuple(_names(tagged)),
         places=tuple(_places(tagged)),

@@ -24,5 +24,7 @@ export HF_HUB_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False NO_PROXY=localhost,127.0.
 .venv/bin/python -m pytest "$@"
 if [ -f eval/evaluate.py ]; then
   # --quiet: the test questions are only scored; their misses are not printed for anyone to tune on
-  .venv/bin/python eval/evaluate.py --split test --gate --quiet
+  # Both libraries' test parts: the default one and library2 (built into index/library2 on first use).
+  .venv/bin/python eval/evaluate.py --split test --gate --quiet --no-chart
+  .venv/bin/python eval/evaluate.py --library library2 --split test --gate --quiet --no-chart --retrievers hybrid
 fi

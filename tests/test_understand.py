@@ -146,3 +146,15 @@ def test_the_topic_leaves_out_the_words_that_say_what_is_asked():
     q = understand("绿色低碳要取得新成效具体怎么做", catalog=CATALOG)
     assert "具体" not in q.topic and "绿色" in q.topic and all(len(t) >= 2 for t in q.topic)
     assert understand("产量要达到多少万吨", catalog=CATALOG).unit == "吨"
+
+
+def test_a_short_question_without_a_subject_of_its_own_continues_the_previous_one():
+    q = understand("从哪天起施行？", ["浙江省数字经济促进条例是什么时候通过的？"], CATALOG)
+    assert q.inherited is not None and q.inherited.kept == "whole" and "数字经济促进条例" in q.text
+    assert understand("研发经费 山区26县", [PREVIOUS], CATALOG).inherited is None  # keywords of its own
+
+
+def test_a_title_the_library_does_not_hold_is_kept_apart():
+    q = understand("被废止的《浙江省信息化促进条例》是哪天通过的？", catalog=CATALOG)
+    assert q.other_titles == ("浙江省信息化促进条例",)
+    assert understand("《关于以新发展理念引领制造业高质量发展的若干意见》是谁发的？", catalog=CATALOG).other_titles == ()
