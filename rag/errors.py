@@ -27,3 +27,10 @@ class IndexStateError(RagError):
     def __init__(self, message: str, fix: str = "rag build") -> None:
         super().__init__(f"{message} Fix: run `{fix}`.")
         self.fix = fix
+
+
+class StorageError(RagError):
+    """The index folder cannot be written: the disk is full, or the folder is read-only.
+
+    A failed build leaves nothing behind and the previous index keeps answering.
+    """

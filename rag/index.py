@@ -8,19 +8,24 @@ Layout of the index folder::
                               dense.faiss, bm25/
       embedding-cache/        passage vectors by content, reused by rebuilds
 
-A build is written into a fresh folder and only then made live by replacing
-CURRENT, so a crash mid-build leaves the previous index untouched. The manifest
-records the model, dimension, chunker and cleaning settings and the corpus
-fingerprint; loading refuses a mismatch and names the command that fixes it.
+A build is written into a fresh folder, synced, and only then made live by
+replacing CURRENT, so a crash, a kill or a full disk mid-build leaves the previous
+index untouched and nothing behind. Builds hold an exclusive lock on the folder
+(``.build.lock``, `fcntl.flock`): a second build waits for the first to finish.
+The manifest records the model, dimension, chunker and cleaning settings, the
+corpus fingerprint and the SHA-256 of every file of the build; loading verifies
+them and refuses a mismatch or damage, naming the command that fixes it.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import importlib.metadata
 import json
 import logging
 from collections import Counter
+from contextlib import contextmanager
 import os
 import re
 import shutil
@@ -29,19 +34,23 @@ import uuid
 import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
 from .chunking import CHUNKER_VERSION, announces, chunk_corpus, units
 from .embedding import Embedder, EmbeddingCache, get_embedder
-from .errors import IndexStateError
+from .errors import IndexStateError, StorageError
 from .ingest import CLEANING_VERSION, Corpus, CorpusWarning, corpus_fingerprint, load_corpus, normalise
 from .query import ENGLISH_FUNCTION_WORDS, GLOSSARY_PATH, SYNONYMS_PATH, english_lexicon, expand_query, language
 from .settings import Settings
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6  # 6: the manifest records the SHA-256 of every file of the build
 CURRENT = "CURRENT"
 CACHE_DIR = "embedding-cache"
+LOCK_NAME = ".build.lock"
+LOCK_WAIT = 900.0  # seconds a build waits for another build of the same folder to finish
+_BUILD_NAME = re.compile(r"build-[0-9A-Za-z-]+")
 
 # Words jieba should keep whole: the corpus's own terms of art.
 _USER_WORDS = [
@@ -170,6 +179,8 @@ class Manifest:
     # {"zh": {"mean": 0.85, "std": 0.012, "n": 32}, "en": {...}} (see calibrate()).
     calibration: dict
     resources: str  # resources_fingerprint() of the build
+    # Every file of the build but the manifest: relative path -> {"sha256": ..., "bytes": ...}.
+    files: dict = field(default_factory=dict)
 
 
 def resources_fingerprint() -> str:
@@ -186,85 +197,186 @@ def _build_signature(settings: Settings) -> dict:
 
 
 def build_index(settings: Settings | None = None, progress: bool = False) -> Manifest:
-    """Read, clean, chunk, embed and index the corpus; make the new index live atomically."""
+    """Read, clean, chunk, embed and index the corpus; make the new index live atomically.
+
+    Holds the index folder's lock (a concurrent build waits). A folder that cannot be
+    written (disk full, read-only) is a `StorageError`; the previous index still answers.
+    """
     settings = settings or Settings.from_env()
+    with build_lock(Path(settings.index_dir)):
+        return _build(settings, progress)
+
+
+@contextmanager
+def build_lock(root: Path, wait: float | None = None) -> Iterator[None]:
+    """Hold the exclusive build lock of ``root`` (waiting up to ``wait`` seconds for another build).
+
+    `fcntl.flock` on ``root/.build.lock``: the kernel releases it when its holder exits,
+    even by ``kill -9``, so a crashed build never leaves the folder locked.
+    """
+    wait = LOCK_WAIT if wait is None else wait
+    with _writing(root):
+        root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(root / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline, noted = time.monotonic() + wait, False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "?"
+                if time.monotonic() >= deadline:
+                    raise IndexStateError(
+                        f"另一个构建（进程 {holder}）仍在进行。(Another build of {root}, process {holder}, is still "
+                        f"running after {wait:.0f} s. Wait for it to finish, or stop it.)",
+                        "rag build",
+                    ) from None
+                if not noted:
+                    logging.getLogger("rag").warning("Another build of %s (process %s) is running; waiting for it.", root, holder)
+                    noted = True
+                time.sleep(0.1)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)  # who holds it, for the message above
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+@contextmanager
+def _writing(root: Path) -> Iterator[None]:
+    """Turn a failed write (disk full, read-only folder, no permission) into a `StorageError`."""
+    try:
+        yield
+    except OSError as exc:
+        raise StorageError(
+            f"无法写入索引文件夹 {root}：{exc.strerror or exc}。原有索引未受影响。(Cannot write the index in {root}: "
+            f"{exc.strerror or exc}. Nothing was left behind and the previous index, if any, still answers. "
+            "Free some disk space or make the folder writable (or point RAG_INDEX_DIR / --index-dir at one "
+            "that is), then run `rag build`.)"
+        ) from exc
+
+
+def _build(settings: Settings, progress: bool) -> Manifest:
+    """`build_index` without the lock: the caller holds it."""
     started = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", CorpusWarning)
         corpus = load_corpus(settings.corpus_dir)
     for w in caught:  # re-emit, so callers (the CLI) can show them
-        warnings.warn(w.message, CorpusWarning, stacklevel=2)
+        warnings.warn(w.message, CorpusWarning, stacklevel=3)
     chunks = _indexed_chunks(corpus, settings)
     embedder = get_embedder(settings.model)
-
     root = Path(settings.index_dir)
-    root.mkdir(parents=True, exist_ok=True)
-    cache = EmbeddingCache(root / CACHE_DIR, embedder.name)
-    texts = [c.search_text for c in chunks]
-    # Each chunk is embedded whole and sentence by sentence: a chunk listing eight
-    # targets should match a question about one of them (its score is the best row's).
-    owners = [i for i, c in enumerate(chunks) for _ in range(1 + len(c.units))]
-    rows = [t for c in chunks for t in (c.search_text, *c.units)]
-    vectors = cache.embed(embedder, rows, batch_size=settings.batch_size, progress=progress)
-    cache.save(rows)
+    with _writing(root):
+        cache = EmbeddingCache(root / CACHE_DIR, embedder.name)
+        # Each chunk is embedded whole and sentence by sentence: a chunk listing eight
+        # targets should match a question about one of them (its score is the best row's).
+        owners = [i for i, c in enumerate(chunks) for _ in range(1 + len(c.units))]
+        rows = [t for c in chunks for t in (c.search_text, *c.units)]
+        try:
+            vectors = cache.embed(embedder, rows, batch_size=settings.batch_size, progress=progress)
+            cache.save(rows)
+        finally:
+            cache.close()
+        name = f"build-{time.strftime('%Y%m%d-%H%M%S')}-{corpus.fingerprint[:8]}-{uuid.uuid4().hex[:8]}"
+        tmp = root / f".tmp-{name}"
+        pointer = root / f".{CURRENT}.{uuid.uuid4().hex[:8]}.tmp"
+        live = False
+        try:
+            tmp.mkdir()
+            manifest = _write_build(tmp, settings, corpus, chunks, owners, vectors, embedder, started)
+            os.replace(tmp, root / name)
+            pointer.write_text(name + "\n", encoding="utf-8")
+            _fsync(pointer)
+            os.replace(pointer, root / CURRENT)
+            live = True
+            _fsync(root)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            pointer.unlink(missing_ok=True)
+            if not live:
+                shutil.rmtree(root / name, ignore_errors=True)
+            raise
+    _remove_old_builds(root, keep=name)
+    return manifest
 
+
+def _write_build(tmp: Path, settings: Settings, corpus: Corpus, chunks: list["IndexedChunk"], owners: list[int],
+                 vectors: np.ndarray, embedder: Embedder, started: float) -> Manifest:
+    """Write every file of a build into ``tmp``; the manifest, with their checksums, last."""
     import bm25s
     import faiss
 
-    name = f"build-{time.strftime('%Y%m%d-%H%M%S')}-{corpus.fingerprint[:8]}-{uuid.uuid4().hex[:8]}"
-    tmp = root / f".tmp-{name}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    try:
-        dense = faiss.IndexFlatIP(embedder.dim)
-        dense.add(vectors)
-        tokens = [tokenize(t) for t in texts]  # once: for BM25 and for the corpus's vocabulary
-        frequencies = Counter(t for words in tokens for t in words)
-        lexicon = english_lexicon(frequencies)
-        (tmp / "english.json").write_text(json.dumps(lexicon, ensure_ascii=False), encoding="utf-8")
-        calibration = calibrate(embedder, dense)
-        faiss.write_index(dense, str(tmp / "dense.faiss"))
-        np.save(tmp / "owners.npy", np.asarray(owners, dtype=np.int32))
-        bm25 = bm25s.BM25()
-        bm25.index([words or [""] for words in tokens], show_progress=False)
-        bm25.save(str(tmp / "bm25"), show_progress=False)
-        with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as fh:
-            for c in chunks:
-                fh.write(json.dumps(asdict(c), ensure_ascii=False) + "\n")
-        docs = [
-            asdict(DocumentRecord(d.doc_id, d.title, d.issuer, d.date, d.kind, d.source, d.file, d.text, d.metadata))
-            for d in corpus.documents
-        ]
-        (tmp / "documents.json").write_text(json.dumps(docs, ensure_ascii=False), encoding="utf-8")
-        counts = {d.doc_id: 0 for d in corpus.documents}
+    texts = [c.search_text for c in chunks]
+    dense = faiss.IndexFlatIP(embedder.dim)
+    dense.add(vectors)
+    tokens = [tokenize(t) for t in texts]  # once: for BM25 and for the corpus's vocabulary
+    frequencies = Counter(t for words in tokens for t in words)
+    lexicon = english_lexicon(frequencies)
+    (tmp / "english.json").write_text(json.dumps(lexicon, ensure_ascii=False), encoding="utf-8")
+    calibration = calibrate(embedder, dense)
+    faiss.write_index(dense, str(tmp / "dense.faiss"))
+    np.save(tmp / "owners.npy", np.asarray(owners, dtype=np.int32))
+    bm25 = bm25s.BM25()
+    bm25.index([words or [""] for words in tokens], show_progress=False)
+    bm25.save(str(tmp / "bm25"), show_progress=False)
+    with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as fh:
         for c in chunks:
-            counts[c.doc_id] += 1
-        manifest = Manifest(
-            format_version=FORMAT_VERSION,
-            model=embedder.name,
-            dim=embedder.dim,
-            chunker=_build_signature(settings),
-            cleaning_version=CLEANING_VERSION,
-            corpus_fingerprint=corpus.fingerprint,
-            documents=tuple(DocumentInfo(d.doc_id, d.title, d.issuer, d.kind, d.date, counts[d.doc_id]) for d in corpus.documents),
-            n_chunks=len(chunks),
-            built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            build_seconds=round(time.perf_counter() - started, 2),
-            warnings=list(corpus.warnings),
-            calibration=calibration,
-            resources=resources_fingerprint(),
-        )
-        # The manifest is written last: a folder without one is never a finished build.
-        (tmp / "manifest.json").write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=2), encoding="utf-8")
-        os.replace(tmp, root / name)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    pointer = root / f".{CURRENT}.tmp"
-    pointer.write_text(name + "\n", encoding="utf-8")
-    os.replace(pointer, root / CURRENT)
-    _remove_old_builds(root, keep=name)
+            fh.write(json.dumps(asdict(c), ensure_ascii=False) + "\n")
+    docs = [
+        asdict(DocumentRecord(d.doc_id, d.title, d.issuer, d.date, d.kind, d.source, d.file, d.text, d.metadata))
+        for d in corpus.documents
+    ]
+    (tmp / "documents.json").write_text(json.dumps(docs, ensure_ascii=False), encoding="utf-8")
+    counts = {d.doc_id: 0 for d in corpus.documents}
+    for c in chunks:
+        counts[c.doc_id] += 1
+    manifest = Manifest(
+        format_version=FORMAT_VERSION,
+        model=embedder.name,
+        dim=embedder.dim,
+        chunker=_build_signature(settings),
+        cleaning_version=CLEANING_VERSION,
+        corpus_fingerprint=corpus.fingerprint,
+        documents=tuple(DocumentInfo(d.doc_id, d.title, d.issuer, d.kind, d.date, counts[d.doc_id]) for d in corpus.documents),
+        n_chunks=len(chunks),
+        built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        build_seconds=round(time.perf_counter() - started, 2),
+        warnings=list(corpus.warnings),
+        calibration=calibration,
+        resources=resources_fingerprint(),
+        files=_checksums(tmp),
+    )
+    # The manifest is written last: a folder without one is never a finished build.
+    (tmp / "manifest.json").write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=2), encoding="utf-8")
+    for path in tmp.rglob("*"):
+        _fsync(path)  # on disk before CURRENT names it: a power cut cannot leave a live index half-written
     return manifest
+
+
+def _checksums(folder: Path) -> dict:
+    """{relative path: {"sha256", "bytes"}} of every file in ``folder`` but the manifest."""
+    out = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != "manifest.json"):
+        out[path.relative_to(folder).as_posix()] = {"sha256": _sha256(path), "bytes": path.stat().st_size}
+    return out
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 OFFTOPIC_PATH = Path(__file__).with_name("offtopic.txt")
@@ -306,11 +418,11 @@ def _indexed_chunks(corpus: Corpus, settings: Settings) -> list[IndexedChunk]:
 
 
 def _remove_old_builds(root: Path, keep: str) -> None:
-    for path in root.glob("build-*"):
-        if path.name != keep:
-            shutil.rmtree(path, ignore_errors=True)
-    for path in root.glob(".tmp-build-*"):
-        shutil.rmtree(path, ignore_errors=True)
+    """Delete superseded builds and what killed builds left behind (the caller holds the lock)."""
+    for pattern in ("build-*", ".tmp-build-*", f".{CURRENT}*.tmp"):
+        for path in root.glob(pattern):
+            if path.name != keep:
+                shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)
@@ -328,13 +440,29 @@ class Index:
     lexicon: dict = field(default_factory=dict)  # English -> the corpus's Chinese words (english.json)
 
 
+def _live_name(root: Path) -> str:
+    """The name of the live build, as CURRENT gives it, or an `IndexStateError`."""
+    pointer = root / CURRENT
+    try:
+        name = pointer.read_bytes().decode("utf-8").strip()
+    except FileNotFoundError:
+        raise IndexStateError(f"No index in {root}.", "rag build") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise IndexStateError(f"The index pointer {pointer} is damaged ({exc!r}).", "rag build") from None
+    if not _BUILD_NAME.fullmatch(name):
+        raise IndexStateError(f"The index pointer {pointer} is damaged (it names {name[:60]!r}).", "rag build")
+    return name
+
+
 def check_index(settings: Settings) -> Manifest:
     """The live manifest, or an `IndexStateError` saying why it cannot be used."""
+    return _check(settings)[1]
+
+
+def _check(settings: Settings) -> tuple[Path, Manifest]:
+    """(folder, manifest) of the live build once it is verified: current, and its files intact."""
     root = Path(settings.index_dir)
-    pointer = root / CURRENT
-    if not pointer.exists():
-        raise IndexStateError(f"No index in {root}.", "rag build")
-    path = root / pointer.read_text(encoding="utf-8").strip()
+    path = root / _live_name(root)
     try:
         data = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
         manifest = Manifest(**{**data, "documents": tuple(DocumentInfo(**d) for d in data["documents"])})
@@ -354,30 +482,67 @@ def check_index(settings: Settings) -> Manifest:
         )
     if corpus_fingerprint(Path(settings.corpus_dir)) != manifest.corpus_fingerprint:
         raise IndexStateError(f"The corpus in {settings.corpus_dir} changed since the index was built.", "rag build")
-    return manifest
+    _verify(path, manifest)
+    return path, manifest
+
+
+def _verify(path: Path, manifest: Manifest) -> None:
+    """Every file of the build has the size and SHA-256 the manifest recorded (a few ms for the real index)."""
+    if not manifest.files:
+        raise IndexStateError(f"The index in {path} lists no files.", "rag build")
+    for name, expected in manifest.files.items():
+        file = path / name
+        try:
+            intact = file.stat().st_size == expected["bytes"] and _sha256(file) == expected["sha256"]
+        except OSError as exc:
+            raise IndexStateError(f"The index in {path} is damaged: {name} cannot be read ({exc.strerror}).", "rag build") from None
+        if not intact:
+            raise IndexStateError(f"The index in {path} is damaged: {name} is not the file that was built.", "rag build")
 
 
 def load_index(settings: Settings | None = None) -> Index:
-    """Load the live index; a missing or stale one is rebuilt first (``auto_rebuild``) or refused.
+    """Load the live index; a missing, stale or damaged one is rebuilt first (``auto_rebuild``) or refused.
     An index made with another model is always refused: which model to use is the user's call."""
     settings = settings or Settings.from_env()
-    try:
-        manifest = check_index(settings)
-    except IndexStateError as exc:
-        if not settings.auto_rebuild:
-            raise
-        logging.getLogger("rag").warning("%s Building it now (about half a minute; nothing is downloaded).", str(exc).split(" Fix:")[0])
-        build_index(settings)
-        manifest = check_index(settings)
     root = Path(settings.index_dir)
-    path = root / (root / CURRENT).read_text(encoding="utf-8").strip()
-    embedder = get_embedder(settings.model)
-    if embedder.name != manifest.model or embedder.dim != manifest.dim:
-        raise IndexStateError(
-            f"The index was built with model {manifest.model} ({manifest.dim} dimensions) but the settings "
-            f"ask for {embedder.name} ({embedder.dim}); their vectors are not comparable.",
-            f"rag build --model {settings.model}",
-        )
+    rebuilt = False
+    for _ in range(3):
+        try:
+            path, manifest = _check(settings)
+        except IndexStateError as exc:
+            if not settings.auto_rebuild or rebuilt:
+                raise
+            path, manifest = _rebuild(settings, exc)
+            rebuilt = True
+        embedder = get_embedder(settings.model)
+        if embedder.name != manifest.model or embedder.dim != manifest.dim:
+            raise IndexStateError(
+                f"The index was built with model {manifest.model} ({manifest.dim} dimensions) but the settings "
+                f"ask for {embedder.name} ({embedder.dim}); their vectors are not comparable.",
+                f"rag build --model {settings.model}",
+            )
+        try:
+            return _read(path, manifest, embedder)
+        except IndexStateError:
+            if (root / path.name).exists() and _live_name(root) == path.name:
+                raise  # still the live build: really damaged
+            # else a build replaced it while it was read: read the new one
+    raise IndexStateError(f"The index in {root} kept changing while it was read.", "rag build")
+
+
+def _rebuild(settings: Settings, reason: IndexStateError) -> tuple[Path, Manifest]:
+    """Build the index under the lock, unless another process built it while this one waited."""
+    with build_lock(Path(settings.index_dir)):
+        try:
+            return _check(settings)
+        except IndexStateError:
+            pass
+        logging.getLogger("rag").warning("%s Building it now (about half a minute; nothing is downloaded).", str(reason).split(" Fix:")[0])
+        _build(settings, progress=False)
+        return _check(settings)
+
+
+def _read(path: Path, manifest: Manifest, embedder: Embedder) -> Index:
     import bm25s
     import faiss
 
@@ -392,7 +557,7 @@ def load_index(settings: Settings | None = None) -> Index:
         owners = np.load(path / "owners.npy")
         bm25 = bm25s.BM25.load(str(path / "bm25"), show_progress=False)
         lexicon = json.loads((path / "english.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError, TypeError, KeyError, RuntimeError) as exc:
+    except (OSError, ValueError, TypeError, KeyError, RuntimeError, EOFError) as exc:
         raise IndexStateError(f"The index in {path} is damaged ({exc!r}).", "rag build") from None
     if dense.ntotal != len(owners) or (len(owners) and owners.max() >= len(chunks)):
         raise IndexStateError(f"The index in {path} is inconsistent ({dense.ntotal} vectors, {len(chunks)} chunks).")
