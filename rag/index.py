@@ -19,13 +19,11 @@ them and refuses a mismatch or damage, naming the command that fixes it.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import importlib.metadata
 import json
 import logging
 from collections import Counter
-from contextlib import contextmanager
 import os
 import re
 import shutil
@@ -34,22 +32,20 @@ import uuid
 import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
 from .chunking import CHUNKER_VERSION, announces, chunk_corpus, units
 from .embedding import Embedder, EmbeddingCache, get_embedder
-from .errors import IndexStateError, StorageError
+from .errors import IndexStateError
 from .ingest import CLEANING_VERSION, Corpus, CorpusWarning, corpus_fingerprint, load_corpus, normalise
 from .query import ENGLISH_FUNCTION_WORDS, GLOSSARY_PATH, SYNONYMS_PATH, english_lexicon, expand_query, language
 from .settings import Settings
+from .storage import build_lock, checksums, fsync, verify, writing
 
 FORMAT_VERSION = 6  # 6: the manifest records the SHA-256 of every file of the build
 CURRENT = "CURRENT"
 CACHE_DIR = "embedding-cache"
-LOCK_NAME = ".build.lock"
-LOCK_WAIT = 900.0  # seconds a build waits for another build of the same folder to finish
 _BUILD_NAME = re.compile(r"build-[0-9A-Za-z-]+")
 
 # Words jieba should keep whole: the corpus's own terms of art.
@@ -207,56 +203,6 @@ def build_index(settings: Settings | None = None, progress: bool = False) -> Man
         return _build(settings, progress)
 
 
-@contextmanager
-def build_lock(root: Path, wait: float | None = None) -> Iterator[None]:
-    """Hold the exclusive build lock of ``root`` (waiting up to ``wait`` seconds for another build).
-
-    `fcntl.flock` on ``root/.build.lock``: the kernel releases it when its holder exits,
-    even by ``kill -9``, so a crashed build never leaves the folder locked.
-    """
-    wait = LOCK_WAIT if wait is None else wait
-    with _writing(root):
-        root.mkdir(parents=True, exist_ok=True)
-        fd = os.open(root / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        deadline, noted = time.monotonic() + wait, False
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "?"
-                if time.monotonic() >= deadline:
-                    raise IndexStateError(
-                        f"另一个构建（进程 {holder}）仍在进行。(Another build of {root}, process {holder}, is still "
-                        f"running after {wait:.0f} s. Wait for it to finish, or stop it.)",
-                        "rag build",
-                    ) from None
-                if not noted:
-                    logging.getLogger("rag").warning("Another build of %s (process %s) is running; waiting for it.", root, holder)
-                    noted = True
-                time.sleep(0.1)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)  # who holds it, for the message above
-        yield
-    finally:
-        os.close(fd)  # releases the lock
-
-
-@contextmanager
-def _writing(root: Path) -> Iterator[None]:
-    """Turn a failed write (disk full, read-only folder, no permission) into a `StorageError`."""
-    try:
-        yield
-    except OSError as exc:
-        raise StorageError(
-            f"无法写入索引文件夹 {root}：{exc.strerror or exc}。原有索引未受影响。(Cannot write the index in {root}: "
-            f"{exc.strerror or exc}. Nothing was left behind and the previous index, if any, still answers. "
-            "Free some disk space or make the folder writable (or point RAG_INDEX_DIR / --index-dir at one "
-            "that is), then run `rag build`.)"
-        ) from exc
-
-
 def _build(settings: Settings, progress: bool) -> Manifest:
     """`build_index` without the lock: the caller holds it."""
     started = time.perf_counter()
@@ -268,7 +214,7 @@ def _build(settings: Settings, progress: bool) -> Manifest:
     chunks = _indexed_chunks(corpus, settings)
     embedder = get_embedder(settings.model)
     root = Path(settings.index_dir)
-    with _writing(root):
+    with writing(root):
         cache = EmbeddingCache(root / CACHE_DIR, embedder.name)
         # Each chunk is embedded whole and sentence by sentence: a chunk listing eight
         # targets should match a question about one of them (its score is the best row's).
@@ -288,10 +234,10 @@ def _build(settings: Settings, progress: bool) -> Manifest:
             manifest = _write_build(tmp, settings, corpus, chunks, owners, vectors, embedder, started)
             os.replace(tmp, root / name)
             pointer.write_text(name + "\n", encoding="utf-8")
-            _fsync(pointer)
+            fsync(pointer)
             os.replace(pointer, root / CURRENT)
             live = True
-            _fsync(root)
+            fsync(root)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             pointer.unlink(missing_ok=True)
@@ -346,37 +292,13 @@ def _write_build(tmp: Path, settings: Settings, corpus: Corpus, chunks: list["In
         warnings=list(corpus.warnings),
         calibration=calibration,
         resources=resources_fingerprint(),
-        files=_checksums(tmp),
+        files=checksums(tmp),
     )
     # The manifest is written last: a folder without one is never a finished build.
     (tmp / "manifest.json").write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=2), encoding="utf-8")
     for path in tmp.rglob("*"):
-        _fsync(path)  # on disk before CURRENT names it: a power cut cannot leave a live index half-written
+        fsync(path)  # on disk before CURRENT names it: a power cut cannot leave a live index half-written
     return manifest
-
-
-def _checksums(folder: Path) -> dict:
-    """{relative path: {"sha256", "bytes"}} of every file in ``folder`` but the manifest."""
-    out = {}
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != "manifest.json"):
-        out[path.relative_to(folder).as_posix()] = {"sha256": _sha256(path), "bytes": path.stat().st_size}
-    return out
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 OFFTOPIC_PATH = Path(__file__).with_name("offtopic.txt")
@@ -482,22 +404,8 @@ def _check(settings: Settings) -> tuple[Path, Manifest]:
         )
     if corpus_fingerprint(Path(settings.corpus_dir)) != manifest.corpus_fingerprint:
         raise IndexStateError(f"The corpus in {settings.corpus_dir} changed since the index was built.", "rag build")
-    _verify(path, manifest)
+    verify(path, manifest.files)
     return path, manifest
-
-
-def _verify(path: Path, manifest: Manifest) -> None:
-    """Every file of the build has the size and SHA-256 the manifest recorded (a few ms for the real index)."""
-    if not manifest.files:
-        raise IndexStateError(f"The index in {path} lists no files.", "rag build")
-    for name, expected in manifest.files.items():
-        file = path / name
-        try:
-            intact = file.stat().st_size == expected["bytes"] and _sha256(file) == expected["sha256"]
-        except OSError as exc:
-            raise IndexStateError(f"The index in {path} is damaged: {name} cannot be read ({exc.strerror}).", "rag build") from None
-        if not intact:
-            raise IndexStateError(f"The index in {path} is damaged: {name} is not the file that was built.", "rag build")
 
 
 def load_index(settings: Settings | None = None) -> Index:

@@ -4,7 +4,6 @@ a full disk or read-only folder, a killed cold build."""
 from __future__ import annotations
 
 import errno
-import json
 import shutil
 import subprocess
 import sys
@@ -18,7 +17,8 @@ import pytest
 from rag import index as index_module
 from rag.embedding import EmbeddingCache, register_embedder
 from rag.errors import IndexStateError, StorageError
-from rag.index import CACHE_DIR, CURRENT, build_index, build_lock, check_index, load_index
+from rag.index import CURRENT, build_index, check_index, load_index
+from rag.storage import build_lock
 
 from .conftest import ROOT, FakeEmbedder
 
@@ -77,7 +77,9 @@ def test_a_second_build_waits_for_the_first(fake_settings):
 
 
 def test_a_build_that_cannot_get_the_lock_says_why(fake_settings, monkeypatch):
-    monkeypatch.setattr(index_module, "LOCK_WAIT", 0.3)
+    from rag import storage
+
+    monkeypatch.setattr(storage, "LOCK_WAIT", 0.3)
     with build_lock(fake_settings.index_dir):
         with pytest.raises(IndexStateError, match="Another build.*still running"):
             build_index(fake_settings)
