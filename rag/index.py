@@ -19,6 +19,7 @@ them and refuses a mismatch or damage, naming the command that fixes it.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import importlib.metadata
 import json
@@ -262,7 +263,7 @@ def _write_build(tmp: Path, settings: Settings, corpus: Corpus, chunks: list["In
     lexicon = english_lexicon(frequencies)
     (tmp / "english.json").write_text(json.dumps(lexicon, ensure_ascii=False), encoding="utf-8")
     calibration = calibrate(embedder, dense)
-    faiss.write_index(dense, str(tmp / "dense.faiss"))
+    _write_faiss(dense, tmp / "dense.faiss")
     np.save(tmp / "owners.npy", np.asarray(owners, dtype=np.int32))
     bm25 = bm25s.BM25()
     bm25.index([words or [""] for words in tokens], show_progress=False)
@@ -299,6 +300,20 @@ def _write_build(tmp: Path, settings: Settings, corpus: Corpus, chunks: list["In
     for path in tmp.rglob("*"):
         fsync(path)  # on disk before CURRENT names it: a power cut cannot leave a live index half-written
     return manifest
+
+
+def _write_faiss(dense, path: Path) -> None:
+    """`faiss.write_index`, its I/O failures (a full disk) raised as the `OSError` they are, not a RuntimeError."""
+    import faiss
+
+    try:
+        faiss.write_index(dense, str(path))
+    except RuntimeError as exc:
+        message = str(exc)
+        if "write error in" not in message and "could not open" not in message:
+            raise
+        reason = re.search(r"\(([^()]+)\)\s*$", message) or re.search(r":\s*([^:]+)$", message)
+        raise OSError(errno.EIO, reason.group(1) if reason else message) from exc
 
 
 OFFTOPIC_PATH = Path(__file__).with_name("offtopic.txt")

@@ -136,7 +136,7 @@ def _no_space(*args, **kwargs):
     raise OSError(errno.ENOSPC, "No space left on device")
 
 
-@pytest.mark.parametrize("where", ["owners", "cache"])
+@pytest.mark.parametrize("where", ["owners", "faiss", "cache"])
 def test_a_full_disk_is_a_clear_error_that_leaves_nothing(fake_settings, monkeypatch, where):
     build_index(fake_settings)
     before = (fake_settings.index_dir / CURRENT).read_text()
@@ -145,6 +145,11 @@ def test_a_full_disk_is_a_clear_error_that_leaves_nothing(fake_settings, monkeyp
     document.write_bytes(original + "\n31.新增条款。磁盘已满时的构建。\n".encode())  # new text: the cache has something to write
     if where == "owners":
         monkeypatch.setattr(index_module.np, "save", _no_space)
+    elif where == "faiss":  # faiss's own error for a full disk, written for real to /dev/full
+        import faiss
+
+        real = faiss.write_index
+        monkeypatch.setattr(faiss, "write_index", lambda index, path: real(index, "/dev/full"))
     else:
         from rag import embedding
 
