@@ -229,3 +229,40 @@ def test_a_read_only_index_folder_is_a_clear_error_and_still_serves(fake_setting
     assert not _leftovers(root)
     document.write_bytes(original)
     assert load_index(fake_settings).chunks  # the old index still answers
+
+
+SLOW_RUNNER = f"""
+import sys, time
+sys.path.insert(0, {str(ROOT)!r})
+from tests.conftest import FakeEmbedder
+from rag.embedding import register_embedder
+
+class Slow(FakeEmbedder):
+    def embed_passages(self, texts):
+        time.sleep(0.2)
+        return super().embed_passages(texts)
+
+register_embedder("fake", Slow())
+from rag.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_killed_cold_build_keeps_its_embeddings(fake_settings, tmp_path):
+    script = tmp_path / "slow_rag.py"
+    script.write_text(SLOW_RUNNER, encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, str(script), *_args(fake_settings), "build", "--quiet"])
+    journal = fake_settings.index_dir / "embedding-cache"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not any(p.stat().st_size > 12 + 3 * 16 * (32 + 4 * 64) for p in journal.glob("*.journal")):
+        time.sleep(0.1)  # until at least three batches of 16 are on disk
+    proc.kill()  # SIGKILL: no cleanup runs
+    proc.wait()
+    kept = (next(journal.glob("*.journal")).stat().st_size - 12) // (32 + 4 * 64)
+    assert kept >= 48
+    counting = FakeEmbedder()
+    register_embedder("fake", counting)
+    build_index(fake_settings)
+    rows = sum(1 + len(c.units) for c in load_index(fake_settings).chunks)
+    assert counting.passage_calls <= rows - kept  # what the killed build embedded was not embedded again
+    assert not _leftovers(fake_settings.index_dir)
