@@ -2,8 +2,9 @@
 
 Three kinds, as in simonw/llm: a bad question or setting from the user
 (`InputError`), a problem with the documents (`CorpusError`), and an index that
-is missing, stale or built with another model (`IndexStateError`). All derive
-from `RagError`, so a shell can catch one class and show ``str(err)``.
+is missing, stale, damaged or built with another model (`IndexStateError`); and
+an index folder that cannot be written (`StorageError`: disk full, read-only).
+All derive from `RagError`, so a shell can catch one class and show ``str(err)``.
 """
 
 from __future__ import annotations
