@@ -3,7 +3,9 @@
 Headings are recognised by their numbering (一、 / (一) / 1.), by bold or short
 lead sentences, and as short unnumbered lines (the commentary's and the news
 report's headings). Every chunk carries its section path; chunks end at
-sentence ends only, and never straddle two sections.
+sentence ends, and never straddle two sections. A sentence longer than a passage
+(a text with no full stops) is cut at its last clause mark, comma or space before
+the limit, so no passage exceeds ``limit`` characters whatever the punctuation.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 from .ingest import Document, Paragraph
 from .structure import ARTICLE_RANK, law_heading, markdown_heading, opens_address
 
-CHUNKER_VERSION = "10"
+CHUNKER_VERSION = "11"  # 10: law/report structure; 11: long clauses no longer lose or repeat a comma group; hard cuts
 
 # Heading ranks: a heading closes every open heading of the same or a deeper rank.
 _NUMBERED = [
@@ -73,6 +75,26 @@ def _is_heading(sentence: str, headings: tuple[str, ...]) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class Statement:
+    """One quotable statement: ``body`` is a run of the source sentence; ``lead`` is the
+    sentence's lead-in ("到2025年,") repeated before a later clause ('' when none).
+
+    ``opens`` marks the first statement of its sentence. Joining ``lead + body`` of
+    opening statements and ``body`` of the others gives back every non-heading
+    sentence exactly (whitespace-only clauses aside): nothing is lost or repeated
+    except the lead-in, which is repeated by design.
+    """
+
+    lead: str
+    body: str
+    opens: bool
+
+    @property
+    def text(self) -> str:
+        return f"{self.lead}{ELISION}{self.body}" if self.lead else self.body
+
+
 def statements(text: str, long_sentence: int = LONG_SENTENCE, headings: tuple[str, ...] = ()) -> list[str]:
     """The quotable statements of a passage: its sentences, long ones cut into clauses.
 
@@ -82,24 +104,30 @@ def statements(text: str, long_sentence: int = LONG_SENTENCE, headings: tuple[st
     elision mark, so that a statement quoted alone still says when and what.
     Headings (``headings`` are the passage's section titles) are not statements.
     """
-    out: list[str] = []
+    return [s.text for s in statement_parts(text, long_sentence, headings)]
+
+
+def statement_parts(text: str, long_sentence: int = LONG_SENTENCE, headings: tuple[str, ...] = ()) -> list[Statement]:
+    """`statements()` before rendering: each with its lead-in and body apart (see `Statement`)."""
+    out: list[Statement] = []
     for paragraph in text.split("\n"):
         for sentence in split_sentences(paragraph.strip()):
             sentence = sentence.strip()
             if not sentence or _is_heading(sentence, headings):
                 continue
             if len(sentence) <= long_sentence:
-                out.append(sentence)
+                out.append(Statement("", sentence, True))
                 continue
             clauses: list[str] = []
             for clause in _CLAUSE_END.split(sentence):
                 clauses.extend(_comma_groups(clause) if len(clause) > long_sentence else [clause])
             clauses = [c for c in clauses if c.strip()]
-            lead = _LEAD_IN.match(clauses[0])
-            for i, clause in enumerate(clauses):
-                if lead and i == 0 and clause == lead.group(0):
-                    continue  # the lead-in alone says nothing; it goes before the next clauses
-                out.append(f"{lead.group(0)}{ELISION}{clause}" if lead and i > 0 else clause)
+            match = _LEAD_IN.match(clauses[0])
+            lead = match.group(0) if match else ""
+            # The lead-in alone says nothing: it goes before the next clauses (unless it is all there is).
+            skip_first = bool(lead) and clauses[0] == lead and len(clauses) > 1
+            for i, clause in enumerate(clauses[1:] if skip_first else clauses, start=1 if skip_first else 0):
+                out.append(Statement(lead if i > 0 else "", clause, opens=i == (1 if skip_first else 0)))
     return out
 
 
@@ -114,7 +142,10 @@ def _comma_groups(clause: str, size: int = 50) -> list[str]:
         else:
             groups.append(piece)
     if len(groups) > 1 and len(groups[-1]) < size / 2 and not _FIGURE.search(groups[-2]):
-        groups[-2] += groups.pop()  # no short tail on its own
+        # No short tail on its own. (Popped first: `groups[-2] += groups.pop()` would index the
+        # shortened list, dropping one group and repeating another, or raise IndexError.)
+        tail = groups.pop()
+        groups[-1] += tail
     return groups
 
 
@@ -159,16 +190,53 @@ def _heading(para: Paragraph, in_article: bool = False) -> tuple[int, str, bool]
     return None
 
 
+# Where a sentence longer than a passage may be cut, best first: after a clause mark, a comma, a space.
+_SOFT_CUTS = (re.compile(r"[;；]"), re.compile(r"[,，、:：]"), re.compile(r"\s"))
+_WORD_TAIL = re.compile(r"[A-Za-z0-9.%]+$")  # a number or Latin word a hard cut should not split
+_WORD_CHAR = re.compile(r"[A-Za-z0-9.%]")
+
+
+def hard_cuts(sentence: str, limit: int) -> list[str]:
+    """``sentence`` in runs of at most ``limit`` characters (one run when it fits).
+
+    Each run ends after the last clause mark, comma or space in the second half of
+    its window; failing those, at the limit, moved back to the start of a number
+    or Latin word it would split ("2.5%"). The runs join back to ``sentence``.
+    """
+    limit = max(1, limit)
+    out: list[str] = []
+    begin = 0  # offsets, not slices of the rest: a 5 MB line must not be copied once per run
+    while len(sentence) - begin > limit:
+        window, cut = sentence[begin : begin + limit], 0
+        for marks in _SOFT_CUTS:
+            ends = [m.end() for m in marks.finditer(window, limit // 2)]
+            if ends:
+                cut = ends[-1]
+                break
+        if not cut:
+            cut = limit
+            word = _WORD_TAIL.search(window)
+            if word and word.start() >= max(1, limit // 2) and _WORD_CHAR.match(sentence, begin + limit):
+                cut = word.start()
+        out.append(window[:cut])
+        begin += cut
+    return out + [sentence[begin:]] if begin < len(sentence) else out
+
+
 def _pieces(para: Paragraph, target: int, limit: int) -> list[tuple[int, int]]:
-    """Offsets (in the document) of a paragraph cut at sentence ends into balanced pieces."""
+    """Offsets (in the document) of a paragraph cut at sentence ends into balanced pieces of
+    at most ``limit`` characters (a sentence longer than that is cut by `hard_cuts`)."""
     if len(para.text) <= limit:
         return [(para.start, para.start + len(para.text))]
-    sentences = split_sentences(para.text)
+    atoms = [run for sentence in split_sentences(para.text) for run in hard_cuts(sentence, limit)]
     n = max(2, math.ceil(len(para.text) / target))
     goal = len(para.text) / n
     pieces, begin, pos = [], 0, 0
-    for sentence in sentences:
-        pos += len(sentence)
+    for atom in atoms:
+        if pos > begin and pos + len(atom) - begin > limit:
+            pieces.append((para.start + begin, para.start + pos))  # the next sentence would not fit
+            begin = pos
+        pos += len(atom)
         if pos - begin >= goal * 0.8 or pos - begin + 1 > limit:
             pieces.append((para.start + begin, para.start + pos))
             begin = pos
@@ -181,30 +249,36 @@ def _pieces(para: Paragraph, target: int, limit: int) -> list[tuple[int, int]]:
 
 
 def chunk_document(doc: Document, target: int = 220, limit: int = 420) -> list[Chunk]:
-    """Section-aware chunks of one document, in reading order."""
+    """Section-aware chunks of one document, in reading order; they cover its whole text.
+
+    No chunk is longer than ``limit`` (for ``limit >= target``), the headings it opens with included.
+    """
     text = doc.text
     chunks: list[Chunk] = []
     stack: list[tuple[int, str]] = []
     spans: list[tuple[int, int]] = []  # pieces of the current section
 
+    def section() -> tuple[str, ...]:
+        return tuple(title for _, title in stack)
+
     def flush() -> None:
-        section = tuple(title for _, title in stack)
         current: tuple[int, int] | None = None
         for begin, end in spans:
             if current and end - current[0] <= target:
                 current = (current[0], end)  # merge short neighbours of one section
                 continue
             if current:
-                chunks.append(_chunk(doc, len(chunks), section, text, current))
+                chunks.append(_chunk(doc, len(chunks), section(), text, current))
             current = (begin, end)
         if current:
-            chunks.append(_chunk(doc, len(chunks), section, text, current))
+            chunks.append(_chunk(doc, len(chunks), section(), text, current))
         spans.clear()
 
-    heading_start: int | None = None  # where headings with no text of their own begin
+    headings: tuple[int, int] | None = None  # headings with no text of their own yet (offsets)
     salutation = doc.info.salutation
     for para in doc.paragraphs:
         head = _heading(para, in_article=bool(stack) and stack[-1][0] == ARTICLE_RANK)
+        end = para.start + len(para.text)
         if not head and stack and opens_address(para.text, salutation):
             # "各位代表!…" speaks at the level of the part again: close its subsections.
             flush()
@@ -213,19 +287,28 @@ def chunk_document(doc: Document, target: int = 220, limit: int = 420) -> list[C
         if head:
             flush()
             rank, title, heading_only = head
+            heading_only = heading_only and len(para.text) <= limit  # else it is cut like any text
+            if heading_only and headings and end - headings[0] > limit:
+                # A run of headings longer than a passage: what came so far is a passage of its own.
+                chunks.append(_chunk(doc, len(chunks), section(), text, headings))
+                headings = None
             while stack and stack[-1][0] >= rank:
                 stack.pop()
             stack.append((rank, title))
             if heading_only:
-                heading_start = para.start if heading_start is None else heading_start
+                headings = (para.start if headings is None else headings[0], end)
                 continue
         pieces = _pieces(para, target, limit)
-        if heading_start is not None:
-            # The passage shown starts with its headings, as the document does.
-            pieces[0] = (heading_start, pieces[0][1])
-            heading_start = None
+        if headings is not None:
+            if pieces[0][1] - headings[0] <= limit:
+                pieces[0] = (headings[0], pieces[0][1])  # the passage shown starts with its headings, as the document does
+            else:
+                spans.append(headings)
+            headings = None
         spans.extend(pieces)
     flush()
+    if headings is not None:  # the document ends with headings: they are text too
+        chunks.append(_chunk(doc, len(chunks), section(), text, headings))
     return _with_outlines(chunks)
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import warnings
 from pathlib import Path
 
-from .errors import RagError
+from .errors import InputError, RagError
 from .serialize import to_jsonable
 from .settings import Settings
 
@@ -17,6 +18,19 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings.from_env(
         corpus_dir=args.corpus_dir, index_dir=args.index_dir, model=args.model, retriever=getattr(args, "retriever", None)
     )
+
+
+def _text(value: str, zh: str, en: str) -> str:
+    """A command-line argument as text. Bytes that are not UTF-8 reach Python as lone
+    surrogates (surrogateescape); they would fail later, deep in the search, as UnicodeEncodeError."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(
+            f"{zh}含有无法识别的字节（不是 UTF-8 文字）。请用 UTF-8 重新输入。({en} contains bytes that are not "
+            "UTF-8 text: set the terminal to UTF-8, or type it again.)"
+        ) from None
+    return value
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -46,7 +60,7 @@ def _build(args: argparse.Namespace) -> int:
 def _search(args: argparse.Namespace) -> int:
     from .retrieval import search
 
-    passages = search(args.question, k=args.k, settings=_settings(args), doc_ids=args.doc or None)
+    passages = search(_text(args.question, "问题", "The question"), k=args.k, settings=_settings(args), doc_ids=args.doc or None)
     if args.json:
         print(json.dumps(to_jsonable(passages), ensure_ascii=False, indent=2))
         return 0
@@ -59,7 +73,7 @@ def _search(args: argparse.Namespace) -> int:
 def _ask(args: argparse.Namespace) -> int:
     from .answer import ask
 
-    answer = ask(args.question, k=args.k, settings=_settings(args), doc_ids=args.doc or None)
+    answer = ask(_text(args.question, "问题", "The question"), k=args.k, settings=_settings(args), doc_ids=args.doc or None)
     if args.json:
         print(json.dumps(to_jsonable(answer), ensure_ascii=False, indent=2))
         return 0 if answer.status != "invalid_question" else 2
@@ -170,13 +184,30 @@ def main(argv: list[str] | None = None) -> int:
     if rest and args.command != "eval":
         parser.error(f"unrecognised arguments: {' '.join(rest)}")
     try:
+        for doc in getattr(args, "doc", None) or ():
+            _text(doc, "--doc ", "--doc")
         if args.command == "eval":
             return _eval(args, rest)
         commands = {"build": _build, "search": _search, "ask": _ask, "documents": _documents, "add": _add, "remove": _remove}
-        return commands[args.command](args)
+        code = commands[args.command](args)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
+        return code
     except RagError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        return _reader_gone()
+
+
+def _reader_gone() -> int:
+    """The reader of our output left (`rag search … | head`): stop quietly, as Unix tools do
+    (status 128 + SIGPIPE). Later writes, and the flush at exit, go to /dev/null."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a file (tests)
+        pass
+    return 141
 
 
 if __name__ == "__main__":  # pragma: no cover

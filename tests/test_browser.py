@@ -216,3 +216,55 @@ def test_empty_and_out_of_scope_questions_get_messages(page):
     assert "没有找到" in page.locator("[data-testid=bot]").last.inner_text()
     _ask(page, "研" * 3000)
     assert "问题太长" in page.locator("[data-testid=bot]").last.inner_text()
+
+
+def test_a_filter_that_excludes_the_answer_says_so_and_new_chat_resets_it(page):
+    page.get_by_text("筛选文件").click()
+    policy_only = page.locator("#policy-only input[type=checkbox]")
+    policy_only.check()
+    _ask(page, "2023年全省工业增加值是多少？")  # only the 2024 speech (not a policy document) gives it
+    reply = page.locator("[data-testid=bot]").last.inner_text()
+    assert "筛选条件排除" in reply and "2.94万亿元" not in reply
+    page.locator("#new-chat").click()
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=user]').length === 0")
+    page.wait_for_function("() => !document.querySelector('#policy-only input[type=checkbox]').checked")
+    assert not policy_only.is_checked()
+
+
+def test_the_chats_own_buttons_are_labelled_in_chinese(page):
+    _ask(page, QUESTION)
+    page.locator("[data-testid=bot]").last.hover()
+    english = {"Copy", "Copied", "Copy message", "Copy conversation", "Clear", "Delete", "Retry", "Undo", "Edit", "Submit", "Stop", "Share"}
+    page.wait_for_function(
+        """(english) => [...document.querySelectorAll('button[title], button[aria-label]')]
+            .every(b => !english.includes(b.getAttribute('title')) && !english.includes(b.getAttribute('aria-label')))""",
+        arg=sorted(english),
+        timeout=10_000,
+    )
+    labels = page.evaluate("() => [...document.querySelectorAll('#chat button[title], #chat button[aria-label]')].map(b => b.getAttribute('title') || b.getAttribute('aria-label'))")
+    assert labels and not english & set(labels)
+    # the 新对话 button stays a button beside the open filter panel, not a tall block
+    page.get_by_text("筛选文件").click()
+    page.locator("#documents label").first.wait_for(timeout=30_000)
+    assert page.locator("#new-chat").bounding_box()["height"] <= 60
+
+
+def test_phone_width_shows_the_question_box_without_empty_space(app_url, tmp_path):
+    if not Path(CHROMIUM).exists():
+        pytest.skip("chromium missing")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, args=FLAGS,
+            viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True,
+        )
+        pg = context.new_page()
+        pg.goto(app_url, wait_until="load")
+        pg.wait_for_selector("textarea[data-testid=textbox]", timeout=60_000)
+        chat = pg.locator("#chat").bounding_box()
+        box = pg.locator("#question textarea").bounding_box()
+        pg.screenshot(path=str(tmp_path / "phone.png"), full_page=False)
+        context.close()
+    assert chat["height"] <= 0.75 * 844  # no fixed 560 px block filling the screen
+    assert box["y"] + box["height"] <= 844  # the question box is on the first screen
+    assert (tmp_path / "phone.png").stat().st_size > 5_000

@@ -73,5 +73,5 @@ def test_missing_index_is_built_when_first_needed_by_default(fake_settings, capl
     settings = fake_settings.replace(auto_rebuild=True)
     passages = search("山区26县规上工业增加值目标", k=3, settings=settings)
     assert any("2170亿元" in p.text for p in passages)
-    assert "No index" in caplog.text and "Building it now" in caplog.text
+    assert "No index" in caplog.text and "正在重建索引" in caplog.text
     assert Settings().auto_rebuild is True
