@@ -28,8 +28,8 @@ from .settings import Settings
 from .understand import Query
 
 NOT_FOUND_TEXT = "现有政策文件中没有找到能回答这个问题的内容。"
-# A place named in at least this share of the library's documents is the library's own scope
-# (the province of a provincial library): passages need not name it to answer for it.
+# A place in the title or issuer of at least this share of the library's documents is the library's
+# own scope (浙江 for a library of Zhejiang's bodies): passages need not name it to answer for it.
 SCOPE_SHARE = 0.5
 RECORD_ONLY = {"number", "recipients", "copied", "repeals"}  # record fields no passage states instead
 
@@ -174,6 +174,7 @@ def _excluded(answer: Answer, unfiltered: Answer, retriever: Retriever) -> Answe
 
 
 def _in_scope(retriever: Retriever, place: str) -> bool:
-    """Whether a place is the library's own scope: named in most of its documents."""
-    docs = retriever.index.documents.values()
-    return bool(docs) and sum(place in d.text for d in docs) >= SCOPE_SHARE * len(docs)
+    """Whether a place is the library's own scope: its documents are mostly issued by, or titled for, it
+    (a city a passage merely mentions is not)."""
+    docs = retriever.index.manifest.documents
+    return bool(docs) and sum(place in d.title + d.issuer for d in docs) >= SCOPE_SHARE * len(docs)
