@@ -94,7 +94,7 @@ class Query:
 # Each pattern with the reason it is there. They are questions' grammar, not the documents' words.
 _LIST = re.compile(  # asks for several items
     r"哪些|哪几|哪[0-9一二三四五六七八九十两]+|几个(?!百分点)|几项|几大|分别|包括|列举|有什么措施|举措"
-    r"|[一二三四五六七八九十两\d]+(?:个(?!百分点)|项|大|方面|战|条|类|种)"
+    r"|(?<![第\d一二三四五六七八九十两百])[一二三四五六七八九十两\d]+(?:个(?!百分点)|项|大|方面|战|条|类|种)"  # not "第二十条"
     r"|\bwhich\b|\bwhat are\b|\blist\b|\bwhat measures\b",
     re.I,
 )
@@ -166,15 +166,19 @@ ONLY_MARKUP_TEXT = "问题中只有网页标记（HTML），没有文字。请�
 def wants_figure(text: str) -> bool:
     """A question answered by a figure. Only its last clause is read: "我们县今年上了几个光伏项目，
     …会不会算进考核？" tells how many projects, it does not ask; "哪几个" asks for a list."""
-    last = re.split(r"[,，;；。]", text.strip().rstrip("?？!！。"))[-1]
+    last = _last_clause(text)
     return bool(_QUANTITY.search(last)) and not _ASKS_WHICH.search(last)
+
+
+def _last_clause(text: str) -> str:
+    return re.split(r"[,，;；。]", text.strip().rstrip("?？!！。"))[-1]
 
 
 def _asks(text: str, terms: Sequence[str], named: bool) -> tuple[Asks, tuple[str, ...]]:
     asks = Asks.NOTHING
     for flag, test in (
         (Asks.FIGURE, wants_figure(text)),
-        (Asks.LIST, bool(_LIST.search(text))),
+        (Asks.LIST, bool(_LIST.search(_last_clause(text)))),  # "上了几个项目，…会不会算进考核？" tells, does not ask
         (Asks.WHOLE_YEAR, bool(_WHOLE_YEAR.search(text))),
         (Asks.PROCEDURE, bool(_PROCEDURE.search(text))),
         (Asks.CRITERIA, bool(_CRITERIA.search(text))),
