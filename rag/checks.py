@@ -101,8 +101,6 @@ def gather_evidence(retriever: Retriever, retrieval: Retrieval) -> Evidence:
 
 # ---------------------------------------------------------------- after composing
 
-# Items of a list in running text: 、 between them, ；between clauses, or an enumeration (一是…二是).
-_LISTS = re.compile(r"、|；|;|[一二三四五六七八九十]是")
 # A figure for part of a year ("1—4月", "1月至9月") does not answer for the whole year.
 _PART_OF_YEAR = re.compile(r"\d{1,2}\s*(?:月)?\s*(?:—|-|–|至|到)\s*\d{1,2}\s*月|上半年|前三季度|一季度")
 # What a quote must contain to give what policy texts rarely hold, and the reason when it does not.
@@ -147,8 +145,6 @@ def unanswered(
     for identifier in query.identifiers:
         if not any(identifier in st.text or identifier in st.passage.section for st in statements):
             return f"找到的相关内容不是关于“{identifier}”的。"
-    if query.asks & Asks.LIST and len(statements) == 1 and not _LISTS.search(statements[0].text):
-        return "文件中没有列出具体的名单或清单。"  # "都有哪些？" is answered by items, not by one sentence naming a count
     if query.asks & Asks.FIGURE and not HAS_NUMBER.search(YEAR.sub("", quoted)):
         return "文件中没有给出这方面的具体数字。"
     if query.unit and not re.search(rf"[\d一二三四五六七八九十两百千万亿]\s*(?:[十百千万亿]+)?{query.unit}", quoted):
