@@ -223,7 +223,9 @@ def clean_document(raw: str, entry: dict, profile: Profile | None = None) -> Doc
         read, addressees=main, salutation=salutation,
         read=tuple(sorted({*read.read, *(("addressees",) if main else ()), *(("salutation",) if salutation else ())})),
     )
-    info = merged(read, {**entry, "title": title, **({"issuer": issuer} if issuer else {})})
+    info = merged(read, entry)  # the entry's fields over what was read
+    if not info.title:
+        info = dataclasses.replace(info, title=title)
     return Document(
         doc_id=entry["id"],
         title=info.title,

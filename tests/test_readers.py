@@ -77,6 +77,86 @@ def test_pdf_text_headings_pages_and_a_scanned_page_reported(tmp_path):
     assert any("guide.pdf" in m and "第3页" in m and "no text layer" in m and "OCR" in m for m in messages), messages
 
 
+@needs_font
+def test_a_two_column_pdf_reads_column_by_column(tmp_path):
+    from fpdf import FPDF
+
+    left = "（一）加快建设信息网络基础设施。建设高速泛在、天地一体、云网融合、智能敏捷、绿色低碳、安全可控的智能化综合性数字信息基础设施。"
+    right = "（二）推进云网协同和算网融合发展。加快构建算力、算法、数据、应用资源协同的全国一体化大数据中心体系。"
+    pdf = FPDF()
+    pdf.add_font("cjk", fname=FONT)
+    pdf.add_page()
+    pdf.set_font("cjk", size=11)
+    with pdf.text_columns(ncols=2, gutter=8) as cols:
+        cols.write(text="三、优化升级数字基础设施\n" + left + "\n")
+        cols.new_column()
+        cols.write(text=right + "\n")
+    pdf.output(str(tmp_path / "columns.pdf"))
+    corpus, _ = _load(tmp_path)
+    doc = corpus.get("columns")
+    sections = {c.section: c.text for c in chunk_document(doc)}
+    # Each column's wrapped lines are one paragraph again, in reading order, under its heading.
+    assert "建设高速泛在、天地一体、云网融合、智能敏捷、绿色低碳、安全可控的智能化综合性数字信息基础设施。" in (
+        sections[("三、优化升级数字基础设施", "(一)加快建设信息网络基础设施")]
+    )
+    assert "加快构建算力、算法、数据、应用资源协同的全国一体化大数据中心体系。" in (
+        sections[("三、优化升级数字基础设施", "(二)推进云网协同和算网融合发展")]
+    )
+
+
+@needs_font
+def test_a_pdf_whose_font_has_no_unicode_map_is_reported_not_indexed(tmp_path):
+    import pypdf
+    from pypdf.generic import DictionaryObject, NameObject
+
+    source = _pdf(tmp_path / "src.pdf", [[("一、总体要求", 15), (GOAL, 11)], [("二、重点任务", 15), (GOAL, 11)]])
+    writer = pypdf.PdfWriter(clone_from=pypdf.PdfReader(source))
+    for obj in writer._objects:  # what a broken font map is: no ToUnicode table
+        if isinstance(obj, DictionaryObject) and "/ToUnicode" in obj:
+            del obj[NameObject("/ToUnicode")]
+    folder = tmp_path / "lib"
+    folder.mkdir()
+    with open(folder / "broken.pdf", "wb") as fh:
+        writer.write(fh)
+    (folder / "good.txt").write_text("一、总则\n正文。", encoding="utf-8")
+    corpus, messages = _load(folder)
+    assert [d.doc_id for d in corpus.documents] == ["good"]  # no garbage indexed
+    report = next(m for m in messages if "broken.pdf" in m and "第1页" in m)
+    assert "第2页" in report and "garbled" in report
+
+
+@needs_font
+def test_a_scanned_page_is_ocrd_when_the_ocr_extra_is_there(tmp_path, monkeypatch):
+    """The OCR path with a stand-in engine (the real one is the optional `ocr` extra): it gets the
+    page's image, and what it reads is indexed with the page number."""
+    from fpdf import FPDF
+    from PIL import Image
+
+    from rag import paged
+
+    pdf = FPDF()
+    pdf.add_font("cjk", fname=FONT)
+    pdf.add_page()
+    pdf.set_font("cjk", size=11)
+    pdf.multi_cell(0, 7, text="一、总体要求", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 7, text=GOAL, new_x="LMARGIN", new_y="NEXT")
+    pdf.add_page()
+    pdf.image(Image.new("RGB", (320, 200), "white"), x=10, y=10, w=180)  # a scanned page: an image, no text
+    pdf.output(str(tmp_path / "scan.pdf"))
+    seen = []
+
+    def engine(data):
+        seen.append(Image.open(__import__("io").BytesIO(data)).size)
+        return [[[0, 0], "二、重点任务", 0.99], [[0, 0], "培育四大产业群,打造世界级先进制造业集群。", 0.98]], 0.1
+
+    monkeypatch.setattr(paged, "_ocr_engine", lambda: engine)
+    read = read_file(tmp_path / "scan.pdf")
+    assert seen == [(320, 200)] and read.ocr_pages == (2,) and not read.problems
+    corpus, _ = _load(tmp_path)
+    chunk = next(c for c in chunk_document(corpus.get("scan")) if "四大产业群" in c.text)
+    assert chunk.page == 2 and chunk.section == ("二、重点任务",)
+
+
 def test_garbled_pages_are_decided_page_by_page():
     chinese = 0.9  # the rest of the document is Chinese
     assert page_problem("", chinese).startswith("no text layer")
