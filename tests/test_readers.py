@@ -290,3 +290,22 @@ def test_damaged_and_mislabelled_files_are_named(tmp_path):
     (tmp_path / "x.exe").write_bytes(b"MZ")
     with pytest.raises(CorpusError, match="cannot be read"):
         read_file(tmp_path / "x.exe")
+
+
+@pytest.mark.slow
+@needs_font
+def test_a_scanned_page_is_read_by_the_real_ocr_extra(tmp_path):
+    """With the `ocr` extra installed (RapidOCR, models inside its wheel), a scanned page is read."""
+    pytest.importorskip("rapidocr_onnxruntime", reason="the ocr extra is not installed: pip install '.[ocr]'")
+    from fpdf import FPDF
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("RGB", (900, 160), "white")
+    ImageDraw.Draw(image).text((30, 50), "规上工业企业研发经费占营业收入比重达到2.5%以上", fill="black", font=ImageFont.truetype(FONT, 36))
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.image(image, x=10, y=10, w=190)
+    pdf.output(str(tmp_path / "scan.pdf"))
+    read = read_file(tmp_path / "scan.pdf")
+    assert read.ocr_pages == (1,) and not read.problems
+    assert "研发经费占营业收入比重达到2.5%以上" in read.text
