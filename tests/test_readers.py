@@ -309,3 +309,46 @@ def test_a_scanned_page_is_read_by_the_real_ocr_extra(tmp_path):
     read = read_file(tmp_path / "scan.pdf")
     assert read.ocr_pages == (1,) and not read.problems
     assert "研发经费占营业收入比重达到2.5%以上" in read.text
+
+
+@needs_font
+def test_encrypted_and_truncated_pdfs_are_refused_with_their_name(tmp_path):
+    import pypdf
+
+    source = _pdf(tmp_path / "src.pdf", [[("一、总体要求", 15), (GOAL, 11)]])
+    writer = pypdf.PdfWriter(clone_from=pypdf.PdfReader(source))
+    writer.encrypt(user_password="secret", owner_password="owner")
+    with open(tmp_path / "locked.pdf", "wb") as fh:
+        writer.write(fh)
+    with pytest.raises(CorpusError, match="locked.pdf is an encrypted PDF"):
+        read_file(tmp_path / "locked.pdf")
+    data = source.read_bytes()
+    (tmp_path / "cut.pdf").write_bytes(data[: len(data) // 3])
+    with pytest.raises(CorpusError, match="cut.pdf"):
+        read_file(tmp_path / "cut.pdf")
+
+
+def test_an_ofd_that_unpacks_too_large_is_refused(tmp_path, monkeypatch):
+    from rag import paged
+
+    monkeypatch.setattr(paged, "MAX_UNPACKED", 10_000)  # the real limit is 200 MB; the rule is the same
+    with zipfile.ZipFile(tmp_path / "bomb.ofd", "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("OFD.xml", "<OFD/>")
+        z.writestr("Doc_0/filler.xml", "0" * 50_000)
+    with pytest.raises(CorpusError, match="bomb.ofd unpacks to"):
+        read_file(tmp_path / "bomb.ofd")
+
+
+def test_add_refuses_huge_files_and_keeps_names_inside_the_library(corpus_copy, tmp_path):
+    from rag.library import MAX_BYTES, add_files
+
+    huge = tmp_path / "huge.txt"
+    with open(huge, "wb") as fh:
+        fh.truncate(MAX_BYTES + 1)  # sparse: nothing is written
+    with pytest.raises(CorpusError, match="huge.txt is 100 MB"):
+        add_files(corpus_copy, [huge])
+    (tmp_path / "sub").mkdir()
+    sneaky = tmp_path / "sub" / ".." / "rules.txt"
+    sneaky.write_text("一、总则\n正文。", encoding="utf-8")
+    [added] = add_files(corpus_copy, [sneaky])
+    assert added == corpus_copy / "rules.txt" and added.read_text(encoding="utf-8") == "一、总则\n正文。"
