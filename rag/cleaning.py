@@ -88,6 +88,11 @@ def _clean_web(lines: list[str], metadata: dict[str, str], profile: Profile) -> 
     metadata), the profile's asides, and trailing material such as a machine FAQ."""
     plain = [_strip_markup(line).strip() for line in lines]
     run = _furniture_run(plain, profile)
+    markup = BUILTIN["text"]
+    # A rule ("---") alone ends a header only of short lines (title, 发布日期: …): above a rule
+    # in the body of a page is text. The page's own furniture ends any header.
+    if run and all(markup.is_furniture(line) for line in plain[run[0] : run[1]] if line):
+        run = run if all(len(line) <= 100 for line in plain[: run[0]]) else None
     if run:
         header = [line for line in lines[: run[0]] if line.strip()]
         if header:
@@ -195,7 +200,7 @@ def clean_document(raw: str, entry: dict, profile: Profile | None = None) -> Doc
             continue
         kept.append(para)
 
-    kept, notice, document_title = _take_front_and_notice(kept, title_key, metadata)
+    kept, notice, document_title = _take_front_and_notice(kept, metadata)
 
     # The signature, date and distribution list at the end are metadata.
     issuer_keys = names | {_squash(unicodedata.normalize("NFKC", issuer.split("（")[0]))}
@@ -267,7 +272,7 @@ def _read_title(plain: list[str], markdown_title: str) -> str:
     return plain[0] if n else ""
 
 
-def _take_front_and_notice(kept: list[str], title_key: str, metadata: dict[str, str]) -> tuple[list[str], list[str], str]:
+def _take_front_and_notice(kept: list[str], metadata: dict[str, str]) -> tuple[list[str], list[str], str]:
     """Move the front matter (发文字号, venue, speaker …) and a covering notice's signature block
     out of the text into ``metadata``; returns the rest, the notice block and the title line of the
     document the notice issues (the text repeats it below the notice)."""

@@ -285,3 +285,10 @@ def test_manifest_fields_override_what_was_read_and_validity_follows():
     law = clean_document(LAW, {"id": "l"}).info
     assert (law.validity("2021-01-01"), law.validity("2021-03-01")) == ("not_yet", "in_force")
     assert law.repeals == ("《某省旧条例》",)
+
+
+def test_a_rule_in_the_body_of_a_page_does_not_make_a_header():
+    raw = "第一段说明了本文的背景和意义，" + "内容很长。" * 30 + "\n---\n第二段。\n"
+    doc = clean_document(raw, {"id": "w", "title": "T", "kind": "news", "profile": "web"})
+    assert doc.paragraphs[0].text.startswith("第一段") and doc.paragraphs[1].text == "第二段。"
+    assert "page_header" not in doc.metadata
