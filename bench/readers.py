@@ -3,7 +3,7 @@
     python bench/readers.py              # 40 text pages, 5 scanned pages (OCR only with the `ocr` extra)
     python bench/readers.py --pages 100
 
-Makes the PDFs itself (fpdf2, from the `test` extra, and a CJK font: fonts-noto-cjk or
+Makes the PDFs itself (fpdf2, from the `test` extra, and a TrueType CJK font:
 fonts-wqy-microhei). Not a test: timings vary by machine.
 """
 
@@ -20,11 +20,9 @@ sys.path.insert(0, str(ROOT))
 
 from rag.readers import read_file  # noqa: E402
 
-FONTS = [
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-]
+# TrueType CJK fonts (Debian fonts-wqy-microhei / fonts-wqy-zenhei). Not Noto CJK: fpdf2 embeds
+# its CFF outlines without a usable Unicode map, and such a PDF is (rightly) read as garbled.
+FONTS = ["/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"]
 PARAGRAPH = (
     "（{n}）到2025年，规上工业企业研发经费占营业收入比重达到2.5%以上，制造业增加值占全省生产总值比重稳定在1/3左右，"
     "数字经济核心产业增加值占生产总值比重力争达到15%，高技术制造业增加值占规模以上工业增加值比重达到19%。"
@@ -70,7 +68,7 @@ def main() -> int:
     args = parser.parse_args()
     font = next((f for f in FONTS if Path(f).exists()), None)
     if font is None:
-        print("no CJK font: apt-get install fonts-noto-cjk", file=sys.stderr)
+        print("no TrueType CJK font: apt-get install fonts-wqy-microhei", file=sys.stderr)
         return 1
     with tempfile.TemporaryDirectory() as tmp:
         text = Path(tmp) / "text.pdf"

@@ -16,13 +16,11 @@ from rag.ingest import CorpusWarning, load_corpus
 from rag.paged import page_problem
 from rag.readers import read_file, table_rows
 
-FONTS = [
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-]
+# TrueType CJK fonts (Debian fonts-wqy-microhei / fonts-wqy-zenhei). Not Noto CJK: fpdf2 embeds
+# its CFF outlines without a usable Unicode map, and such a PDF is (rightly) read as garbled.
+FONTS = ["/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"]
 FONT = next((f for f in FONTS if Path(f).exists()), None)
-needs_font = pytest.mark.skipif(FONT is None, reason="no CJK font: apt-get install fonts-noto-cjk (scripts/test.sh does as root)")
+needs_font = pytest.mark.skipif(FONT is None, reason="no TrueType CJK font: apt-get install fonts-wqy-microhei")
 
 
 def _load(folder: Path):
