@@ -71,7 +71,9 @@ def _join_pdf_lines(lines: list[str]) -> list[str]:
         heading_line = bool(_HEADING_START.match(line)) and "。" not in line and short
         # A short unpunctuated line after a finished sentence is an unnumbered heading.
         heading_next = line.endswith("。") and len(nxt) < 0.85 * full and not nxt.endswith(tuple(_TERMINAL))
-        if not nxt or short or heading_line or heading_next or _HEADING_START.match(nxt):
+        # A heading a reader marked ("## …", from a PDF's outline or font size) is a line of its own.
+        marked = line.startswith("#") or nxt.startswith("#")
+        if not nxt or short or heading_line or heading_next or marked or _HEADING_START.match(nxt):
             paragraphs.append(current)
             current = ""
     return paragraphs

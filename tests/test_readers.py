@@ -350,3 +350,28 @@ def test_add_refuses_huge_files_and_keeps_names_inside_the_library(corpus_copy, 
     sneaky.write_text("一、总则\n正文。", encoding="utf-8")
     [added] = add_files(corpus_copy, [sneaky])
     assert added == corpus_copy / "rules.txt" and added.read_text(encoding="utf-8") == "一、总则\n正文。"
+
+
+@needs_font
+@pytest.mark.parametrize("outline", [True, False])
+def test_pdf_outline_marks_headings_set_in_the_body_size(tmp_path, outline):
+    """A heading set in the body's size is still a heading when the PDF's outline names it."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_font("cjk", fname=FONT)
+    pdf.add_page()
+    pdf.set_font("cjk", size=11)
+    long_heading = "关于加快建设信息网络基础设施和推进云网协同与算网融合发展的总体考虑"  # too long for a plain heading line
+    for heading, body in [(long_heading, "数字经济是继农业经济、工业经济之后的主要经济形态。"), ("主要目标", "到2025年，数字经济迈向全面扩展期。")]:
+        if outline:
+            pdf.start_section(heading)  # an outline (bookmark) entry
+        pdf.multi_cell(0, 7, text=heading, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 7, text=body, new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(tmp_path / "outline.pdf"))
+    corpus, _ = _load(tmp_path)
+    sections = {c.section: c.text for c in chunk_document(corpus.get("outline"))}
+    if outline:
+        assert "全面扩展期" in sections[("主要目标",)] and "主要经济形态" in sections[(long_heading,)]
+    else:  # without the outline the long line is text (the short one is still a heading line)
+        assert "主要经济形态" in sections[()]
