@@ -222,6 +222,8 @@ def clean_document(raw: str, entry: dict, profile: Profile | None = None) -> Doc
     header = [_strip_markup(line).strip() for line in header]
     plain_kept = [p.text for p in result]
     main, salutation = addressee(plain_kept[:1])
+    # "(此件公开发布)" under a notice's signature is a note, not a signatory.
+    notice = [line for line in notice if not re.fullmatch(r"\(此件[^()]{2,12}\)", line)]
     read = read_record(
         front_read, notice, signature, header, "\n".join(plain_kept),
         markdown_title=markdown_title, document_title=document_title,

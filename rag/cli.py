@@ -76,7 +76,7 @@ def _documents(args: argparse.Namespace) -> int:
     if args.json:
         rows = [
             {"doc_id": d.document.doc_id, "file": d.document.file, "title": d.document.title, "issuer": d.document.issuer,
-             "date": d.document.date, "kind": d.document.kind, "pages": d.pages, "paragraphs": d.paragraphs,
+             "date": d.document.date, "kind": d.document.kind, "pages": d.pages, "paragraphs": d.passages_hint,
              "in_manifest": d.from_manifest, "record": asdict(d.document.info)}
             for d in docs
         ]
@@ -92,7 +92,7 @@ def _documents(args: argparse.Namespace) -> int:
             if value:
                 mark = "*" if name in d.read else " "
                 print(f"    {mark}{name}: {'、'.join(value) if isinstance(value, tuple) else value}")
-        print(f"    {d.paragraphs} paragraphs" + (f", {d.pages} pages" if d.pages else ""))
+        print(f"    {d.passages_hint} paragraphs" + (f", {d.pages} pages" if d.pages else ""))
     print("(* read from the text)")
     for note in notes:
         print(f"warning: {note}", file=sys.stderr)

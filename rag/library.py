@@ -30,7 +30,7 @@ class Listed:
     """One document as `rag documents` shows it: its record and where each field came from."""
 
     document: Document
-    paragraphs: int  # cleaned paragraphs (the passage count is known after a build)
+    passages_hint: int  # paragraphs (the passage count is known only after a build)
     pages: int  # 0 for formats without pages
     read: tuple[str, ...]  # fields read from the text
     from_manifest: bool

@@ -174,7 +174,7 @@ def read_record(
     if title:
         found["title"] = title
     for block in (notice, signature):
-        names = [line for line in block if is_record_line(line) and not DATE_LINE.match(line) and not NOTE_LINE.match(line)]
+        names = [line for line in block if is_record_line(line) and not DATE_LINE.match(line)]
         dates = [line for line in block if DATE_LINE.match(line)]
         if names and dates and "issuer" not in found:
             found["issuer"] = "、".join(names)
