@@ -71,7 +71,9 @@ def _join_pdf_lines(lines: list[str]) -> list[str]:
         heading_line = bool(_HEADING_START.match(line)) and "。" not in line and short
         # A short unpunctuated line after a finished sentence is an unnumbered heading.
         heading_next = line.endswith("。") and len(nxt) < 0.85 * full and not nxt.endswith(tuple(_TERMINAL))
-        if not nxt or short or heading_line or heading_next or _HEADING_START.match(nxt):
+        # A heading a reader marked ("## …", from a PDF's outline or font size) is a line of its own.
+        marked = line.startswith("#") or nxt.startswith("#")
+        if not nxt or short or heading_line or heading_next or marked or _HEADING_START.match(nxt):
             paragraphs.append(current)
             current = ""
     return paragraphs
@@ -88,6 +90,11 @@ def _clean_web(lines: list[str], metadata: dict[str, str], profile: Profile) -> 
     metadata), the profile's asides, and trailing material such as a machine FAQ."""
     plain = [_strip_markup(line).strip() for line in lines]
     run = _furniture_run(plain, profile)
+    markup = BUILTIN["text"]
+    # A rule ("---") alone ends a header only of short lines (title, 发布日期: …): above a rule
+    # in the body of a page is text. The page's own furniture ends any header.
+    if run and all(markup.is_furniture(line) for line in plain[run[0] : run[1]] if line):
+        run = run if all(len(line) <= 100 for line in plain[: run[0]]) else None
     if run:
         header = [line for line in lines[: run[0]] if line.strip()]
         if header:
@@ -195,7 +202,7 @@ def clean_document(raw: str, entry: dict, profile: Profile | None = None) -> Doc
             continue
         kept.append(para)
 
-    kept, notice, document_title = _take_front_and_notice(kept, title_key, metadata)
+    kept, notice, document_title = _take_front_and_notice(kept, metadata)
 
     # The signature, date and distribution list at the end are metadata.
     issuer_keys = names | {_squash(unicodedata.normalize("NFKC", issuer.split("（")[0]))}
@@ -215,6 +222,8 @@ def clean_document(raw: str, entry: dict, profile: Profile | None = None) -> Doc
     header = [_strip_markup(line).strip() for line in header]
     plain_kept = [p.text for p in result]
     main, salutation = addressee(plain_kept[:1])
+    # "(此件公开发布)" under a notice's signature is a note, not a signatory.
+    notice = [line for line in notice if not re.fullmatch(r"\(此件[^()]{2,12}\)", line)]
     read = read_record(
         front_read, notice, signature, header, "\n".join(plain_kept),
         markdown_title=markdown_title, document_title=document_title,
@@ -223,7 +232,9 @@ def clean_document(raw: str, entry: dict, profile: Profile | None = None) -> Doc
         read, addressees=main, salutation=salutation,
         read=tuple(sorted({*read.read, *(("addressees",) if main else ()), *(("salutation",) if salutation else ())})),
     )
-    info = merged(read, {**entry, "title": title, **({"issuer": issuer} if issuer else {})})
+    info = merged(read, entry)  # the entry's fields over what was read
+    if not info.title:
+        info = dataclasses.replace(info, title=title)
     return Document(
         doc_id=entry["id"],
         title=info.title,
@@ -265,7 +276,7 @@ def _read_title(plain: list[str], markdown_title: str) -> str:
     return plain[0] if n else ""
 
 
-def _take_front_and_notice(kept: list[str], title_key: str, metadata: dict[str, str]) -> tuple[list[str], list[str], str]:
+def _take_front_and_notice(kept: list[str], metadata: dict[str, str]) -> tuple[list[str], list[str], str]:
     """Move the front matter (发文字号, venue, speaker …) and a covering notice's signature block
     out of the text into ``metadata``; returns the rest, the notice block and the title line of the
     document the notice issues (the text repeats it below the notice)."""

@@ -17,6 +17,7 @@ from .readers import Page, PageProblem, ReadFile
 
 _PAGE_NUMBER = re.compile(r"^[-—–\s]*(?:第\s*)?\d{1,4}(?:\s*页)?(?:\s*/\s*\d{1,4})?[-—–\s]*$")
 _CJK = re.compile(r"[\u3400-\u9fff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _BAD = re.compile(r"\(cid:\d+\)|[\ue000-\uf8ff\ufffd]")
 MAX_UNPACKED = 200 * 1024 * 1024  # an OFD that unpacks to more is refused (a zip bomb)
 
@@ -31,6 +32,8 @@ def page_problem(text: str, document_cjk: float) -> str | None:
     bad = sum(len(m.group(0)) for m in _BAD.finditer(visible))
     if bad / len(visible) > 0.3:
         return "garbled text: (cid:…), private-use or replacement characters (a broken font map)"
+    if len(_CONTROL.findall(visible)) / len(visible) > 0.05:
+        return "garbled text: control characters (a font without a Unicode map)"
     letters = re.sub(r"[\d\W_]", "", visible)
     if document_cjk > 0.5 and len(letters) >= 20 and len(_CJK.findall(letters)) / len(letters) < 0.1:
         return "garbled text: not Chinese where the rest of the document is (a broken font map)"

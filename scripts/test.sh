@@ -12,9 +12,9 @@ python3 -m venv .venv
 .venv/bin/pip install -q -e '.[test]'
 
 # Debian Chromium and CJK fonts for the browser tests (never `playwright install`).
-if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
+if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || ! fc-list 2>/dev/null | grep -qi "WenQuanYi Micro Hei"; then
   if [ "$(id -u)" = 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk fonts-wqy-microhei >/dev/null
   else
     echo "note: run as root (or install chromium and fonts-noto-cjk) for the browser tests" >&2
   fi

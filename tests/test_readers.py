@@ -16,13 +16,11 @@ from rag.ingest import CorpusWarning, load_corpus
 from rag.paged import page_problem
 from rag.readers import read_file, table_rows
 
-FONTS = [
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-]
+# TrueType CJK fonts (Debian fonts-wqy-microhei / fonts-wqy-zenhei). Not Noto CJK: fpdf2 embeds
+# its CFF outlines without a usable Unicode map, and such a PDF is (rightly) read as garbled.
+FONTS = ["/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"]
 FONT = next((f for f in FONTS if Path(f).exists()), None)
-needs_font = pytest.mark.skipif(FONT is None, reason="no CJK font: apt-get install fonts-noto-cjk (scripts/test.sh does as root)")
+needs_font = pytest.mark.skipif(FONT is None, reason="no TrueType CJK font: apt-get install fonts-wqy-microhei")
 
 
 def _load(folder: Path):
@@ -75,6 +73,86 @@ def test_pdf_text_headings_pages_and_a_scanned_page_reported(tmp_path):
     assert chunks[("一、总体要求", "(一)主要目标")].page == 1
     assert chunks[("二、重点任务", "(一)打造世界级先进产业群")].page == 2
     assert any("guide.pdf" in m and "第3页" in m and "no text layer" in m and "OCR" in m for m in messages), messages
+
+
+@needs_font
+def test_a_two_column_pdf_reads_column_by_column(tmp_path):
+    from fpdf import FPDF
+
+    left = "（一）加快建设信息网络基础设施。建设高速泛在、天地一体、云网融合、智能敏捷、绿色低碳、安全可控的智能化综合性数字信息基础设施。"
+    right = "（二）推进云网协同和算网融合发展。加快构建算力、算法、数据、应用资源协同的全国一体化大数据中心体系。"
+    pdf = FPDF()
+    pdf.add_font("cjk", fname=FONT)
+    pdf.add_page()
+    pdf.set_font("cjk", size=11)
+    with pdf.text_columns(ncols=2, gutter=8) as cols:
+        cols.write(text="三、优化升级数字基础设施\n" + left + "\n")
+        cols.new_column()
+        cols.write(text=right + "\n")
+    pdf.output(str(tmp_path / "columns.pdf"))
+    corpus, _ = _load(tmp_path)
+    doc = corpus.get("columns")
+    sections = {c.section: c.text for c in chunk_document(doc)}
+    # Each column's wrapped lines are one paragraph again, in reading order, under its heading.
+    assert "建设高速泛在、天地一体、云网融合、智能敏捷、绿色低碳、安全可控的智能化综合性数字信息基础设施。" in (
+        sections[("三、优化升级数字基础设施", "(一)加快建设信息网络基础设施")]
+    )
+    assert "加快构建算力、算法、数据、应用资源协同的全国一体化大数据中心体系。" in (
+        sections[("三、优化升级数字基础设施", "(二)推进云网协同和算网融合发展")]
+    )
+
+
+@needs_font
+def test_a_pdf_whose_font_has_no_unicode_map_is_reported_not_indexed(tmp_path):
+    import pypdf
+    from pypdf.generic import DictionaryObject, NameObject
+
+    source = _pdf(tmp_path / "src.pdf", [[("一、总体要求", 15), (GOAL, 11)], [("二、重点任务", 15), (GOAL, 11)]])
+    writer = pypdf.PdfWriter(clone_from=pypdf.PdfReader(source))
+    for obj in writer._objects:  # what a broken font map is: no ToUnicode table
+        if isinstance(obj, DictionaryObject) and "/ToUnicode" in obj:
+            del obj[NameObject("/ToUnicode")]
+    folder = tmp_path / "lib"
+    folder.mkdir()
+    with open(folder / "broken.pdf", "wb") as fh:
+        writer.write(fh)
+    (folder / "good.txt").write_text("一、总则\n正文。", encoding="utf-8")
+    corpus, messages = _load(folder)
+    assert [d.doc_id for d in corpus.documents] == ["good"]  # no garbage indexed
+    report = next(m for m in messages if "broken.pdf" in m and "第1页" in m)
+    assert "第2页" in report and "garbled" in report
+
+
+@needs_font
+def test_a_scanned_page_is_ocrd_when_the_ocr_extra_is_there(tmp_path, monkeypatch):
+    """The OCR path with a stand-in engine (the real one is the optional `ocr` extra): it gets the
+    page's image, and what it reads is indexed with the page number."""
+    from fpdf import FPDF
+    from PIL import Image
+
+    from rag import paged
+
+    pdf = FPDF()
+    pdf.add_font("cjk", fname=FONT)
+    pdf.add_page()
+    pdf.set_font("cjk", size=11)
+    pdf.multi_cell(0, 7, text="一、总体要求", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 7, text=GOAL, new_x="LMARGIN", new_y="NEXT")
+    pdf.add_page()
+    pdf.image(Image.new("RGB", (320, 200), "white"), x=10, y=10, w=180)  # a scanned page: an image, no text
+    pdf.output(str(tmp_path / "scan.pdf"))
+    seen = []
+
+    def engine(data):
+        seen.append(Image.open(__import__("io").BytesIO(data)).size)
+        return [[[0, 0], "二、重点任务", 0.99], [[0, 0], "培育四大产业群,打造世界级先进制造业集群。", 0.98]], 0.1
+
+    monkeypatch.setattr(paged, "_ocr_engine", lambda: engine)
+    read = read_file(tmp_path / "scan.pdf")
+    assert seen == [(320, 200)] and read.ocr_pages == (2,) and not read.problems
+    corpus, _ = _load(tmp_path)
+    chunk = next(c for c in chunk_document(corpus.get("scan")) if "四大产业群" in c.text)
+    assert chunk.page == 2 and chunk.section == ("二、重点任务",)
 
 
 def test_garbled_pages_are_decided_page_by_page():
@@ -210,3 +288,75 @@ def test_damaged_and_mislabelled_files_are_named(tmp_path):
     (tmp_path / "x.exe").write_bytes(b"MZ")
     with pytest.raises(CorpusError, match="cannot be read"):
         read_file(tmp_path / "x.exe")
+
+
+@pytest.mark.slow
+@needs_font
+def test_a_scanned_page_is_read_by_the_real_ocr_extra(tmp_path):
+    """With the `ocr` extra installed (RapidOCR, models inside its wheel), a scanned page is read."""
+    pytest.importorskip("rapidocr_onnxruntime", reason="the ocr extra is not installed: pip install '.[ocr]'")
+    from fpdf import FPDF
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("RGB", (900, 160), "white")
+    ImageDraw.Draw(image).text((30, 50), "规上工业企业研发经费占营业收入比重达到2.5%以上", fill="black", font=ImageFont.truetype(FONT, 36))
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.image(image, x=10, y=10, w=190)
+    pdf.output(str(tmp_path / "scan.pdf"))
+    read = read_file(tmp_path / "scan.pdf")
+    assert read.ocr_pages == (1,) and not read.problems
+    assert "研发经费占营业收入比重达到2.5%以上" in read.text
+
+
+@needs_font
+def test_encrypted_and_truncated_pdfs_are_refused_with_their_name(tmp_path):
+    import pypdf
+
+    source = _pdf(tmp_path / "src.pdf", [[("一、总体要求", 15), (GOAL, 11)]])
+    writer = pypdf.PdfWriter(clone_from=pypdf.PdfReader(source))
+    writer.encrypt(user_password="secret", owner_password="owner")
+    with open(tmp_path / "locked.pdf", "wb") as fh:
+        writer.write(fh)
+    with pytest.raises(CorpusError, match="locked.pdf is an encrypted PDF"):
+        read_file(tmp_path / "locked.pdf")
+    data = source.read_bytes()
+    (tmp_path / "cut.pdf").write_bytes(data[: len(data) // 3])
+    with pytest.raises(CorpusError, match="cut.pdf"):
+        read_file(tmp_path / "cut.pdf")
+
+
+def test_an_ofd_that_unpacks_too_large_is_refused(tmp_path, monkeypatch):
+    from rag import paged
+
+    monkeypatch.setattr(paged, "MAX_UNPACKED", 10_000)  # the real limit is 200 MB; the rule is the same
+    with zipfile.ZipFile(tmp_path / "bomb.ofd", "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("OFD.xml", "<OFD/>")
+        z.writestr("Doc_0/filler.xml", "0" * 50_000)
+    with pytest.raises(CorpusError, match="bomb.ofd unpacks to"):
+        read_file(tmp_path / "bomb.ofd")
+
+
+@needs_font
+@pytest.mark.parametrize("outline", [True, False])
+def test_pdf_outline_marks_headings_set_in_the_body_size(tmp_path, outline):
+    """A heading set in the body's size is still a heading when the PDF's outline names it."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_font("cjk", fname=FONT)
+    pdf.add_page()
+    pdf.set_font("cjk", size=11)
+    long_heading = "关于加快建设信息网络基础设施和推进云网协同与算网融合发展的总体考虑"  # too long for a plain heading line
+    for heading, body in [(long_heading, "数字经济是继农业经济、工业经济之后的主要经济形态。"), ("主要目标", "到2025年，数字经济迈向全面扩展期。")]:
+        if outline:
+            pdf.start_section(heading)  # an outline (bookmark) entry
+        pdf.multi_cell(0, 7, text=heading, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 7, text=body, new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(tmp_path / "outline.pdf"))
+    corpus, _ = _load(tmp_path)
+    sections = {c.section: c.text for c in chunk_document(corpus.get("outline"))}
+    if outline:
+        assert "全面扩展期" in sections[("主要目标",)] and "主要经济形态" in sections[(long_heading,)]
+    else:  # without the outline the long line is text (the short one is still a heading line)
+        assert "主要经济形态" in sections[()]

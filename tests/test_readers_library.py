@@ -48,3 +48,16 @@ def test_add_checks_before_copying_and_remove_drops_file_and_entry(corpus_copy, 
     assert "news-2023" not in (corpus_copy / "manifest.toml").read_text(encoding="utf-8")
     with pytest.raises(CorpusError, match="No document 'nope'"):
         remove_document(corpus_copy, "nope")
+
+
+def test_add_refuses_huge_files_and_keeps_names_inside_the_library(corpus_copy, tmp_path):
+    huge = tmp_path / "huge.txt"
+    with open(huge, "wb") as fh:
+        fh.truncate(100 * 2**20 + 1)  # sparse: nothing is written; the limit is 100 MB
+    with pytest.raises(CorpusError, match="huge.txt is 100 MB"):
+        add_files(corpus_copy, [huge])
+    (tmp_path / "sub").mkdir()
+    sneaky = tmp_path / "sub" / ".." / "rules.txt"
+    sneaky.write_text("一、总则\n正文。", encoding="utf-8")
+    [added] = add_files(corpus_copy, [sneaky])
+    assert added == corpus_copy / "rules.txt" and added.read_text(encoding="utf-8") == "一、总则\n正文。"

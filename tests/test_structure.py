@@ -237,3 +237,58 @@ def test_a_file_without_an_entry_is_indexed_with_what_was_read(tmp_path):
     assert (doc.title, doc.kind, doc.date) == ("测试条例", "law", "2020-12-24")
     assert doc.issuer == "某省人民代表大会常务委员会"
     assert "rules.txt has no entry" in str(caught[0].message)
+
+
+NOTICE = """某省人民政府关于印发
+某省促进办法的通知
+某政发〔2023〕7号
+
+各市、县（市、区）人民政府，省政府直属各单位：
+
+现将《某省促进办法》印发给你们，请认真贯彻执行。
+
+某省人民政府
+2023年5月6日
+（此件公开发布）
+
+某省促进办法
+
+第一条 为了促进发展，制定本办法。
+
+第二条 本办法自公布之日起施行。
+
+抄送：省委各部门，省人大常委会办公厅。
+某省人民政府办公厅2023年5月8日印发
+"""
+
+
+def test_the_record_of_a_covering_notice_and_its_distribution_list():
+    doc = clean_document(NOTICE, {"id": "n", "profile": "text"})
+    info = doc.info
+    assert (info.title, info.notice_title, info.doc_number) == ("某省促进办法", "某省人民政府关于印发某省促进办法的通知", "某政发〔2023〕7号")
+    assert (info.issuer, info.signed, info.issued, info.effective) == ("某省人民政府", "2023-05-06", "2023-05-08", "2023-05-06")
+    assert info.addressees == "各市、县(市、区)人民政府,省政府直属各单位"
+    assert info.cc == "省委各部门,省人大常委会办公厅"
+    assert (doc.kind, doc.date) == ("law", "2023-05-06")
+    # The notice's signature and the 版记 are record, not text; the notice's sentence stays.
+    assert "此件公开发布" not in doc.text and "抄送" not in doc.text and "2023年5月6日" not in doc.text
+    assert doc.paragraphs[1].text.startswith("现将《某省促进办法》")
+    assert [c.section for c in chunk_document(doc)][-1] == ("第二条",)
+
+
+def test_manifest_fields_override_what_was_read_and_validity_follows():
+    entry = {"id": "n", "title": "某省促进办法（2023年）", "superseded_by": "promotion-2026", "effective": "2023-06-01"}
+    info = clean_document(NOTICE, entry).info
+    assert info.title == "某省促进办法（2023年）" and info.effective == "2023-06-01" and info.doc_number == "某政发〔2023〕7号"
+    assert "effective" in info.read  # read from the text, then overridden by the entry
+    assert info.validity("2024-01-01") == "repealed"
+    law = clean_document(LAW, {"id": "l"}).info
+    assert (law.validity("2021-01-01"), law.validity("2021-03-01")) == ("not_yet", "in_force")
+    assert law.repeals == ("《某省旧条例》",)
+
+
+def test_a_rule_in_the_body_of_a_page_does_not_make_a_header():
+    raw = "第一段说明了本文的背景和意义，" + "内容很长。" * 30 + "\n---\n第二段。\n"
+    doc = clean_document(raw, {"id": "w", "title": "T", "kind": "news", "profile": "web"})
+    assert doc.paragraphs[0].text.startswith("第一段") and doc.paragraphs[1].text == "第二段。"
+    assert "page_header" not in doc.metadata
