@@ -241,7 +241,7 @@ def source_card(
     """One citation: number, kind, title, issuer, date, section path, the passage highlighted, the whole document folded."""
     kind = KINDS.get(passage.doc_kind, passage.doc_kind)
     path = section_path(passage.section, passage.doc_title)
-    meta = " · ".join(escape(x) for x in (passage.doc_issuer, passage.doc_date) if x)
+    meta = " · ".join(escape(x) for x in (passage.doc_issuer, passage.doc_date, passage.pages, passage.validity) if x)
     doc_view = ""
     if document is not None:
         mark_id = f"{anchor(turn, n)}-here"

@@ -278,6 +278,7 @@ def in_reading_order(chosen: Sequence[Statement], preferred: Sequence[str] = (),
         key=lambda g: (
             g[0].passage.doc_id not in preferred,
             max(st.score for st in g) < close_enough * best,
+            bool(g[0].passage.validity),  # a document in force before one repealed or not yet in force
             KIND_ORDER.get(g[0].passage.doc_kind, 9),
             newest_first(g[0].passage.doc_date),
         ),

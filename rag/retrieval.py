@@ -11,6 +11,7 @@ import functools
 import math
 import re
 import threading
+import time
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -26,6 +27,7 @@ from .understand import Catalog, Query, understand
 from .workload import query_terms
 
 RETRIEVERS = ("hybrid", "dense", "bm25")
+VALIDITY = {"not_yet": "尚未施行", "repealed": "已废止"}  # rag.metadata.DocumentRecordInfo.validity()
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,17 @@ class Passage:
     outline: tuple[str, ...] = ()
     # The passage's quotable units with their similarity to the question searched (set by search).
     units: tuple[ScoredUnit, ...] = dataclasses.field(default=(), repr=False, compare=False)
+    page: int | None = None  # first and last page, for a paged format (PDF, OFD)
+    last_page: int | None = None
+    # "" when in force or unknown; "尚未施行" / "已废止" from the document's record (shown with every citation).
+    validity: str = ""
+
+    @property
+    def pages(self) -> str:
+        """"第3页", "第3–4页", or "" for a format without pages."""
+        if self.page is None:
+            return ""
+        return f"第{self.page}页" if not self.last_page or self.last_page == self.page else f"第{self.page}–{self.last_page}页"
 
     @property
     def headings(self) -> tuple[str, ...]:
@@ -64,7 +77,9 @@ class Passage:
         return tuple(self.section.split(" › ")[1:])
 
     @classmethod
-    def from_chunk(cls, chunk: IndexedChunk, score: float, dense: float, bm25: float, scored: tuple[ScoredUnit, ...] = ()) -> "Passage":
+    def from_chunk(
+        cls, chunk: IndexedChunk, score: float, dense: float, bm25: float, scored: tuple[ScoredUnit, ...] = (), validity: str = ""
+    ) -> "Passage":
         return cls(
             text=chunk.text,
             doc_id=chunk.doc_id,
@@ -81,6 +96,9 @@ class Passage:
             bm25_score=float(bm25),
             outline=chunk.outline,
             units=scored,
+            page=chunk.page,
+            last_page=chunk.last_page,
+            validity=validity,
         )
 
 
@@ -92,6 +110,7 @@ class Retriever:
         self.settings = settings
         self._is_policy = np.array([c.doc_kind == "policy" for c in index.chunks], dtype=np.float64)
         self._idf: dict[str, float] = {}
+        self._validity: dict[str, str] = {}
         self._parts: dict[tuple[str, tuple[str, ...]], str] = {}
         self._units: dict[int, list[str]] = {}
         # Rows of the dense index are grouped by chunk: the whole chunk, then its units.
@@ -119,7 +138,16 @@ class Retriever:
 
     def chunk_passage(self, i: int, score: float = 1.0) -> Passage:
         """Chunk ``i`` as a passage (no search scores)."""
-        return Passage.from_chunk(self.index.chunks[i], score, 0.0, 0.0)
+        chunk = self.index.chunks[i]
+        return Passage.from_chunk(chunk, score, 0.0, 0.0, validity=self.validity(chunk.doc_id))
+
+    def validity(self, doc_id: str) -> str:
+        """What a citation of the document must say of its force today ("" in force or unknown)."""
+        if doc_id not in self._validity:
+            info = getattr(self.index.documents[doc_id], "info", None)
+            state = info.validity(time.strftime("%Y-%m-%d")) if info is not None else "unknown"
+            self._validity[doc_id] = VALIDITY.get(state, "")
+        return self._validity[doc_id]
 
     def part_text(self, passage: Passage) -> str:
         """The text of the part of the document a passage belongs to (its top-level section; the
@@ -261,7 +289,10 @@ class Retriever:
             order = [i for i in order if bm25[i] > 0]  # BM25 alone has nothing to say about the rest
         order = order[:k]
         chunks = self.index.chunks
-        passages = [Passage.from_chunk(chunks[i], fused[i], dense[i], bm25[i], self._scored_units(i, row_scores)) for i in order]
+        passages = [
+            Passage.from_chunk(chunks[i], fused[i], dense[i], bm25[i], self._scored_units(i, row_scores), self.validity(chunks[i].doc_id))
+            for i in order
+        ]
         top = float(dense[allowed].max()) if allowed.any() else -1.0
         if query.plain_text != query.search_text and allowed.any():
             # The dictionary words that help an English question find its passage ("make" -> 制造)

@@ -217,3 +217,17 @@ def test_an_answer_about_the_neighbouring_batch_or_article_is_withdrawn():
 def test_money_asked_in_other_words_still_needs_a_sum():
     statements = _answer(GUIDELINE, "规上工业企业研发经费占营业收入比重达到2.5%以上")
     assert "金额" in unanswered(_q("入选鲲鹏计划的人才能拿多少安家补贴？"), statements)
+
+
+def test_a_citation_says_its_page_and_whether_its_document_is_in_force():
+    from rag.chat import source_card
+
+    repealed = _passage("研发经费占营业收入比重达到2.5%以上。", doc_id="old", title="旧办法", date="2019-01-01", validity="已废止", chunk_id="old#1")
+    current = _passage("研发经费占营业收入比重达到2.5%以上。", page=3, last_page=4, chunk_id="g#9")
+    statements = [Statement(p.text, p, spans_of(p.text, p.text), 1.0, 1.0) for p in (repealed, current)]
+    from rag.compose import in_reading_order
+
+    text = render_text(in_reading_order(statements))
+    assert "（2019-01-01，已废止）" in text
+    assert text.index("指导意见") < text.index("旧办法")  # the document in force first
+    assert current.pages == "第3–4页" and "第3–4页" in source_card(current, 1, 1) and "已废止" in source_card(repealed, 2, 1)
