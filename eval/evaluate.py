@@ -255,7 +255,7 @@ def score_answers(settings: Settings, questions: list[dict]) -> dict:
         elif not answer.found:
             refused += 1
             outcome[q["id"]] = False
-            refusals.append({"id": q["id"], "question": q["question"], "reason": answer.reason})
+            refusals.append({"id": q["id"], "question": q["question"], "reason": getattr(answer, "reason", "")})
         else:
             ok = _supported(answer, q)
             supported += ok
