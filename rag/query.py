@@ -44,7 +44,8 @@ def clean_question(question: object, max_chars: int) -> str:
             f"(The question is {len(question):,} characters; the limit is {max_chars:,}. Ask one question in a sentence or two.)"
         )
     # Control and invisible format characters (pasted from PDFs and web pages) are not words.
-    text = "".join(ch if unicodedata.category(ch) not in ("Cc", "Cf") or ch == "\n" else " " for ch in question)
+    # A lone surrogate (broken UTF-16 from a form or the command line) is no character at all.
+    text = "".join(ch if unicodedata.category(ch) not in ("Cc", "Cf", "Cs") or ch == "\n" else " " for ch in question)
     text = normalise(text).strip()
     if not text:
         raise InputError("问题是空的。请输入与政策文件有关的问题，例如：到2025年研发投入目标是多少？(The question is empty.)")

@@ -75,3 +75,33 @@ def test_missing_index_is_built_when_first_needed_by_default(fake_settings, capl
     assert any("2170亿元" in p.text for p in passages)
     assert "No index" in caplog.text and "正在重建索引" in caplog.text
     assert Settings().auto_rebuild is True
+
+
+@pytest.mark.parametrize(
+    "kwargs, says",
+    [
+        ({"k": "5"}, "k 必须是正整数"),
+        ({"k": None}, "k 必须是正整数"),
+        ({"k": 0}, "k 必须是正整数"),
+        ({"k": True}, "k 必须是正整数"),
+        ({"history": [1]}, "history"),
+        ({"history": [{"role": "user", "content": "x"}]}, "history"),
+        ({"history": "上一个问题"}, "history"),
+        ({"doc_ids": ["no-such-document"]}, "guideline-2022"),  # the message names the valid ids
+        ({"doc_ids": "guideline-2022"}, "必须是列表"),
+        ({"kinds": ["speeches"]}, "policy"),
+    ],
+)
+def test_bad_arguments_to_ask_are_an_answer_that_says_what_to_do(built, kwargs, says):
+    answer = ask("研发经费占营业收入比重", settings=built, **kwargs)
+    assert answer.status == "invalid_question" and says in answer.text and not answer.citations
+    if "history" not in kwargs:  # search() takes no history; the rest it refuses with the same message
+        with pytest.raises(InputError, match=says):
+            search("研发经费占营业收入比重", settings=built, **kwargs)
+
+
+def test_text_that_grows_past_the_limit_or_holds_a_lone_surrogate_is_still_answered_or_refused(built):
+    assert ask("研发\ud800经费占营业收入比重", settings=built).status in ("answered", "not_found")
+    assert ask("\ufdfa" * 1999, settings=built).status in ("not_found", "invalid_question")
+    long_previous = "研发经费占营业收入比重" * 180
+    assert ask("山区26县呢？", settings=built, history=[long_previous]).status in ("answered", "not_found")

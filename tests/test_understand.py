@@ -158,3 +158,8 @@ def test_a_title_the_library_does_not_hold_is_kept_apart():
     q = understand("被废止的《浙江省信息化促进条例》是哪天通过的？", catalog=CATALOG)
     assert q.other_titles == ("浙江省信息化促进条例",)
     assert understand("《关于以新发展理念引领制造业高质量发展的若干意见》是谁发的？", catalog=CATALOG).other_titles == ()
+
+
+def test_a_lone_surrogate_is_not_part_of_a_question():
+    q = understand("研发\ud800经费", catalog=CATALOG)
+    assert q.text == "研发经费" and "\ud800" not in q.search_text
