@@ -163,3 +163,8 @@ def test_a_title_the_library_does_not_hold_is_kept_apart():
 def test_a_lone_surrogate_is_not_part_of_a_question():
     q = understand("研发\ud800经费", catalog=CATALOG)
     assert q.text == "研发经费" and "\ud800" not in q.search_text
+
+
+def test_a_question_pointing_back_with_duiying_inherits_even_when_it_names_a_document():
+    q = understand("2020年那份若干意见里对应的是哪几个集群？", ["2022年指导意见中打造的4个世界级先进产业群是哪几个？"], CATALOG)
+    assert q.inherited is not None and q.documents == ("opinions-2020",) and "世界级先进产业群" in q.text
