@@ -10,20 +10,19 @@ and the chat all take the `Query`; none of them re-reads the string.
 from __future__ import annotations
 
 import enum
-import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from .errors import InputError
 from .followup import POINTING, Inherited, history_questions, read_followup
+from .naming import DOCUMENT_WORDS, named_documents, names, nouns, places, tagged
 from .query import (
     DOCUMENT_YEAR,
     YEAR,
     Translation,
     Vocabulary,
     clean_question,
-    jieba_for,
     language,
     period_years,
 )
@@ -204,97 +203,6 @@ _STRUCTURE = re.compile(  # a word made only of these says nothing about a topic
 )
 
 
-# ---------------------------------------------------------------- documents named
-
-
-# Words that name a kind of document ("讲话里…", "the 2020 opinions"), by the kinds of rag.ingest.KINDS.
-KIND_WORDS = {
-    "policy": ("政策文件", "意见", "规划", "方案", "通知", "policy", "opinions", "guideline", "plan"),
-    "law": ("条例", "规定", "办法", "法规", "regulation", "rules", "law"),
-    "report": ("工作报告", "政府工作报告", "work report"),
-    "speech": ("讲话", "speech"),
-    "news": ("报道", "新闻", "日报", "news"),
-    "commentary": ("解读", "评论", "署名文章", "文章", "commentary"),
-}
-
-
-def _title_grams(title: str) -> set[str]:
-    return {title[i : i + 4] for i in range(len(title) - 3)}
-
-
-def named_documents(text: str, documents: Sequence[Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(ids of the documents the question names, the words that named them).
-
-    A document is named by its kind ("讲话里…"), a year with a document word
-    ("2020年的意见"), a four-character phrase found in its title only ("指导意见"),
-    or its issuer's name ("兰建平的文章"). Naming all of them names none.
-    """
-    low = text.lower()
-    kinds = {k for k, words in KIND_WORDS.items() if any(w in low for w in words) and any(d.kind == k for d in documents)}
-    words = [w for k in kinds for w in KIND_WORDS[k] if w in low]
-    years = set(DOCUMENT_YEAR.findall(text))
-    picked = [d for d in documents if (not kinds or d.kind in kinds) and (not years or d.date[:4] in years)]
-    by_title = []
-    for d in documents:
-        others = set().union(*(_title_grams(o.title) for o in documents if o is not d)) if len(documents) > 1 else set()
-        grams = [g for g in _title_grams(d.title) - others if g in text]
-        issuer = re.split(r"[（(,，、]", d.issuer)[0]
-        if grams or (len(issuer) >= 3 and issuer in text):
-            by_title.append(d)
-            words += grams + ([issuer] if len(issuer) >= 3 and issuer in text else [])
-    if by_title:
-        picked = [d for d in by_title if d in picked] or by_title
-    elif not (kinds or years):
-        return (), ()
-    if not picked or len(picked) == len(documents):
-        return (), tuple(dict.fromkeys(words))  # the words still name documents, not a topic
-    return tuple(d.doc_id for d in picked), tuple(dict.fromkeys(words))
-
-
-# ---------------------------------------------------------------- proper names
-
-# jieba's tags for places and organisations. Not its person names: its dictionary tags everyday
-# words so ("那阵子"), and a person the documents never name is for the relevance rule to judge.
-_NAME_FLAGS = {"ns", "nt"}
-_PLACE_SUFFIX = re.compile(r"(?:省|市|县|区|州)$")
-
-
-@functools.lru_cache(maxsize=8)
-def _pos_tokenizer(words: tuple[str, ...]):
-    import jieba.posseg
-
-    return jieba.posseg.POSTokenizer(jieba_for(words))
-
-
-@functools.lru_cache(maxsize=512)
-def _tagged(text: str, words: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
-    """(word, tag) for the proper names in a text: words jieba's dictionary tags as places or
-    organisations (its guesses for unknown words, such as "上省" in "大会上省领导", do not count;
-    the library's own terms of art are never names)."""
-    pos = _pos_tokenizer(words)
-    known = pos.word_tag_tab
-    return tuple((w.word, w.flag) for w in pos.cut(text) if w.flag in _NAME_FLAGS and known.get(w.word) == w.flag)
-
-
-@functools.lru_cache(maxsize=512)
-def _nouns(text: str, words: tuple[str, ...]) -> tuple[str, ...]:
-    """The nouns of a short question (a library's terms of art count as nouns): what it is about."""
-    pos = _pos_tokenizer(words)
-    return tuple(
-        w.word for w in pos.cut(text)
-        if (w.flag[:1] == "n" or w.flag in ("x", "vn", "eng")) and w.word.strip() and len(w.word) >= 2 and w.word not in _DOCUMENT_WORDS
-        and not re.fullmatch(r"[\W\d_]+", w.word)
-    )
-
-
-def _names(tagged: Sequence[tuple[str, str]]) -> list[str]:
-    return [w for w, _ in tagged if len(w) >= 2]
-
-
-def _places(tagged: Sequence[tuple[str, str]]) -> list[str]:
-    return [_PLACE_SUFFIX.sub("", w) if len(w) > 2 else w for w, flag in tagged if flag == "ns"]
-
-
 # ---------------------------------------------------------------- understand
 
 
@@ -325,7 +233,7 @@ def understand(question: object, history: Sequence[Any] = (), catalog: Catalog |
     previous = history_questions(history)
     if previous and len(text) <= 30:
         own = [t for t in _content_terms(text, vocab, naming) if len(t) >= 2 and not POINTING.fullmatch(t) and not YEAR.search(t)]
-        subject = _nouns(text, vocab.words)
+        subject = nouns(text, vocab.words)
         read = read_followup(text, previous[-1], own, named or year_named, bool(year_named), max_chars, bool(subject))
         if read:
             text, inherited = read
@@ -345,7 +253,7 @@ def understand(question: object, history: Sequence[Any] = (), catalog: Catalog |
     terms = _content_terms(" ".join(expansion) if lang == "en" else text, vocab, naming)
     asks, fields = _asks(text, terms, bool(named))
     # An English question's names come from its curated glossary words ("Jiangsu" -> 江苏).
-    tagged = _tagged(" ".join(plain) if lang == "en" else text, vocab.words)
+    tags = tagged(" ".join(plain) if lang == "en" else text, vocab.words)
     return Query(
         raw=raw,
         text=text,
@@ -363,8 +271,8 @@ def understand(question: object, history: Sequence[Any] = (), catalog: Catalog |
         quoted=tuple(m.strip() for m in _QUOTED.findall(text) if m.strip()),
         other_titles=tuple(t for t in _TITLE.findall(text) if not any(t in d.title or d.title in t for d in documents)),
         topic=_topic(text, terms),
-        names=tuple(_names(tagged)),
-        places=tuple(_places(tagged)),
+        names=tuple(names(tags)),
+        places=tuple(places(tags)),
         inherited=inherited,
         plain_expansion=plain,
     )
@@ -382,19 +290,16 @@ def _content_terms(text: str, vocab: Vocabulary, naming: Sequence[str]) -> tuple
     naming_years = set(DOCUMENT_YEAR.findall(text))
     # A title phrase that names a document by its kind ("指导意见", "若干意见") is not content; a
     # phrase of a title or an issuer's name that does not ("先进制造", "兰建平") may well be.
-    naming_low = [w.lower() for w in naming if any(k in w for k in _DOCUMENT_WORDS)]
+    naming_low = [w.lower() for w in naming if any(k in w for k in DOCUMENT_WORDS)]
     return tuple(
         dict.fromkeys(
             t
             for t in vocab.tokenize(text)
             if not re.fullmatch(r"[a-z]+", t)
-            and t not in _DOCUMENT_WORDS
+            and t not in DOCUMENT_WORDS
             and not any(t in w for w in naming_low)
             and t.rstrip("年") not in naming_years
         )
     )
 
-
-# Words that name documents in general, and the kind words: never a question's topic.
-_DOCUMENT_WORDS = frozenset({"文件", "文章", "政策", "全文", "原文", *(w for ws in KIND_WORDS.values() for w in ws)})
 

@@ -1,0 +1,108 @@
+"""Naming: the documents a question names, and the places and organisations it names.
+
+A document is named by its kind, a year with a document word, a phrase of its
+title or its issuer; a place or organisation by jieba's dictionary tags. Used by
+question understanding (rag.understand) only.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any, Sequence
+
+from .query import DOCUMENT_YEAR, jieba_for
+
+# ---------------------------------------------------------------- documents named
+
+
+# Words that name a kind of document ("讲话里…", "the 2020 opinions"), by the kinds of rag.ingest.KINDS.
+KIND_WORDS = {
+    "policy": ("政策文件", "意见", "规划", "方案", "通知", "policy", "opinions", "guideline", "plan"),
+    "law": ("条例", "规定", "办法", "法规", "regulation", "rules", "law"),
+    "report": ("工作报告", "政府工作报告", "work report"),
+    "speech": ("讲话", "speech"),
+    "news": ("报道", "新闻", "日报", "news"),
+    "commentary": ("解读", "评论", "署名文章", "文章", "commentary"),
+}
+
+
+def _title_grams(title: str) -> set[str]:
+    return {title[i : i + 4] for i in range(len(title) - 3)}
+
+
+def named_documents(text: str, documents: Sequence[Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(ids of the documents the question names, the words that named them).
+
+    A document is named by its kind ("讲话里…"), a year with a document word
+    ("2020年的意见"), a four-character phrase found in its title only ("指导意见"),
+    or its issuer's name ("兰建平的文章"). Naming all of them names none.
+    """
+    low = text.lower()
+    kinds = {k for k, words in KIND_WORDS.items() if any(w in low for w in words) and any(d.kind == k for d in documents)}
+    words = [w for k in kinds for w in KIND_WORDS[k] if w in low]
+    years = set(DOCUMENT_YEAR.findall(text))
+    picked = [d for d in documents if (not kinds or d.kind in kinds) and (not years or d.date[:4] in years)]
+    by_title = []
+    for d in documents:
+        others = set().union(*(_title_grams(o.title) for o in documents if o is not d)) if len(documents) > 1 else set()
+        grams = [g for g in _title_grams(d.title) - others if g in text]
+        issuer = re.split(r"[（(,，、]", d.issuer)[0]
+        if grams or (len(issuer) >= 3 and issuer in text):
+            by_title.append(d)
+            words += grams + ([issuer] if len(issuer) >= 3 and issuer in text else [])
+    if by_title:
+        picked = [d for d in by_title if d in picked] or by_title
+    elif not (kinds or years):
+        return (), ()
+    if not picked or len(picked) == len(documents):
+        return (), tuple(dict.fromkeys(words))  # the words still name documents, not a topic
+    return tuple(d.doc_id for d in picked), tuple(dict.fromkeys(words))
+
+
+# ---------------------------------------------------------------- proper names
+
+# jieba's tags for places and organisations. Not its person names: its dictionary tags everyday
+# words so ("那阵子"), and a person the documents never name is for the relevance rule to judge.
+_NAME_FLAGS = {"ns", "nt"}
+_PLACE_SUFFIX = re.compile(r"(?:省|市|县|区|州)$")
+
+
+@functools.lru_cache(maxsize=8)
+def _pos_tokenizer(words: tuple[str, ...]):
+    import jieba.posseg
+
+    return jieba.posseg.POSTokenizer(jieba_for(words))
+
+
+@functools.lru_cache(maxsize=512)
+def tagged(text: str, words: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """(word, tag) for the proper names in a text: words jieba's dictionary tags as places or
+    organisations (its guesses for unknown words, such as "上省" in "大会上省领导", do not count;
+    the library's own terms of art are never names)."""
+    pos = _pos_tokenizer(words)
+    known = pos.word_tag_tab
+    return tuple((w.word, w.flag) for w in pos.cut(text) if w.flag in _NAME_FLAGS and known.get(w.word) == w.flag)
+
+
+@functools.lru_cache(maxsize=512)
+def nouns(text: str, words: tuple[str, ...]) -> tuple[str, ...]:
+    """The nouns of a short question (a library's terms of art count as nouns): what it is about."""
+    pos = _pos_tokenizer(words)
+    return tuple(
+        w.word for w in pos.cut(text)
+        if (w.flag[:1] == "n" or w.flag in ("x", "vn", "eng")) and w.word.strip() and len(w.word) >= 2 and w.word not in DOCUMENT_WORDS
+        and not re.fullmatch(r"[\W\d_]+", w.word)
+    )
+
+
+def names(tagged: Sequence[tuple[str, str]]) -> list[str]:
+    return [w for w, _ in tagged if len(w) >= 2]
+
+
+def places(tagged: Sequence[tuple[str, str]]) -> list[str]:
+    return [_PLACE_SUFFIX.sub("", w) if len(w) > 2 else w for w, flag in tagged if flag == "ns"]
+
+
+# Words that name documents in general, and the kind words: never a question's topic.
+DOCUMENT_WORDS = frozenset({"文件", "文章", "政策", "全文", "原文", *(w for ws in KIND_WORDS.values() for w in ws)})
