@@ -110,7 +110,7 @@ _WHOLE_YEAR = re.compile(r"全年|整年|full[- ]year|whole year", re.I)
 _PROCEDURE = re.compile(
     r"(?:怎么|如何|怎样)(?:申报|申请|办理|报名|登记|交|缴|缴纳|预约|挂号|领取|补办|换发|续签)|(?:去|到|在)哪(?:里|儿|家)?(?:申报|申请|办理|报名|登记|办|交|缴|预约|做|领)|找哪个部门"
     r"|(?:办理|申报|申请|什么|哪些)(?:的)?(?:流程|手续)|(?:流程|手续)(?:是什么|有哪些|怎么走)"
-    r"|需要(?:准备|提交)?(?:哪些|什么)材料|how (?:do|can|to|should|does|would) (?:\w+ ){0,3}(?:apply|register)"
+    r"|需要(?:准备|提交)?(?:哪些|什么)材料|how (?:do|can|to|should|does|would) (?:\w+ ){0,3}(?:apply|register|renew|pay|book|file for)"
     r"|application (?:process|procedure)|procedure",
     re.I,
 )

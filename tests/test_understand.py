@@ -76,6 +76,8 @@ def test_what_is_asked():
     assert not understand("要打造哪几个产业群？", catalog=CATALOG).asks & Asks.FIGURE  # a list, not a figure
     assert understand("要打造哪几个产业群？", catalog=CATALOG).asks & Asks.LIST
     assert understand("未来工厂怎么申报？", catalog=CATALOG).asks & Asks.PROCEDURE
+    assert understand("违停罚单在网上怎么交？", catalog=CATALOG).asks & Asks.PROCEDURE
+    assert understand("How do I renew my driving licence?", catalog=CATALOG).asks & Asks.PROCEDURE
     assert understand("2024年全年技改投资增长多少", catalog=CATALOG).asks & Asks.WHOLE_YEAR
     assert understand("对专精特新企业有哪些支持？", catalog=CATALOG).asks & Asks.BROAD
     # told, not asked: "几个光伏项目" in the first clause
