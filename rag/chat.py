@@ -26,7 +26,6 @@ _QUESTION_WORDS = {
     "什么", "多少", "多大", "多高", "几个", "哪些", "哪个", "哪几", "怎么", "怎样", "如何", "是否", "有没有", "为什么", "怎么样",
     "方面", "重要", "要求", "一下", "介绍", "请问", "说说", "关于", "有关", "提出", "主要", "怎么说", "达到",
 }
-_MARKER = re.compile(r"\[(\d+)\]")
 
 
 def escape(text: str) -> str:
@@ -128,18 +127,6 @@ def quoted_fragments(answer: "Answer") -> dict[int, list[str]]:
 def anchor(turn: int, n: int) -> str:
     """The id of source card ``n`` of answer ``turn``."""
     return f"src-{turn}-{n}"
-
-
-def link_markers(escaped: str, turn: int, n_citations: int) -> str:
-    """Markers [n] in already escaped text become links to their source cards."""
-
-    def repl(m: re.Match) -> str:
-        n = int(m.group(1))
-        if not 1 <= n <= n_citations:
-            return m.group(0)
-        return f'<a class="cite" href="#{anchor(turn, n)}" title="查看来源 {n}">[{n}]</a>'
-
-    return _MARKER.sub(repl, escaped)
 
 
 def answer_html(answer: "Answer", turn: int, upto: int | None = None) -> str:
