@@ -87,18 +87,22 @@ def start_app() -> tuple[subprocess.Popen, str]:
     port = _free_port()
     log = open(Path(tempfile.gettempdir()) / f"load-check-app-{port}.log", "w", encoding="utf-8")
     proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--port", str(port)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
+    return proc, _ready(proc, f"http://127.0.0.1:{port}/", "gradio_api/info", log.name)
+
+
+def _ready(proc: subprocess.Popen, url: str, probe: str, log: str) -> str:
+    """``url`` once ``url + probe`` answers; the started app's log is named when it does not."""
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"app.py exited with {proc.returncode}; see {log.name}")
+            raise SystemExit(f"app.py exited with {proc.returncode}; see {log}")
         try:
-            with urllib.request.urlopen(url + "gradio_api/info", timeout=2):
-                return proc, url
+            with urllib.request.urlopen(url + probe, timeout=5):
+                return url
         except OSError:
             time.sleep(0.5)
     proc.kill()
-    raise SystemExit(f"app.py did not start in 300 s; see {log.name}")
+    raise SystemExit(f"app.py did not start in 300 s; see {log}")
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -236,18 +240,7 @@ def start_server(env: dict[str, str], api_workers: int) -> tuple[subprocess.Pope
     log = open(Path(tempfile.gettempdir()) / f"load-check-server-{port}.log", "w", encoding="utf-8")
     cmd = [sys.executable, str(ROOT / "app.py"), "--port", str(port), "--api-workers", str(api_workers)]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **env})
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"app.py exited with {proc.returncode}; see {log.name}")
-        try:
-            with urllib.request.urlopen(url + "api/health", timeout=5):
-                return proc, url
-        except OSError:
-            time.sleep(0.5)
-    proc.kill()
-    raise SystemExit(f"app.py did not start in 300 s; see {log.name}")
+    return proc, _ready(proc, f"http://127.0.0.1:{port}/", "api/health", log.name)
 
 
 def _report(name: str, outcomes: list[Outcome]) -> None:

@@ -225,8 +225,7 @@ def score_retriever(retriever, questions: list[dict], mode: str, k: int = 10) ->
 
 
 def _supported(answer, q: dict) -> bool:
-    """The answer holds the fact: its text contains an evidence string, or a cited passage does
-    (a record answer cites the document's record)."""
+    """The answer holds the fact: its text contains an evidence string (normalised)."""
     sets = evidence_sets(q)
     text = normalise(answer.text)
     return any(e in text for es in sets.values() for e in es)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from .compose import HAS_NUMBER, Statement
+from .naming import PLACE_SUFFIX
 from .query import YEAR
 from .retrieval import Passage, Retrieval, Retriever
 from .settings import Settings
@@ -65,13 +66,12 @@ class Evidence:
 
 # ---------------------------------------------------------------- proper names
 
-_PLACE_SUFFIX = re.compile(r"(?:省|市|县|区|州)$")  # "江苏省" is mentioned when "江苏" is
 
 
 def unknown_names(retriever: Retriever, query: Query) -> tuple[str, ...]:
     """Places, people and organisations the query names and the library never mentions."""
     known = retriever.known_text
-    return tuple(n for n in query.names if n.lower() not in known and _PLACE_SUFFIX.sub("", n) not in known)
+    return tuple(n for n in query.names if n.lower() not in known and PLACE_SUFFIX.sub("", n) not in known)
 
 
 # ---------------------------------------------------------------- before composing

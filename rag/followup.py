@@ -38,7 +38,7 @@ _ASKED = re.compile(r"多少|哪些|哪几|什么|目标|要求|措施|how many|
 _COMPLETE = re.compile(r"[吗么][?？]?$|多少|哪些|什么|如何|怎么|怎样|是否|几[个项家]|how|what|which|when|who", re.I)
 
 
-def _stands_alone(text: str, own_terms: Sequence[str], named: Sequence[str]) -> bool:
+def _stands_alone(text: str, own_terms: Sequence[str]) -> bool:
     """A question complete on its own: it asks something (a question word) about a subject of its
     own (two content terms or more) and does not point back ("那…呢", "怎么说")."""
     if _REFERRING.search(text):
@@ -55,7 +55,7 @@ def read_followup(
     documents ("2020年的文件…", "讲话里…"), or has no subject of its own (no noun: "从哪天起施行？").
     "X呢？" brings a subject of its own and keeps only the time and what was asked.
     """
-    if subject and _stands_alone(text, own, named) and not (named and not own):
+    if subject and _stands_alone(text, own) and not (named and not own):
         return None
     if not (_REFERRING.search(text) or named or year_named or not subject):
         return None

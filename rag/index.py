@@ -39,7 +39,7 @@ import numpy as np
 from .chunking import CHUNKER_VERSION, announces, chunk_corpus, units
 from .embedding import Embedder, EmbeddingCache, get_embedder
 from .errors import IndexStateError
-from .ingest import CLEANING_VERSION, Corpus, CorpusWarning, corpus_fingerprint, load_corpus, normalise
+from .ingest import CLEANING_VERSION, Corpus, CorpusWarning, corpus_fingerprint, load_corpus
 from .metadata import DocumentRecordInfo
 from .query import VOCABULARY_DIR, VOCABULARY_FILES, Vocabulary, english_lexicon
 from .settings import Settings

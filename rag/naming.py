@@ -65,7 +65,7 @@ def named_documents(text: str, documents: Sequence[Any]) -> tuple[tuple[str, ...
 # jieba's tags for places and organisations. Not its person names: its dictionary tags everyday
 # words so ("那阵子"), and a person the documents never name is for the relevance rule to judge.
 _NAME_FLAGS = {"ns", "nt"}
-_PLACE_SUFFIX = re.compile(r"(?:省|市|县|区|州)$")
+PLACE_SUFFIX = re.compile(r"(?:省|市|县|区|州)$")  # "江苏省" is mentioned when "江苏" is
 
 
 @functools.lru_cache(maxsize=8)
@@ -101,7 +101,7 @@ def names(tagged: Sequence[tuple[str, str]]) -> list[str]:
 
 
 def places(tagged: Sequence[tuple[str, str]]) -> list[str]:
-    return [_PLACE_SUFFIX.sub("", w) if len(w) > 2 else w for w, flag in tagged if flag == "ns"]
+    return [PLACE_SUFFIX.sub("", w) if len(w) > 2 else w for w, flag in tagged if flag == "ns"]
 
 
 # Words that name documents in general, and the kind words: never a question's topic.

@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-import re
 import threading
 import time
 from dataclasses import dataclass
@@ -115,7 +114,6 @@ class Retriever:
         self._units: dict[int, list[str]] = {}
         # Rows of the dense index are grouped by chunk: the whole chunk, then its units.
         self._first_row = np.searchsorted(index.owners, np.arange(len(index.chunks)))
-        self._position = {c.chunk_id: i for i, c in enumerate(index.chunks)}
 
     @functools.cached_property
     def known_text(self) -> str:
@@ -168,7 +166,7 @@ class Retriever:
             self._units[i] = units(chunk.text, chunk.section)
         return self._units[i]
 
-    def _rerank(self, fused: np.ndarray, allowed: np.ndarray, query: Query) -> None:
+    def _rerank(self, fused: np.ndarray, allowed: np.ndarray, query: Query, terms: list[str]) -> None:
         """Adjust the leading candidates' scores in place with what whole-passage scores miss.
 
         Proximity: a passage one of whose sentences holds most of the question's
@@ -178,7 +176,7 @@ class Retriever:
         """
         s = self.settings
         candidates = [i for i in np.argsort(-fused, kind="stable")[: s.rerank_depth * 2] if allowed[i]][: s.rerank_depth]
-        weights = {t: self.idf(t) for t in dict.fromkeys(self._terms(query.search_text))}
+        weights = {t: self.idf(t) for t in dict.fromkeys(terms)}
         years = query.years
         total = sum(weights.values())
         for i in candidates:
@@ -212,10 +210,9 @@ class Retriever:
             dtype=bool,
         )
 
-    def _scores(self, query: Query) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Dense (cosine) and BM25 scores of every chunk for a query, and the dense score of every row."""
+    def _scores(self, query: Query, tokens: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Dense (cosine) and BM25 (of ``tokens``) scores of every chunk for a query, and the dense score of every row."""
         dense, row_scores = self._dense(query.search_text)
-        tokens = self._terms(query.search_text)
         bm25 = self.index.bm25.get_scores(tokens) if tokens else np.zeros(len(dense), dtype=np.float32)
         return dense, np.asarray(bm25, dtype=np.float32), row_scores
 
@@ -268,7 +265,8 @@ class Retriever:
             raise InputError(f"k 必须是正整数。(k must be a positive whole number, got {k!r}.)")
         query = question if isinstance(question, Query) else self.understand(question)
         allowed = self._allowed(doc_ids, kinds)
-        dense, bm25, row_scores = self._scores(query)
+        terms = self._terms(query.search_text)  # once: BM25 and the rerank read the same terms
+        dense, bm25, row_scores = self._scores(query, terms)
         fused = np.zeros(len(dense), dtype=np.float64)
         if mode in ("hybrid", "dense"):
             # The small model matches English questions to Chinese text only coarsely;
@@ -283,7 +281,7 @@ class Retriever:
             named = set(query.documents)
             fused += s.named_document_boost * np.array([c.doc_id in named for c in self.index.chunks])
             fused += s.policy_boost * self._is_policy
-            self._rerank(fused, allowed, query)
+            self._rerank(fused, allowed, query, terms)
         order = [i for i in np.argsort(-fused, kind="stable") if allowed[i]]
         if mode == "bm25":
             order = [i for i in order if bm25[i] > 0]  # BM25 alone has nothing to say about the rest
