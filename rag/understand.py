@@ -92,7 +92,7 @@ class Query:
 
 # Each pattern with the reason it is there. They are questions' grammar, not the documents' words.
 _LIST = re.compile(  # asks for several items
-    r"哪些|哪几|哪[0-9一二三四五六七八九十两]+|几个(?!百分点)|几项|几大|分别|包括|列举|有什么措施|举措"
+    r"哪些|哪几|哪[0-9一二三四五六七八九十两]+|有啥|些啥|几个(?!百分点)|几项|几大|分别|包括|列举|有什么措施|举措"
     r"|(?<![第\d一二三四五六七八九十两百])[一二三四五六七八九十两\d]+(?:个(?!百分点)|项|大|方面|战|条|类|种)"  # not "第二十条"
     r"|\bwhich\b|\bwhat are\b|\blist\b|\bwhat measures\b",
     re.I,
@@ -125,7 +125,8 @@ _MONEY = re.compile(
 _IDENTIFIER = re.compile(r"第[一二三四五六七八九十百零〇两\d]+(?:批|届|轮|期|次|条|章|节|款|项|编)")
 _PERSON = re.compile(r"是谁|组长|负责人|哪个(?:厅|局|部门|单位)|^who\b|who (?:is|was|are|leads|heads|chairs)\b", re.I)
 _BROAD = re.compile(  # asks for what a section gathers, not one fact
-    r"(?:有|采取了?|提出了?|出台了?|作出了?|取得了?)(?:哪些|什么)(?:支持|政策|措施|举措|任务|要求|规定|保障|重点|方向|安排|部署|做法|成绩|成效|亮点|目标)"
+    r"(?:有|采取了?|提出了?|出台了?|作出了?|取得了?)(?:哪些|什么|啥)(?:支持|政策|措施|举措|任务|要求|规定|保障|重点|方向|安排|部署|做法|成绩|成效|亮点|目标)"
+    r"|(?:目标|任务|措施|举措|要求|重点|方向|安排|部署)(?:都|主要|分别)?(?:是|有)(?:什么|啥|哪些)|(?:支持|鼓励|规定|要求)(?:了)?些啥"  # colloquial: "目标是啥"
     r"|主要(?:目标|任务|内容|措施|举措)|具体(?:指|是)什么|(?:具体)?(?:怎么|如何|怎样)(?:做|干|办)\b|(?:具体)?(?:怎么|如何)(?:做|干)"
     r"|(?:怎么|如何|怎样)(?!办理|申报|申请|报名|登记|样)(?:[\u4e00-\u9fff]{0,2})(?:发展|推进|推动|建设|支持|培育|打造|实施|落实|抓|促进|加快|加强|提升|布局|安排|优化|升级|保障|治理|管理|规范|监管|改革)"
     r"|what (?:support|measures|steps|actions|are the main)|how (?:will|does|do|is|are|should) .{0,60}(?:develop|promote|support|build|cultivate|boost)",

@@ -7,6 +7,7 @@ import pytest
 from rag.answer import not_found_text
 from rag.checks import Evidence, unanswered
 from rag.compose import ExtractiveComposer, Statement, spans_of
+from rag.gather import gather, says_something
 from rag.index import DocumentInfo
 from rag.query import Vocabulary
 from rag.render import citations_of, render_text
@@ -199,10 +200,54 @@ def test_a_long_section_lists_its_sub_headings_first():
         _passage("要" + "推进集群发展," * 60 + "到2025年,集群营收达到10万亿元。", section="《讲话》 › 二、集群 › (一)集群培育", chunk_id="s#1"),
         _passage("要" + "推进数实融合," * 60 + "。", section="《讲话》 › 二、集群 › (二)数实融合", chunk_id="s#2"),
     ]
-    statements = ExtractiveComposer().gather(_q("集群怎么发展？"), long)
-    assert statements[0].text == "(一)集群培育；(二)数实融合"
+    statements = gather(_q("集群怎么发展？"), long)
+    assert statements[0].text == "二、集群：(一)集群培育；(二)数实融合"  # under the section's own heading
     assert any("10万亿元" in st.text for st in statements)
     assert sum(len(st.text) for st in statements) <= 600
+
+
+LAW_CHAPTER = [
+    _passage(text, doc_id="law", title="条例", section=f"《条例》 › 第六章 治理数字化 › {article}", chunk_id=f"law#{i}", start=i * 200, end=i * 200 + len(text))
+    for i, (article, text) in enumerate(
+        [
+            ("第三十六条", "第三十六条 本条例所称治理数字化，是指运用现代信息技术推进治理体系现代化。"),
+            ("第三十七条", "第三十七条 县级以上人民政府应当推进政务服务全流程网上办理，" + "实现数据共享和业务协同，" * 8 + "推进政府数字化转型。"),
+            ("第三十八条", "第三十八条 省人民政府应当建设全省统一的行政处罚办案系统。"),
+            ("第三十九条", "第三十九条 有关部门可以利用电子监测记录开展非现场执法。" + "加强执法协作，" * 10 + "提高执法效能。"),
+            ("第四十条", "第四十条 设区的市应当推进城市大脑建设。"),
+            ("第四十一条", "第四十一条 县级以上人民政府应当建设智慧养老服务平台。" + "完善服务体系，" * 10 + "提升服务质量。"),
+        ]
+    )
+]
+
+
+def test_a_chapter_of_articles_gives_every_article_before_more_of_any_one():
+    statements = gather(_q("条例在治理数字化方面规定了哪些内容"), LAW_CHAPTER)
+    text = "".join(st.text for st in statements)
+    assert "第三十六条；第三十七条" not in text  # headings that only number their part are not listed
+    for point in ("政务服务全流程网上办理", "行政处罚办案系统", "电子监测记录", "城市大脑", "智慧养老服务平台"):
+        assert point in text
+    assert len({st.passage.chunk_id for st in statements}) == len(LAW_CHAPTER) and len(text) <= 520
+    assert [st.passage.start for st in statements] == sorted(st.passage.start for st in statements)  # reading order
+
+
+def test_the_part_about_what_is_asked_comes_before_breadth():
+    goals = "“十五五”发展的主要目标是：到2030年，全员劳动生产率达到30万元/人左右，居民人均可支配收入达到9万元左右，常住人口城镇化率达到78%左右。"
+    section = [
+        _passage(goals, section="《报告》 › 二、主要目标任务", chunk_id="r#1"),
+        *(
+            _passage(f"({n})聚焦{topic}。" + f"推进{topic}工作，" * 12 + "取得成效。", section=f"《报告》 › 二、主要目标任务 › ({n}){topic}", chunk_id=f"r#{i + 2}", start=(i + 1) * 300)
+            for i, (n, topic) in enumerate([("一", "创新"), ("二", "开放"), ("三", "文化"), ("四", "共富")])
+        ),
+    ]
+    text = "".join(st.text for st in gather(_q("十五五时期的主要目标是什么"), section))
+    for point in ("全员劳动生产率达到30万元", "居民人均可支配收入达到9万元左右", "常住人口城镇化率达到78%"):
+        assert point in text
+
+
+def test_a_heading_that_only_numbers_its_part_says_nothing():
+    assert not says_something("第三十七条") and not says_something("(二)") and not says_something("3.")
+    assert says_something("(一)加快建设创新浙江") and says_something("第二章 数据资源") and says_something("保障措施")
 
 
 def test_an_answer_about_the_neighbouring_batch_or_article_is_withdrawn():
