@@ -14,7 +14,7 @@ import re
 from typing import Protocol, Sequence
 
 from .chunking import ELISION, LONG_SENTENCE, split_sentences, statements
-from .gather import gather, one_section, parts
+from .gather import BUDGET, gather, one_section, parts
 from .quote import HAS_NUMBER, Statement, spans_of, term_weights
 from .retrieval import Passage, ScoredUnit
 from .understand import Asks, Query
@@ -65,6 +65,8 @@ class ExtractiveComposer:
         no_figure: float = 0.7,
         other_year: float = 0.6,
         close_enough: float = 0.8,
+        list_statements: int = 6,
+        list_floor: float = 0.6,
     ) -> None:
         self.max_statements = max_statements
         self.floor = floor  # a unit below floor x the best one's score is not quoted
@@ -78,6 +80,8 @@ class ExtractiveComposer:
         self.list_bonus = list_bonus  # a list question's whole list over the best single item
         self.no_figure = no_figure  # factor for a unit without a figure when a figure is asked for
         self.other_year = other_year  # factor for a passage that never speaks of the year asked about
+        self.list_statements = list_statements  # at most this many statements for a list question
+        self.list_floor = list_floor  # ... each scoring at least this share of the best
         self.close_enough = close_enough  # documents scoring this share of the best are ordered by kind and date
 
     def candidates(self, query: Query, passages: Sequence[Passage]) -> list[Statement]:
@@ -143,19 +147,28 @@ class ExtractiveComposer:
             if first is not None:
                 chosen.append(first)
         docs = {c.passage.doc_id for c in chosen}
+        # A list asked for outside any one section ("提供者要承担哪些责任") is spread over several
+        # passages: more of its items, within the room of a short answer.
+        wants_items = bool(query.asks & Asks.LIST) and not query.asks & Asks.FIGURE
+        most, floor = (self.list_statements, self.list_floor) if wants_items else (self.max_statements, self.floor)
+        room = BUDGET - sum(len(c.text) for c in chosen)
         for st in ranked[1:]:
-            if len(chosen) >= self.max_statements:
+            if len(chosen) >= most:
                 break
+            if wants_items and len(st.text) > room:
+                continue
             body = st.text.split(ELISION)[-1]  # without its lead-in: the same words are the same quote
             if any(body in c.text or c.text.split(ELISION)[-1] in st.text for c in chosen):
                 continue
             if st.passage.doc_id in docs:
-                if st.score >= self.floor * best.score:  # another piece of a quoted document, nearly as good
+                if st.score >= floor * best.score:  # another piece of a quoted document, nearly as good
                     chosen.append(st)
+                    room -= len(st.text)
             elif len(docs) < 3 and st.lexical >= self.same_point * best.lexical and st.score >= self.other_floor * best.score:
                 # The same point in another document (the 2020 opinions beside the 2022
                 # guideline): shown too, with its date, even when retrieved lower.
                 chosen.append(st)
+                room -= len(st.text)
                 docs.add(st.passage.doc_id)
         return in_reading_order(chosen, query.documents, self.close_enough)
 

@@ -22,6 +22,7 @@ BUDGET = 520  # characters of quotes: with the document's name and the markers, 
 # A part whose best statement scores under this share of the best part's is not what is asked
 # ("主要目标" against the sub-sections on tasks): it gets room only after the parts that are.
 PART_FLOOR = 0.5
+CARRY = 0.8  # share of the previous statement's relevance a statement keeps when it holds none of its own
 FIGURE_BONUS = 0.5  # a statement with a figure over one without, at equal share of the question's terms
 # A heading that is only a number ("第三十六条", "(二)") names no point: listing it says nothing.
 _ORDINAL = re.compile(
@@ -78,15 +79,19 @@ def gather(query: Query, passages: Sequence[Passage], budget: int = BUDGET) -> l
     weights = term_weights(query.terms or query.topic, passages)
     total = sum(weights.values()) or 1.0
 
-    def score(u: str) -> float:
-        low = u.lower()
-        return sum(w for t, w in weights.items() if t in low) / total + (FIGURE_BONUS if HAS_NUMBER.search(u) else 0.0)
-
-    scores = [score(u) for _, u in pieces]
+    shares = [sum(w for t, w in weights.items() if t in u.lower()) / total for _, u in pieces]
+    # A statement goes on from the one before it in its passage: "主要目标是：…。到2030年，…达到30万元/人"
+    # holds none of the question's words but is what the sentence before it announced.
+    for i in range(1, len(pieces)):
+        if pieces[i][0] is pieces[i - 1][0]:
+            shares[i] = max(shares[i], CARRY * shares[i - 1])
+    scores = [share + (FIGURE_BONUS if HAS_NUMBER.search(u) else 0.0) for share, (_, u) in zip(shares, pieces)]
     by_part: dict[str, list[int]] = {}
     for i, (p, _) in enumerate(pieces):
         by_part.setdefault(p.headings[depth] if len(p.headings) > depth else "", []).append(i)
-    best_of = {part: max(scores[i] for i in members) for part, members in by_part.items()}
+    # Whether a part is about what is asked goes by the question's terms alone: a figure makes a
+    # statement worth quoting, not its part relevant.
+    best_of = {part: max(shares[i] for i in members) for part, members in by_part.items()}
     top = max(best_of.values(), default=0.0)
     # First the best statement of each part that is about the question, best parts first; then the
     # best statements left, whichever part they are in.

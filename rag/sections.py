@@ -8,6 +8,7 @@ go to the composer, which gathers their points.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -18,6 +19,8 @@ from .understand import Asks, Query
 # A section is about the question when its heading holds at least this share of the
 # question's term weight (rarity-weighted): "(四)加快山区26县生态工业发展" for "山区26县怎么发展".
 MIN_HEADING_SHARE = 0.5
+# Words for a part of any text ("规定了哪些内容", "哪几个方面"): question grammar, never in a heading's topic.
+_PART_OF_TEXT = re.compile(r"内容|方面|部分|章节|条款|东西|事情?")
 # Sibling headings matching nearly as well as the best one make their parent the section asked about.
 SIBLING_SHARE = 0.9
 MAX_SECTION_PASSAGES = 40  # longer than this is a whole document, not a section to gather
@@ -46,7 +49,7 @@ def heading_terms(retriever: Retriever, query: Query) -> tuple[str, ...]:
     "目标" too, which tells 三、发展目标 from 四、重点任务 — but not its years, nor the words that name
     a document ("七部门未来产业意见"): those are in its title, not in a heading."""
     titles = " ".join(retriever.document(d).title for d in query.documents).lower()
-    return tuple(t for t in query.terms if len(t) >= 2 and not YEAR.search(t) and t not in titles)
+    return tuple(t for t in query.terms if len(t) >= 2 and not YEAR.search(t) and t not in titles and not _PART_OF_TEXT.fullmatch(t))
 
 
 def find_section(retriever: Retriever, query: Query, passages: Sequence[Passage]) -> Section | None:

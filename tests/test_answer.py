@@ -245,6 +245,18 @@ def test_the_part_about_what_is_asked_comes_before_breadth():
         assert point in text
 
 
+def test_a_list_spread_over_passages_gives_more_items_than_a_single_fact_would():
+    duties = ["履行网络安全等级保护义务", "核验用户真实身份信息", "建立健全投诉处理机制", "制定用户善后处理方案", "发现违法信息立即停止传输"]
+    passages = [  # one article in each of five chapters: no one section gathers them
+        _passage(f"第{n}条 服务提供者应当{duty}。", doc_id="rule", title="规定", section=f"《规定》 › 第{n}章 › 第{n}条", chunk_id=f"rule#{n}", score=2.0 - n / 10)
+        for n, duty in enumerate(duties, start=1)
+    ]
+    text, citations = _compose("服务提供者要承担哪些责任？", passages)
+    assert sum(duty in text for duty in duties) >= 4 and len(text) <= 600
+    single, _ = _compose("服务提供者要履行网络安全等级保护义务吗？", passages)
+    assert sum(duty in single for duty in duties) <= 3  # a question for one fact still gets a short answer
+
+
 def test_a_heading_that_only_numbers_its_part_says_nothing():
     assert not says_something("第三十七条") and not says_something("(二)") and not says_something("3.")
     assert says_something("(一)加快建设创新浙江") and says_something("第二章 数据资源") and says_something("保障措施")
