@@ -103,6 +103,10 @@ def gather_evidence(retriever: Retriever, retrieval: Retrieval) -> Evidence:
 
 # A figure for part of a year ("1—4月", "1月至9月") does not answer for the whole year.
 _PART_OF_YEAR = re.compile(r"\d{1,2}\s*(?:月)?\s*(?:—|-|–|至|到)\s*\d{1,2}\s*月|上半年|前三季度|一季度")
+# A figure the question itself names ("68家", "2.5%", "三千亿级"): not dates or ordinals (第二批 is an identifier).
+_QUESTION_NUMBER = re.compile(
+    r"(?<![\d.第])\d+(?:\.\d+)?(?:%|万亿|千亿|百亿|亿|万|千)?(?![\d.年月日号])|(?<!第)[一二三四五六七八九十两]+(?:万亿|千亿|百亿|亿)"
+)
 # What a quote must contain to give what policy texts rarely hold, and the reason when it does not.
 _GIVES = (
     (Asks.PROCEDURE, re.compile(r"申报|申请|办理|流程|手续|提交|所需材料"), "文件中没有写申报或办理的具体程序。"),
@@ -117,6 +121,7 @@ def unanswered(
     statements: Sequence[Statement],
     context: Callable[[Passage], str] = lambda p: p.text,
     in_scope: Callable[[str], bool] = lambda place: False,
+    rarity: Callable[[str], float] | None = None,
 ) -> str:
     """Why the statements do not answer the query after all, or "" when they do.
 
@@ -126,7 +131,9 @@ def unanswered(
     - the whole year, when the statements give figures for some months only;
     - a place the cited passages never mention (湖州's figures against the
       province's), unless the library as a whole is about it (``in_scope``);
-    - a figure, when the statements hold no number;
+    - a figure the question names ("三千亿级") that the statements do not;
+    - a figure, when the statements hold no number, or none where they speak of the question's
+      rarest term ("启明计划每年引进多少名人才" against "实施“启明计划”等引才工程");
     - what policy texts rarely hold: how to apply, criteria, sums of money, who is in charge.
     ``context`` gives the text a passage is read in (its part of the document).
     """
@@ -145,7 +152,15 @@ def unanswered(
     for identifier in query.identifiers:
         if not any(identifier in st.text or identifier in st.passage.section for st in statements):
             return f"找到的相关内容不是关于“{identifier}”的。"
+    if query.language == "zh":
+        hay = (quoted + " ".join(st.passage.section for st in statements)).lower()
+        for number in _QUESTION_NUMBER.findall(YEAR.sub(" ", query.raw)):
+            if number not in hay:
+                # "打造几个三千亿级产业集群" against "4个五千亿级产业集群": the figure it names is not the one quoted.
+                return f"找到的相关内容没有提到“{number}”。"
     if query.asks & Asks.FIGURE and not HAS_NUMBER.search(YEAR.sub("", quoted)):
+        return "文件中没有给出这方面的具体数字。"
+    if query.asks & Asks.FIGURE and rarity is not None and not _figure_of_subject(query, statements, rarity):
         return "文件中没有给出这方面的具体数字。"
     if query.unit and not re.search(rf"[\d一二三四五六七八九十两百千万亿]\s*(?:[十百千万亿]+)?{query.unit}", quoted):
         return f"文件中没有以“{query.unit}”为单位的相关数字。"
@@ -158,3 +173,17 @@ def unanswered(
         if not any(place in context(st.passage) + st.passage.section + st.passage.doc_title for st in statements):
             return f"找到的相关内容没有专门讲“{place}”的。"
     return ""
+
+
+def _figure_of_subject(query: Query, statements: Sequence[Statement], rarity: Callable[[str], float]) -> bool:
+    """Whether a statement that names what a figure is asked about (the question's rarest term the
+    statements hold) gives a figure: the number quoted must be the subject's, not a neighbour's."""
+    if query.asks & Asks.RECORD or query.language != "zh":
+        return True  # an English question's terms are translations: too loose to pin a subject
+    texts = [st.text.lower() for st in statements]
+    terms = [t for t in query.topic if len(t) >= 2 and not YEAR.search(t) and not re.fullmatch(r"[\d.%]+", t)]
+    present = [t for t in terms if any(t in x for x in texts)]
+    if not present:
+        return True
+    subject = max(present, key=rarity)
+    return any(subject in x and HAS_NUMBER.search(YEAR.sub("", x)) for x in texts)

@@ -257,6 +257,21 @@ def test_a_list_spread_over_passages_gives_more_items_than_a_single_fact_would()
     assert sum(duty in single for duty in duties) <= 3  # a question for one fact still gets a short answer
 
 
+def test_a_figure_the_question_names_must_be_the_one_quoted():
+    speech = _passage("要集中力量打造4个万亿产业集群和4个五千亿级产业集群。", doc_id="s", title="讲话", kind="speech")
+    statements = _answer(speech, "要集中力量打造4个万亿产业集群和4个五千亿级产业集群")
+    assert "三千亿" in unanswered(_q("讲话里要打造几个三千亿级产业集群？"), statements)
+    assert unanswered(_q("讲话里要打造几个五千亿级产业集群？"), statements) == ""
+
+
+def test_a_figure_must_be_given_where_its_subject_is_named():
+    talent = _passage("实施“启明计划”等引才工程,加强制造业高层次人才引进和培育。到2025年,培育领军企业100家。")
+    statements = [Statement(u, talent, spans_of(u, talent.text), 1.0, 1.0) for u in ("实施“启明计划”等引才工程,加强制造业高层次人才引进和培育。", "到2025年,培育领军企业100家。")]
+    rarity = {"启明": 6.0, "启明计划": 6.0, "计划": 2.0, "引进": 3.0, "人才": 3.0, "每年": 1.0}.get
+    assert "数字" in unanswered(_q("启明计划每年引进多少名人才？"), statements, rarity=lambda t: rarity(t, 1.0))
+    assert unanswered(_q("到2025年培育多少家领军企业？"), statements, rarity=lambda t: rarity(t, 1.0)) == ""
+
+
 def test_a_heading_that_only_numbers_its_part_says_nothing():
     assert not says_something("第三十七条") and not says_something("(二)") and not says_something("3.")
     assert says_something("(一)加快建设创新浙江") and says_something("第二章 数据资源") and says_something("保障措施")

@@ -170,3 +170,18 @@ def test_a_lone_surrogate_is_not_part_of_a_question():
 def test_a_question_pointing_back_with_duiying_inherits_even_when_it_names_a_document():
     q = understand("2020年那份若干意见里对应的是哪几个集群？", ["2022年指导意见中打造的4个世界级先进产业群是哪几个？"], CATALOG)
     assert q.inherited is not None and q.documents == ("opinions-2020",) and "世界级先进产业群" in q.text
+
+
+@pytest.mark.parametrize(
+    "question, year, years",
+    [("22年那份指导意见怎么说？", "2022", ()), ("22年全省工业增加值到多少了", "2022", ("2022",)), ("到25年底要建成多少家？", "2025", ("2025",))],
+)
+def test_a_two_digit_year_is_read_as_the_year(question, year, years):
+    query = understand(question, catalog=CATALOG)
+    assert f"{year}年" in query.text and query.years == years  # the first names a document, not a period
+
+
+@pytest.mark.parametrize("question", ["过去20年浙江制造业变化大吗？", "20年间产业有什么变化？", "未来10年怎么发展？", "10年来取得了哪些成绩？"])
+def test_a_span_of_years_is_not_a_year(question):
+    query = understand(question, catalog=CATALOG)
+    assert query.mentioned_years == () and "年" in query.text and not any(f"20{d}年" in query.text for d in ("10", "20"))
