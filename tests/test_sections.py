@@ -76,3 +76,11 @@ def test_sibling_headings_that_all_match_make_their_parent_the_section(library):
 def test_a_sentence_saying_it_better_than_any_heading_is_not_a_section_question(library):
     # "四、主要目标任务 › (一)聚焦经济社会绿色转型" holds 主要, 目标, 经济社会; the sentence in 三 holds them all.
     assert _section(library, "经济社会发展主要预期目标是啥？") is None
+
+
+def test_a_term_in_quotes_the_library_never_mentions_is_not_answered(library):
+    from rag import ask
+
+    answer = ask("“尖兵”计划要抓住哪些机会？", settings=library.settings)
+    assert answer.status == "not_found" and "尖兵" in answer.reason
+    assert ask("“政策机会”是什么", settings=library.settings).status == "answered"  # one it mentions is

@@ -185,3 +185,18 @@ def test_a_two_digit_year_is_read_as_the_year(question, year, years):
 def test_a_span_of_years_is_not_a_year(question):
     query = understand(question, catalog=CATALOG)
     assert query.mentioned_years == () and "年" in query.text and not any(f"20{d}年" in query.text for d in ("10", "20"))
+
+
+@pytest.mark.parametrize(
+    "question, place",
+    [("深山老林里手机没信号，卫星直连能用吗？", None), ("在国外买的手机带回国要申报吗？", None), ("湖州的研发投入目标是多少？", "湖州"), ("江苏省有什么政策？", "江苏")],
+)
+def test_only_proper_names_are_places(question, place):
+    # jieba tags everyday words as places ("回国", "深山老林"); the dictionary says which are names.
+    query = understand(question, catalog=CATALOG)
+    assert query.places == ((place,) if place else ())
+
+
+@pytest.mark.parametrize("question", ["想申请省级概念验证中心，要啥条件、怎么报？", "评选省级企业技术中心需要满足哪些条件？"])
+def test_colloquial_criteria_and_procedures_are_asked_for(question):
+    assert understand(question, catalog=CATALOG).asks & Asks.CRITERIA
