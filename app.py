@@ -33,7 +33,7 @@ import gradio as gr
 from fastapi import FastAPI
 
 from rag import chat as fmt
-from rag import library
+from rag import library, naming
 from rag.answer import Answer, Status, ask
 from rag.errors import IndexStateError, RagError
 from rag.index import DocumentInfo
@@ -419,6 +419,7 @@ def ensure_index(settings: Settings) -> None:
     print("正在加载索引和模型…… (loading the index and the model)", flush=True)
     get_retriever(settings)
     ask("研发经费", settings=settings)  # warm up: the first user does not wait for the model
+    naming.warm()  # ... nor for the dictionary that tells places from everyday words
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

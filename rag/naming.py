@@ -100,6 +100,11 @@ def _dictionary() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(proper), frozenset(common)
 
 
+def warm() -> None:
+    """Load the dictionary now (about a second), not at the first question that names a place."""
+    _dictionary()
+
+
 def is_proper_name(word: str) -> bool:
     """Whether a word jieba tags as a place or organisation is a proper name by the dictionary:
     jieba tags everyday words so too ("回国", "海关", "深山老林"). A word the dictionary does not

@@ -42,9 +42,11 @@ def run(kind: str, kwargs: dict, settings: Settings) -> Any:
         m = index.manifest
         return {"documents": len(m.documents), "passages": m.n_chunks, "model": m.model, "built_at": m.built_at}
     if kind == "warm":  # the first caller does not wait for the model
+        from . import naming
         from .answer import ask
 
         ask("研发经费", settings=settings)
+        naming.warm()
         return None
     raise ValueError(f"unknown work {kind!r}; one of {KINDS}")
 
