@@ -53,6 +53,14 @@ def named_documents(text: str, documents: Sequence[Any]) -> tuple[tuple[str, ...
             words += grams + ([issuer] if len(issuer) >= 3 and issuer in text else [])
     if by_title:
         picked = [d for d in by_title if d in picked] or by_title
+    elif words:
+        # "条例第三十八条…" among a 条例 and a 管理规定 of the same kind: the document word the question
+        # uses first, where some titles have it and others do not, names those.
+        for w in sorted(words, key=low.find):
+            titled = [d for d in picked if w in d.title.lower()]
+            if 0 < len(titled) < len(picked):
+                picked = titled
+                break
     elif not (kinds or years):
         return (), ()
     if not picked or len(picked) == len(documents):
