@@ -277,7 +277,7 @@ def build_tab(get_settings: Callable[[], Settings]) -> Any:
         table = gr.Dataframe(headers=COLUMNS, value=[], interactive=False, wrap=True, label="文件库", elem_id="admin-documents")
         refresh = gr.Button("刷新列表", elem_id="admin-refresh")
         with gr.Accordion("更正元数据", open=False):
-            chosen = gr.Dropdown(label="文件", choices=[], elem_id="admin-doc")
+            chosen = gr.Dropdown(label="文件", choices=[], allow_custom_value=True, elem_id="admin-doc")  # ids checked by rag.manage
             fields = [
                 gr.Dropdown(label=FIELD_LABELS[n], choices=[(v, k) for k, v in KINDS.items()], allow_custom_value=False)
                 if n == "kind" else gr.Textbox(label=FIELD_LABELS[n], lines=1, max_lines=1)
@@ -286,7 +286,7 @@ def build_tab(get_settings: Callable[[], Settings]) -> Any:
             save = gr.Button("保存并更新索引", elem_id="admin-save")
             saved = gr.Markdown()
         with gr.Accordion("删除文件", open=False):
-            doomed = gr.Dropdown(label="文件", choices=[], elem_id="admin-remove-doc")
+            doomed = gr.Dropdown(label="文件", choices=[], allow_custom_value=True, elem_id="admin-remove-doc")
             confirm = gr.Checkbox(label="确认删除（文件和它的清单条目都会删除）", value=False)
             drop = gr.Button("删除并更新索引", variant="stop", elem_id="admin-remove")
             removed = gr.Markdown()

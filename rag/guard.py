@@ -61,8 +61,14 @@ CHAT_PREFIX = "/gradio_api/"
 MAX_CHAT_ITEMS = 400
 
 
-def chat_payload_problem(body: bytes) -> str:
-    """Why a request to the chat's routes (Gradio's wire format: {"data": [input, …]}) is refused, or ""."""
+def _is_file(value: object) -> bool:
+    """A file the administrator's tab sends (Gradio's FileData: {"path", "orig_name", "meta": {"_type"}})."""
+    return isinstance(value, dict) and isinstance(value.get("meta"), dict) and value["meta"].get("_type") == "gradio.FileData"
+
+
+def chat_payload_problem(body: bytes, files: bool = False) -> str:
+    """Why a request to the chat's routes (Gradio's wire format: {"data": [input, …]}) is refused, or "".
+    ``files``: the request is the administrator's, whose lists may hold uploaded files."""
     try:
         payload = json.loads(body) if body.strip() else {}
     except ValueError:
@@ -72,7 +78,8 @@ def chat_payload_problem(body: bytes) -> str:
         if not isinstance(value, list):
             continue
         if len(value) > MAX_CHAT_ITEMS or not all(
-            isinstance(v, str) or (isinstance(v, dict) and v.get("role") in ("user", "assistant")) for v in value
+            isinstance(v, str) or (isinstance(v, dict) and v.get("role") in ("user", "assistant")) or (files and _is_file(v))
+            for v in value
         ):
             return (
                 f"对话记录格式不对或超过 {MAX_CHAT_ITEMS} 条，请点“新对话”或刷新页面。(The chat history is malformed or "
@@ -196,7 +203,7 @@ class ServerGuard:
                     await self._refuse(scope, send, 413, too_large, "request_too_large")
                     return
             body = b"".join(chunks)
-            if checked and (problem := chat_payload_problem(body)):
+            if checked and (problem := chat_payload_problem(body, files=self.admin is not None and self.admin(headers))):
                 await self._refuse(scope, send, 422, problem, "invalid_request_error")
                 return
             pending = [{"type": "http.request", "body": body, "more_body": False}]

@@ -4,7 +4,7 @@ swapped into the running process. Fast tier: the fake embedder and a small libra
 
 from __future__ import annotations
 
-import io
+import json
 import time
 import tomllib
 import zipfile
@@ -260,6 +260,16 @@ def test_removing_a_document_updates_the_index_and_the_last_one_cannot_go(lib):
     assert _files(lib.corpus_dir) == before and check_index(lib) == live
 
 
+def test_only_the_administrators_chat_requests_may_carry_files():
+    from rag.guard import chat_payload_problem
+
+    body = json.dumps({"data": [[{"path": "/tmp/x.pdf", "orig_name": "x.pdf", "meta": {"_type": "gradio.FileData"}}]]}).encode()
+    assert "malformed" in chat_payload_problem(body)
+    assert chat_payload_problem(body, files=True) == ""
+    messages = json.dumps({"data": [[{"role": "tool", "content": "x"}]]}).encode()
+    assert chat_payload_problem(messages, files=True)  # still only messages and files
+
+
 def test_status_table_escapes_names_and_reasons():
     html = admin.status_html([admin.FileStatus("<b>x</b>.pdf", "failed", "<script>alert(1)</script>")])
     assert "<script>" not in html and "&lt;b&gt;x&lt;/b&gt;.pdf" in html and "未收录 1" in html
@@ -364,3 +374,40 @@ def test_without_a_token_there_is_no_admin_tab_route_or_upload(lib):
     finally:
         served.stop()
         app.configure(None)
+
+
+def _queue_call(client, fn_name: str, data: list, headers: dict | None = None) -> str:
+    """Call one of the page's events through Gradio's queue, as a page would; the whole event stream."""
+    import app
+
+    blocks = app.build_demo(admin=True)
+    fn = next(i for i, d in enumerate(blocks.config["dependencies"]) if d.get("api_name") == fn_name)
+    session = f"test-{fn_name}-{time.monotonic_ns()}"
+    joined = client.post("/gradio_api/queue/join", json={"data": data, "fn_index": fn, "session_hash": session}, headers=headers or {})
+    assert joined.status_code == 200, joined.text
+    with client.stream("GET", f"/gradio_api/queue/data?session_hash={session}", headers=headers or {}) as r:
+        text = ""
+        for chunk in r.iter_text():
+            text += chunk
+            if "process_completed" in text:
+                break
+    events = [json.loads(line[5:]) for line in text.splitlines() if line.startswith("data:")]
+    return json.dumps([e.get("output", {}).get("data") for e in events if e.get("msg") == "process_completed"], ensure_ascii=False)
+
+
+def test_the_tabs_events_refuse_an_official_through_the_queue(site):
+    served, client = site
+    settings = app_settings()
+    before = _files(settings.corpus_dir)
+    stream = _queue_call(client, "on_remove", ["plan", True])
+    assert "需要管理员令牌" in stream and "已删除" not in stream
+    assert "需要管理员令牌" in _queue_call(client, "on_upload", [[]])
+    assert _files(settings.corpus_dir) == before and "plan" in {d.doc_id for d in check_index(settings).documents}
+    stream = _queue_call(client, "on_remove", ["plan", True], headers={"X-Admin-Token": TOKEN})
+    assert "已删除 plan" in stream and "plan" not in {d.doc_id for d in check_index(settings).documents}
+
+
+def app_settings() -> Settings:
+    import app
+
+    return app.get_settings()
