@@ -79,6 +79,7 @@ def add_files(corpus_dir: Path, files: list[Path]) -> list[Path]:
         read = read_file(file)  # raises with the reason when it cannot be read
         if not read.text.strip():
             raise CorpusError(f"{file} has no readable text. {read.report}".strip())
+        _check_indexable(file)
         checked.append((file, name))
     added = []
     for file, name in checked:
@@ -89,6 +90,24 @@ def add_files(corpus_dir: Path, files: list[Path]) -> list[Path]:
         os.replace(tmp, target)
         added.append(target)
     return added
+
+
+def _check_indexable(file: Path) -> None:
+    """Refuse a file the build would skip (no text left once cleaned…), with the build's reason: it is
+    read and cleaned as the build will, alone in a scratch folder (a file read before is not read again)."""
+    with tempfile.TemporaryDirectory(prefix="rag-check-") as tmp:
+        alone = Path(tmp) / file.name
+        try:
+            os.link(file, alone)
+        except OSError:
+            shutil.copyfile(file, alone)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                load_corpus(Path(tmp))
+            except CorpusError:
+                said = [str(w.message) for w in caught if f"no entry in {MANIFEST_NAME}" not in str(w.message)]
+                raise CorpusError(" ".join(said) or f"{file.name} has no text to index. Check the file.") from None
 
 
 def remove_document(corpus_dir: Path, doc_id: str) -> Path:

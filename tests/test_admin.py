@@ -146,6 +146,29 @@ def test_only_new_passages_are_embedded(lib, tmp_path, fake_embedder):
     assert fake_embedder.passage_calls == new_rows
 
 
+def test_only_new_files_are_read(lib, tmp_path, monkeypatch):
+    from rag import paged
+
+    (lib.corpus_dir / "old.pdf").write_bytes(_pdf_bytes("Industrial land policy. Approval within 20 working days."))
+    build_index(lib)
+    read = []
+    real = paged.read_pdf
+    monkeypatch.setattr(paged, "read_pdf", lambda name, raw: read.append(name) or real(name, raw))
+    (tmp_path / "new.pdf").write_bytes(_pdf_bytes("Smart factories. The city will build 120 new smart factories by 2027 and support 35 providers."))
+    final = _final(admin.upload([str(tmp_path / "new.pdf")], _as_admin(lib), lib))
+    assert final["new.pdf"].state == "indexed", final
+    assert read == ["new.pdf"]  # read once when checked, reused by the build; old.pdf not read again
+    assert {"old", "new"} <= {d.doc_id for d in check_index(lib).documents}
+
+
+def test_a_file_with_no_text_left_once_cleaned_is_refused_with_the_builds_reason(lib, tmp_path):
+    (tmp_path / "empty.md").write_text("# 标题\n\n<!-- -->\n", encoding="utf-8")
+    before = _files(lib.corpus_dir)
+    final = _final(admin.upload([str(tmp_path / "empty.md")], _as_admin(lib), lib))
+    assert final["empty.md"].state == "failed" and "未收录" in final["empty.md"].reason, final
+    assert _files(lib.corpus_dir) == before
+
+
 def test_bad_files_are_refused_with_their_reason_and_the_old_index_still_serves(lib, tmp_path):
     import pypdf
 
