@@ -137,6 +137,39 @@ def test_upload_reports_each_file_and_the_running_index_is_swapped(lib, tmp_path
     assert rows["rules"][8] >= 1 and rows["rules"][9] == "读自原文"  # passages in the live index; record read from the text
 
 
+def test_questions_asked_during_an_update_are_all_answered(lib, tmp_path):
+    import threading
+
+    from rag.answer import ask
+
+    (tmp_path / "rules.txt").write_text(RULES, encoding="utf-8")
+    errors, docs_seen, stop = [], set(), threading.Event()
+
+    def official():
+        while not stop.is_set():
+            try:
+                answer = ask("测试市新建智能工厂多少家？", settings=lib)
+                docs_seen.update(c.doc_id for c in answer.citations)
+                retrieval.get_retriever(lib).search("工业用地出让比例", k=2, retriever="bm25")
+            except Exception as exc:  # noqa: BLE001 - any failure is the finding
+                errors.append(exc)
+
+    threads = [threading.Thread(target=official) for _ in range(3)]
+    for t in threads:
+        t.start()
+    try:
+        final = _final(admin.upload([str(tmp_path / "rules.txt")], _as_admin(lib), lib))
+        deadline = time.monotonic() + 20
+        while "rules" not in docs_seen and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=30)
+    assert final["rules.txt"].state == "indexed" and errors == []
+    assert "rules" in docs_seen  # answered from the new index, in the same process, without a restart
+
+
 def test_only_new_passages_are_embedded(lib, tmp_path, fake_embedder):
     (tmp_path / "rules.txt").write_text(RULES, encoding="utf-8")
     fake_embedder.passage_calls = 0
