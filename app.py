@@ -282,6 +282,7 @@ CSS = """
 footer { display: none !important; }
 .admin-status table { border-collapse: collapse; width: 100%; font-size: 14px; }
 .admin-status td, .admin-status th { border: 1px solid #e1e4e8; padding: 4px 8px; text-align: left; vertical-align: top; }
+.admin-status td:nth-child(2) { white-space: nowrap; }
 .admin-status .st-failed td { color: #b71c1c; }
 .admin-status .st-indexed td { color: #1b5e20; }
 """

@@ -26,6 +26,7 @@ from . import admin_auth
 from .chat import escape
 from .document import KINDS
 from .errors import AccessError, RagError
+from .ingest import MANIFEST_NAME
 from .manage import EDITABLE, MAX_BYTES, Rollback, add_files, list_documents, remove_document, set_metadata, unpack_zip
 from .readers import SUFFIXES
 from .settings import Settings
@@ -36,6 +37,7 @@ STATE_TEXT = {"waiting": "等待检查", "checking": "检查中", "checked": "�
               "indexed": "已收录", "failed": "未收录"}
 FIELD_LABELS = {"title": "标题", "issuer": "发文机关", "date": "日期（如 2022-08-30）", "kind": "类别", "doc_number": "发文字号",
                 "effective": "施行日期", "repealed": "废止日期", "superseded_by": "被哪个文件取代（文件编号）"}
+READ_NOTE = "标题、发文机关、日期等读自原文，可在“更正元数据”中修改。(The record was read from the text; correct it below.)"
 COLUMNS = ["编号", "标题", "发文机关", "日期", "类别", "发文字号", "施行", "页数", "段落数", "记录来自"]
 
 
@@ -93,6 +95,11 @@ def upload(paths: Iterable[Any], request: Any, settings: Settings) -> Iterator[l
                     continue
                 status[i] = FileStatus(name, "checking")
                 yield list(status)
+                if any(found[j][1].name == path.name for j in added):
+                    status[i] = FileStatus(name, "failed", f"本次上传中已有同名文件 {path.name}。(Another file of this upload is "
+                                           f"named {path.name}; the library is one folder: rename one and upload it again.)")
+                    yield list(status)
+                    continue
                 try:
                     replaced = (Path(settings.corpus_dir) / path.name).exists()
                     rollback.keep(path.name)
@@ -120,7 +127,7 @@ def upload(paths: Iterable[Any], request: Any, settings: Settings) -> Iterator[l
             rollback.undo()  # nothing after update_index or done(); else the change is taken back
         for i in added:
             name = Path(status[i].name.split(" › ")[-1]).name
-            said = [n for n in notes if name in n]
+            said = [READ_NOTE if f"no entry in {MANIFEST_NAME}" in n else n for n in notes if name in n]
             status[i] = FileStatus(status[i].name, "indexed", " ".join([status[i].reason, *said]).strip())
         yield list(status)
 

@@ -226,7 +226,10 @@ def test_bad_files_are_refused_with_their_reason_and_the_old_index_still_serves(
         z.writestr("../../etc/evil.txt", RULES)
     before, live, old = _files(lib.corpus_dir), check_index(lib), retrieval.get_retriever(lib)
     names = ["locked.pdf", "cut.pdf", "setup.pdf", "huge.txt", "bomb.zip", "sneaky.zip"]
-    final = _final(admin.upload([str(up / n) for n in names], _as_admin(lib), lib))
+    (up / "evil.txt").write_text(RULES, encoding="utf-8")
+    named = {"path": str(up / "evil.txt"), "orig_name": "../../evil.txt", "meta": {"_type": "gradio.FileData"}}  # a hand-made request
+    final = _final(admin.upload([str(up / n) for n in names] + [named], _as_admin(lib), lib))
+    assert final["../../evil.txt"].state == "failed" and "folder part" in final["../../evil.txt"].reason
     reasons = {n: final[n].reason for n in names}
     assert all(final[n].state == "failed" for n in names), final
     assert "locked.pdf is an encrypted PDF" in reasons["locked.pdf"]
@@ -248,6 +251,10 @@ def test_a_zipped_folder_adds_its_files(lib, tmp_path):
     final = _final(admin.upload([str(folder)], _as_admin(lib), lib))
     assert final["batch.zip › rules.txt"].state == "indexed"
     assert final["batch.zip › readme.exe"].state == "failed" and "cannot be read" in final["batch.zip › readme.exe"].reason
+    (tmp_path / "rules.txt").write_text("另一个同名文件\n一、总则\n正文。\n", encoding="utf-8")
+    again = _final(admin.upload([str(folder), str(tmp_path / "rules.txt")], _as_admin(lib), lib))
+    assert again["rules.txt"].state == "failed" and "同名" in again["rules.txt"].reason  # the zip's rules.txt came first
+    assert (lib.corpus_dir / "rules.txt").read_text(encoding="utf-8") == RULES
     assert "rules" in {d.doc_id for d in check_index(lib).documents}
 
 
