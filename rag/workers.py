@@ -81,7 +81,27 @@ def _init(settings: Settings) -> None:
 
 def _work(kind: str, kwargs: dict) -> Any:
     assert _settings is not None
+    _follow_live_build(_settings)
     return run(kind, kwargs, _settings)
+
+
+def _follow_live_build(settings: Settings) -> None:
+    """Forget the loaded index when another build has been made live since (the administrator's tab
+    rebuilt it in the server process), so this question loads it. One small file read per question."""
+    from pathlib import Path
+
+    from .retrieval import get_retriever, reset_cache
+
+    try:
+        live = (Path(settings.index_dir) / "CURRENT").read_text(encoding="utf-8").strip()
+    except OSError:
+        return  # no index yet: loading it says what is wrong
+    try:
+        loaded = get_retriever(settings).index.path.name
+    except RagError:
+        return
+    if loaded != live:
+        reset_cache()
 
 
 class ProcessRunner:

@@ -170,6 +170,17 @@ def test_questions_asked_during_an_update_are_all_answered(lib, tmp_path):
     assert "rules" in docs_seen  # answered from the new index, in the same process, without a restart
 
 
+def test_an_answering_process_follows_a_build_made_live_by_another(lib):
+    """API worker processes (RAG_API_WORKERS) did not rebuild: they load the new build at their next question."""
+    from rag import workers
+
+    workers._init(lib)  # what a worker process does when it starts
+    assert {d.doc_id for d in workers._work("documents", {})} == {"plan", "notice"}
+    (lib.corpus_dir / "rules.txt").write_text(RULES, encoding="utf-8")
+    build_index(lib)  # the server process's build; this process's cache is not told
+    assert "rules" in {d.doc_id for d in workers._work("documents", {})}
+
+
 def test_only_new_passages_are_embedded(lib, tmp_path, fake_embedder):
     (tmp_path / "rules.txt").write_text(RULES, encoding="utf-8")
     fake_embedder.passage_calls = 0
