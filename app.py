@@ -43,6 +43,7 @@ from rag.index import DocumentInfo
 from rag.manage import MAX_BYTES
 from rag.retrieval import get_retriever, reset_cache
 from rag.settings import Settings
+from rag.workers import follow_live_build
 
 TITLE = "政策问答助手"
 # Questions over several documents: the 2022 guideline, the 2020 opinions, the 2024 speech, the 2023 news report.
@@ -143,6 +144,7 @@ def _filters(doc_ids: Any, policy_only: bool) -> tuple[list[str] | None, list[st
 def answer_question(question: str, history: list, doc_ids=None, kinds=None) -> tuple[Answer, list[str]]:
     """ask() with the session's earlier answers; also the words to highlight (of the question as understood)."""
     settings = get_settings()
+    follow_live_build(settings)  # a build made live by another process (`rag add`) answers from now on
     ans = ask(question, k=K, settings=settings, doc_ids=doc_ids, kinds=kinds, history=history)
     if ans.status is not Status.ANSWERED or ans.query is None:
         return ans, []

@@ -29,6 +29,7 @@ def run(kind: str, kwargs: dict, settings: Settings) -> Any:
     """Do one piece of API work in this process (loads the index on first use)."""
     from .retrieval import get_retriever
 
+    follow_live_build(settings)
     if kind == "ask":
         from .answer import ask
 
@@ -81,13 +82,13 @@ def _init(settings: Settings) -> None:
 
 def _work(kind: str, kwargs: dict) -> Any:
     assert _settings is not None
-    _follow_live_build(_settings)
     return run(kind, kwargs, _settings)
 
 
-def _follow_live_build(settings: Settings) -> None:
-    """Forget the loaded index when another build has been made live since (the administrator's tab
-    rebuilt it in the server process), so this question loads it. One small file read per question."""
+def follow_live_build(settings: Settings) -> None:
+    """Forget the loaded index when another build has been made live since (by the administrator's tab
+    in the server process, or `rag add` beside a running server), so this question loads the new one.
+    One small file read per question."""
     from pathlib import Path
 
     from .retrieval import get_retriever, reset_cache

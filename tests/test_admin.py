@@ -181,6 +181,21 @@ def test_an_answering_process_follows_a_build_made_live_by_another(lib):
     assert "rules" in {d.doc_id for d in workers._work("documents", {})}
 
 
+def test_the_chat_follows_a_build_made_by_rag_add_beside_it(lib):
+    import app
+
+    app.configure(lib)
+    try:
+        first, _ = app.answer_question("测试市新建智能工厂多少家？", [])
+        assert "rules" not in {c.doc_id for c in first.citations}
+        (lib.corpus_dir / "rules.txt").write_text(RULES, encoding="utf-8")
+        build_index(lib)  # as `rag add` in another process would
+        after, _ = app.answer_question("测试市新建智能工厂多少家？", [])
+        assert after.found and after.citations[0].doc_id == "rules"
+    finally:
+        app.configure(None)
+
+
 def test_only_new_passages_are_embedded(lib, tmp_path, fake_embedder):
     (tmp_path / "rules.txt").write_text(RULES, encoding="utf-8")
     fake_embedder.passage_calls = 0
