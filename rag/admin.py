@@ -185,15 +185,21 @@ def correct(doc_id: str, values: dict[str, str], request: Any, settings: Setting
     """Write corrected fields into the manifest (atomically) and update the index; the message to show."""
     require_admin(request, settings)
     with _changing:
+        # Only what the administrator changed goes into the manifest: a field left as it was read stays read.
+        current = record_of(doc_id, settings)
+        changed = {k: str(v or "").strip() for k, v in values.items() if str(v or "").strip() != current.get(k, "")}
+        if not changed:
+            return "没有改动。(Nothing was changed.)"
         rollback = Rollback(settings.corpus_dir)
-        rollback.keep("manifest.toml")
+        rollback.keep(MANIFEST_NAME)
         try:
-            set_metadata(settings.corpus_dir, doc_id, values)
+            set_metadata(settings.corpus_dir, doc_id, changed)
             update_index(settings, rollback)
         except RagError as exc:
-            rollback.undo()
             return f"未保存：{exc}"
-    return f"已保存 {doc_id} 的元数据，索引已更新。(Saved; the index is updated.)"
+        finally:
+            rollback.undo()  # does nothing once update_index has made the change stand
+    return f"已保存 {doc_id} 的元数据（{'、'.join(FIELD_LABELS[k].split('（')[0] for k in changed)}），索引已更新。(Saved; the index is updated.)"
 
 
 def remove(doc_id: str, confirmed: bool, request: Any, settings: Settings) -> str:
@@ -211,8 +217,9 @@ def remove(doc_id: str, confirmed: bool, request: Any, settings: Settings) -> st
             path = remove_document(settings.corpus_dir, doc_id)
             update_index(settings, rollback)
         except RagError as exc:
-            rollback.undo()
             return f"未删除：{exc}"
+        finally:
+            rollback.undo()  # does nothing once update_index has made the change stand
     return f"已删除 {doc_id}（{path.name}），索引已更新。(Removed; the index is updated.)"
 
 

@@ -319,8 +319,10 @@ def test_correcting_metadata_writes_the_manifest_and_updates_the_index(lib):
                                      "date": "2021-06-30", "kind": "policy", "doc_number": "测政发〔2021〕9号"}, _as_admin(lib), lib)
     assert message.startswith("已保存")
     [entry] = tomllib.loads((lib.corpus_dir / "manifest.toml").read_text(encoding="utf-8"))["document"]
+    # kind was already "policy" (read from the title "…规划"): only what changed is written.
     assert entry == {"id": "plan", "file": "plan.txt", "title": "测试省数字经济发展规划（2021—2025年）", "issuer": "测试省人民政府",
-                     "date": "2021-06-30", "kind": "policy", "doc_number": "测政发〔2021〕9号"}
+                     "date": "2021-06-30", "doc_number": "测政发〔2021〕9号"}
+    assert admin.correct("plan", admin.record_of("plan", lib), _as_admin(lib), lib).startswith("没有改动")
     info = {d.doc_id: d for d in retrieval.get_retriever(lib).index.manifest.documents}["plan"]
     assert (info.title, info.issuer, info.date) == ("测试省数字经济发展规划（2021—2025年）", "测试省人民政府", "2021-06-30")
     assert admin.record_of("plan", lib)["doc_number"] == "测政发〔2021〕9号"
