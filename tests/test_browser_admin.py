@@ -95,6 +95,7 @@ def _context(pw, folder: Path):
 
 
 def test_an_administrator_uploads_a_pdf_and_an_official_is_answered_from_its_page(admin_url, tmp_path):
+    """Then the administrator corrects its record and removes it, and the official is no longer answered from it."""
     sync_api = pytest.importorskip("playwright.sync_api")
     url, root = admin_url
     pdf = _pdf(tmp_path / "智能制造实施方案.pdf")
@@ -140,5 +141,28 @@ def test_an_administrator_uploads_a_pdf_and_an_official_is_answered_from_its_pag
         sources = page.locator("#sources").inner_text()
         assert "测试市推进智能制造实施方案" in sources and "第2页" in sources, sources
         assert page.get_by_role("tab", name="管理文件库").count() == 0
+
+        # The administrator corrects the record (into the manifest), then removes the document.
+        apage.get_by_text("更正元数据", exact=True).click()
+        apage.click("#admin-doc input")
+        apage.get_by_role("option", name="智能制造实施方案").click()
+        apage.wait_for_function(
+            "() => [...document.querySelectorAll('textarea, input')].some(e => e.value === '测试市推进智能制造实施方案')", timeout=30_000,
+        )
+        apage.get_by_label("发文机关").fill("测试市人民政府办公室")
+        apage.click("#admin-save")
+        apage.wait_for_function("() => document.body.innerText.includes('已保存')", timeout=120_000)
+        assert "测试市人民政府办公室" in apage.locator("#admin-documents").inner_text()
+        assert 'issuer = "测试市人民政府办公室"' in (root / "corpus" / "manifest.toml").read_text(encoding="utf-8")
+        apage.get_by_text("删除文件", exact=True).click()
+        apage.click("#admin-remove-doc input")
+        apage.get_by_role("option", name="智能制造实施方案").click()
+        apage.get_by_label("确认删除（文件和它的清单条目都会删除）").check()
+        apage.click("#admin-remove")
+        apage.wait_for_function("() => document.body.innerText.includes('已删除')", timeout=120_000)
+        assert "测试市推进智能制造实施方案" not in apage.locator("#admin-documents").inner_text()
+        assert not (root / "corpus" / "智能制造实施方案.pdf").exists()
+        _ask(page, "测试市到2027年要新建多少家智能工厂？")
+        assert "120家" not in page.locator("[data-testid=bot]").last.inner_text()
         official.close()
         admin.close()
