@@ -285,6 +285,8 @@ footer { display: none !important; }
 .admin-status table { border-collapse: collapse; width: 100%; font-size: 14px; }
 .admin-status td, .admin-status th { border: 1px solid #e1e4e8; padding: 4px 8px; text-align: left; vertical-align: top; }
 .admin-status td:nth-child(2) { white-space: nowrap; }
+.admin-logout { text-align: right; }
+.admin-logout button { color: #1f3a60; background: none; border: 1px solid #c8d0da; border-radius: 4px; padding: 2px 10px; cursor: pointer; }
 .admin-status .st-failed td { color: #b71c1c; }
 .admin-status .st-indexed td { color: #1b5e20; }
 """

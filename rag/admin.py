@@ -284,6 +284,7 @@ def build_tab(get_settings: Callable[[], Settings]) -> Any:
             f"上传政策文件（{'、'.join(sorted(SUFFIXES))}），或把一个文件夹压缩成 .zip 上传；每个文件先检查再收录，"
             f"单个文件不超过 {MAX_BYTES // 2**20} MB。更新索引时问答照常进行，完成后自动使用新索引。"
         )
+        gr.HTML('<form method="post" action="/admin/logout" class="admin-logout"><button type="submit">退出管理</button></form>')
         files = gr.File(label="选择文件或 .zip", file_count="multiple", file_types=[*sorted(SUFFIXES), ".zip"],
                         type="filepath", elem_id="admin-upload")
         go = gr.Button("上传并更新索引", variant="primary", elem_id="admin-upload-button")

@@ -408,6 +408,9 @@ def test_login_sets_a_session_that_opens_the_upload_route_only_for_the_administr
     # A name with ../ stays a name: the file lands in Gradio's upload folder, nowhere else.
     [sneaky] = client.post("/gradio_api/upload", files={"files": ("../../sneaky.txt", b"x")}).json()
     assert Path(sneaky).name == "sneaky.txt" and Path(sneaky).parent.parent == Path(stored).parent.parent
+    out = client.post("/admin/logout", follow_redirects=False)
+    assert out.status_code == 303 and admin_auth.COOKIE not in client.cookies
+    assert client.post("/gradio_api/upload", files=files).status_code == 403
     # The token itself, for scripts:
     import httpx
 

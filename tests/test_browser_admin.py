@@ -130,8 +130,10 @@ def test_an_administrator_uploads_a_pdf_and_an_official_is_answered_from_its_pag
         )
         status = apage.locator("#admin-status").inner_text()
         assert "智能制造实施方案.pdf" in status and "未收录 0" in status, status
-        table = apage.locator("#admin-documents").inner_text()
-        assert "测试市推进智能制造实施方案" in table  # the title read from the PDF, listed with its pages and passages
+        # The list follows the status: the title read from the PDF, with its pages and passages.
+        apage.wait_for_function(
+            "() => document.querySelector('#admin-documents').innerText.includes('测试市推进智能制造实施方案')", timeout=30_000,
+        )
         assert (root / "corpus" / "智能制造实施方案.pdf").exists()
 
         # The official, on the page opened before the upload (no restart, no reload), is answered from page 2.
@@ -152,7 +154,7 @@ def test_an_administrator_uploads_a_pdf_and_an_official_is_answered_from_its_pag
         apage.get_by_label("发文机关").fill("测试市人民政府办公室")
         apage.click("#admin-save")
         apage.wait_for_function("() => document.body.innerText.includes('已保存')", timeout=120_000)
-        assert "测试市人民政府办公室" in apage.locator("#admin-documents").inner_text()
+        apage.wait_for_function("() => document.querySelector('#admin-documents').innerText.includes('测试市人民政府办公室')", timeout=30_000)
         assert 'issuer = "测试市人民政府办公室"' in (root / "corpus" / "manifest.toml").read_text(encoding="utf-8")
         apage.get_by_text("删除文件", exact=True).click()
         apage.click("#admin-remove-doc input")
@@ -160,9 +162,15 @@ def test_an_administrator_uploads_a_pdf_and_an_official_is_answered_from_its_pag
         apage.get_by_label("确认删除（文件和它的清单条目都会删除）").check()
         apage.click("#admin-remove")
         apage.wait_for_function("() => document.body.innerText.includes('已删除')", timeout=120_000)
-        assert "测试市推进智能制造实施方案" not in apage.locator("#admin-documents").inner_text()
+        apage.wait_for_function("() => !document.querySelector('#admin-documents').innerText.includes('测试市推进智能制造实施方案')", timeout=30_000)
         assert not (root / "corpus" / "智能制造实施方案.pdf").exists()
         _ask(page, "测试市到2027年要新建多少家智能工厂？")
         assert "120家" not in page.locator("[data-testid=bot]").last.inner_text()
+        # Logging out ends the session: the page comes back without the tab.
+        apage.get_by_role("tab", name="管理文件库").click()
+        apage.get_by_role("button", name="退出管理").click()
+        apage.wait_for_selector("textarea[data-testid=textbox]", timeout=60_000)
+        apage.wait_for_timeout(1500)
+        assert apage.get_by_role("tab", name="管理文件库").count() == 0
         official.close()
         admin.close()
