@@ -35,3 +35,7 @@ class StorageError(RagError):
 
     A failed build leaves nothing behind and the previous index keeps answering.
     """
+
+
+class AccessError(RagError):
+    """The request lacks the administrator's token (an administrator's action by anyone else)."""
