@@ -119,6 +119,7 @@ def gather_evidence(retriever: Retriever, retrieval: Retrieval) -> Evidence:
 
 # ---------------------------------------------------------------- after composing
 
+_ITEM_SEPARATOR = re.compile(r"[、；;]")  # how a statement enumerates
 # A title in a text ("《…2035年远景目标纲要》") names a document: its year is no period the text speaks of.
 _TITLED = re.compile(r"《[^》]*》")
 # A figure for part of a year ("1—4月", "1月至9月") does not answer for the whole year.
@@ -149,6 +150,7 @@ def unanswered(
     - a year: every statement that names years names others, or names none and
       its part of the document and its date do not speak of that year;
     - a term the question quotes (“十五五”) that the statements and their sections do not hold;
+    - the members of a list whose size the question names, when no statement enumerates them;
     - the whole year, when the statements give figures for some months only;
     - a place the cited passages never mention (湖州's figures against the
       province's), unless the library as a whole is about it (``in_scope``);
@@ -171,6 +173,8 @@ def unanswered(
                 break
         if not supported:
             return f"找到的相关内容都不是关于{year}年的。"
+    if query.members and max(len([x for x in _ITEM_SEPARATOR.split(st.text) if x.strip()]) for st in statements) < min(query.members, 3):
+        return "文件中没有列出具体名单。"  # "十大省实验室分别是哪十个" against "完成十大省实验室布局"
     if query.asks & Asks.WHOLE_YEAR and statements and all(_PART_OF_YEAR.search(st.text) for st in statements if HAS_NUMBER.search(st.text)):
         return "文件中只有部分月份的数据，没有全年数据。"
     if quote := missing_quote(query, [*(st.text for st in statements), *(st.passage.section for st in statements)]):

@@ -76,6 +76,7 @@ class Query:
     places: tuple[str, ...] = ()  # places it names, without their suffix ("湖州市" -> 湖州)
     inherited: Inherited | None = None
     plain_expansion: tuple[str, ...] = ()  # the curated part of ``expansion`` (see plain_text)
+    members: int = 0  # for a list naming its size ("十大实验室分别是哪十个"): how many items it asks for
 
     @property
     def search_text(self) -> str:
@@ -280,7 +281,22 @@ def understand(question: object, history: Sequence[Any] = (), catalog: Catalog |
         places=tuple(places(tags)),
         inherited=inherited,
         plain_expansion=plain,
+        members=_members(raw) if asks & Asks.LIST else 0,
     )
+
+
+# "首批68家…都有哪些", "十大省实验室分别是哪十个": a list whose size the question names asks for its members.
+_COUNTED = re.compile(r"(?<![第\d.])(\d+|[一二三四五六七八九十两]+)\s*(?:个|家|大|项|条|类|种|所|座|批)")
+_MEMBERS = re.compile(r"哪(?:些|几|[一二三四五六七八九十两\d]+)|名单|分别是")
+_NUMERAL = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def _members(text: str) -> int:
+    """How many items a list question names, or 0."""
+    if not _MEMBERS.search(text) or not (m := _COUNTED.search(text)):
+        return 0
+    n = m.group(1)
+    return int(n) if n.isdigit() else _NUMERAL.get(n, 10 if "十" in n else 0)
 
 
 def _topic(text: str, terms: Sequence[str]) -> tuple[str, ...]:

@@ -291,6 +291,17 @@ def test_a_year_in_a_title_or_the_documents_date_does_not_answer_for_a_year_its_
     assert "2035" in unanswered(_q("实施意见到2035年要实现什么？"), _answer(preamble, quote), lambda p: p.text)
 
 
+def test_a_list_whose_size_the_question_names_needs_its_members():
+    labs = _passage("构建新型实验室体系,完成十大省实验室布局,高质量建设一批省重点实验室。")
+    statements = _answer(labs, "构建新型实验室体系,完成十大省实验室布局,高质量建设一批省重点实验室")
+    assert _q("十大省实验室分别是哪十个").members == 10
+    assert "名单" in unanswered(_q("十大省实验室分别是哪十个"), statements)
+    chains = _passage("重点打造数字安防、炼化一体化与新材料、节能与新能源汽车、现代纺织等十大标志性产业链。")
+    listed = _answer(chains, "重点打造数字安防、炼化一体化与新材料、节能与新能源汽车、现代纺织等十大标志性产业链")
+    assert unanswered(_q("十大标志性产业链具体是哪十条"), listed) == ""
+    assert _q("十大标志性产业链有什么作用").members == 0  # no list asked for
+
+
 def test_a_heading_that_only_numbers_its_part_says_nothing():
     assert not says_something("第三十七条") and not says_something("(二)") and not says_something("3.")
     assert says_something("(一)加快建设创新浙江") and says_something("第二章 数据资源") and says_something("保障措施")
