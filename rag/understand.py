@@ -42,6 +42,7 @@ class Asks(enum.Flag):
     RECORD = enum.auto()  # "什么时候印发", "主送": the document's own record
     OUTLINE = enum.auto()  # "主要任务有哪些方面": the parts of a named document
     BROAD = enum.auto()  # "有哪些支持", "主要目标是什么": gather a section's points
+    TOTAL = enum.auto()  # "加起来一共多少", "总额": a figure stated as a total
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,7 @@ _QUANTITY = re.compile(  # asks for a figure
 UNITS = r"元|美元|吨|千瓦时|千瓦|瓦|亩|平方公里|平方米|公里|立方米|辆|标准煤"
 _ASKED_UNIT = re.compile(rf"(?:多少|几)\s*(?:[十百千万亿]+)?({UNITS})")
 _ASKS_WHICH = re.compile(r"哪些|哪几|哪[一二三四五六七八九十两\d]+[个项条大类种方]")  # "哪几个" is a list, not a figure
+_TOTAL = re.compile(r"合计|加起来|总共|一共|总额|总和|总计|in total|combined|altogether", re.I)
 _WHOLE_YEAR = re.compile(r"全年|整年|full[- ]year|whole year", re.I)
 _PROCEDURE = re.compile(
     r"(?:怎么|如何|怎样|咋)(?:申报|申请|办理|报名|登记|交|缴|缴纳|预约|挂号|领取|补办|换发|续签|报(?![道告]))|(?:去|到|在)哪(?:里|儿|家)?(?:申报|申请|办理|报名|登记|办|交|缴|预约|做|领)|找哪个部门"
@@ -193,6 +195,8 @@ def _asks(text: str, terms: Sequence[str], named: bool) -> tuple[Asks, tuple[str
     ):
         if test:
             asks |= flag
+    if asks & Asks.FIGURE and _TOTAL.search(text):
+        asks |= Asks.TOTAL
     fields = tuple(name for name, pattern in _RECORD_FIELDS.items() if pattern.search(text))
     if fields and named:
         asks |= Asks.RECORD

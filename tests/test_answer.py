@@ -302,6 +302,14 @@ def test_a_list_whose_size_the_question_names_needs_its_members():
     assert _q("十大标志性产业链有什么作用").members == 0  # no list asked for
 
 
+def test_a_total_asked_for_needs_a_statement_of_a_total():
+    clusters = _passage("4个集群营收超万亿元,智能物联首次突破万亿。")
+    statements = _answer(clusters, "4个集群营收超万亿元,智能物联首次突破万亿")
+    assert "合计" in unanswered(_q("4个万亿级集群营收加起来一共多少？"), statements)
+    cloud = _passage("浙江上云企业累计超过35万家。")
+    assert unanswered(_q("上云企业一共多少家？"), _answer(cloud, "浙江上云企业累计超过35万家")) == ""
+
+
 def test_a_heading_that_only_numbers_its_part_says_nothing():
     assert not says_something("第三十七条") and not says_something("(二)") and not says_something("3.")
     assert says_something("(一)加快建设创新浙江") and says_something("第二章 数据资源") and says_something("保障措施")
