@@ -165,7 +165,7 @@ def unanswered(
     for year in query.years:
         supported = False
         for st in statements:
-            passage, years = st.passage, set(YEAR.findall(_TITLED.sub("", st.text)))
+            passage, years = st.passage, _years_of(st)
             # A statement without years is read under its headings ("一、2025年主要工作": the report of
             # 2026 looking back), then its part of the document and the document's date.
             headed = set(YEAR.findall(_TITLED.sub("", passage.section)))
@@ -176,8 +176,11 @@ def unanswered(
             return f"找到的相关内容都不是关于{year}年的。"
     if query.members and max(len([x for x in _ITEM_SEPARATOR.split(st.text) if x.strip()]) for st in statements) < min(query.members, 3):
         return "文件中没有列出具体名单。"  # "十大省实验室分别是哪十个" against "完成十大省实验室布局"
-    if query.asks & Asks.WHOLE_YEAR and statements and all(_PART_OF_YEAR.search(st.text) for st in statements if HAS_NUMBER.search(st.text)):
-        return "文件中只有部分月份的数据，没有全年数据。"
+    if query.asks & Asks.WHOLE_YEAR and statements:
+        # The figures of what is asked about (the statements holding its rarest term), not a neighbour's.
+        about = _about_subject(query, statements, rarity) if rarity else list(statements)
+        if all(_PART_OF_YEAR.search(st.text) for st in about if HAS_NUMBER.search(st.text)):
+            return "文件中只有部分月份的数据，没有全年数据。"
     if quote := missing_quote(query, [*(st.text for st in statements), *(st.passage.section for st in statements)]):
         return f"找到的相关内容不是关于“{quote}”的。"
     for identifier in query.identifiers:
@@ -204,6 +207,29 @@ def unanswered(
         if not any(place in context(st.passage) + st.passage.section + st.passage.doc_title for st in statements):
             return f"找到的相关内容没有专门讲“{place}”的。"
     return ""
+
+
+def _years_of(st: Statement) -> set[str]:
+    """The years a statement speaks of: its own, else the last one written before it in its paragraph
+    ("2023年,全省工业增加值…。规上工业增加值同比增长6%"), never those of 《titles》."""
+    own = set(YEAR.findall(_TITLED.sub("", st.text)))
+    if own or not st.spans:
+        return own
+    text = st.passage.text
+    start = st.spans[0][0]
+    before = _TITLED.sub("", text[text.rfind("\n", 0, start) + 1 : start])
+    found = YEAR.findall(before)
+    return {found[-1]} if found else set()
+
+
+def _about_subject(query: Query, statements: Sequence[Statement], rarity: Callable[[str], float]) -> list[Statement]:
+    """The statements that hold the question's rarest term the statements hold (all when none does)."""
+    terms = [t for t in query.topic if len(t) >= 2 and not YEAR.search(t)]
+    present = [t for t in terms if any(t in st.text.lower() for st in statements)]
+    if not present:
+        return list(statements)
+    subject = max(present, key=rarity)
+    return [st for st in statements if subject in st.text.lower()]
 
 
 def _figure_of_subject(query: Query, statements: Sequence[Statement], rarity: Callable[[str], float]) -> bool:

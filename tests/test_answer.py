@@ -310,6 +310,18 @@ def test_a_total_asked_for_needs_a_statement_of_a_total():
     assert unanswered(_q("上云企业一共多少家？"), _answer(cloud, "浙江上云企业累计超过35万家")) == ""
 
 
+def test_a_statement_speaks_of_the_year_written_before_it_and_of_its_own_subject():
+    text = "2023年,全省工业增加值达到2.94万亿元,居全国第三。规上工业增加值同比增长6%。1—4月制造业投资增长7.1%。"
+    speech = _passage(text, doc_id="s", title="讲话", date="2024-05-20", kind="speech")
+    units = ["2023年,全省工业增加值达到2.94万亿元,居全国第三。", "规上工业增加值同比增长6%。", "1—4月制造业投资增长7.1%。"]
+    statements = [Statement(u, speech, spans_of(u, text), 1.0, 1.0) for u in units]
+    # "规上工业增加值同比增长6%" follows "2023年,…": it is 2023's, not 2024's (the speech's year)
+    assert "2024" in unanswered(_q("2024年规上工业增加值增长了多少？"), statements[1:2])
+    rarity = {"投资": 5.0, "制造业": 3.0, "制造": 3.0, "全年": 2.0, "增长": 1.0}.get
+    reason = unanswered(_q("2023年全年制造业投资增长了多少"), statements, rarity=lambda t: rarity(t, 1.0))
+    assert "全年" in reason  # the investment figure is for four months; the 2.94万亿元 is another subject's
+
+
 def test_a_heading_that_only_numbers_its_part_says_nothing():
     assert not says_something("第三十七条") and not says_something("(二)") and not says_something("3.")
     assert says_something("(一)加快建设创新浙江") and says_something("第二章 数据资源") and says_something("保障措施")
