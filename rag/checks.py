@@ -119,6 +119,8 @@ def gather_evidence(retriever: Retriever, retrieval: Retrieval) -> Evidence:
 
 # ---------------------------------------------------------------- after composing
 
+# How any Chinese government text names its own country: "我国" is 中国 in every library.
+_SELF_NAMES = {"中国": ("我国", "中华人民共和国", "全国")}
 _ITEM_SEPARATOR = re.compile(r"[、；;]")  # how a statement enumerates
 # A title in a text ("《…2035年远景目标纲要》") names a document: its year is no period the text speaks of.
 _TITLED = re.compile(r"《[^》]*》")
@@ -204,7 +206,8 @@ def unanswered(
     for place in query.places:
         if in_scope(place):
             continue  # the library's own province: every passage speaks of it
-        if not any(place in context(st.passage) + st.passage.section + st.passage.doc_title for st in statements):
+        names = (place, *_SELF_NAMES.get(place, ()))
+        if not any(n in context(st.passage) + st.passage.section + st.passage.doc_title for st in statements for n in names):
             return f"找到的相关内容没有专门讲“{place}”的。"
     return ""
 

@@ -322,6 +322,13 @@ def test_a_statement_speaks_of_the_year_written_before_it_and_of_its_own_subject
     assert "全年" in reason  # the investment figure is for four months; the 2.94万亿元 is another subject's
 
 
+def test_a_national_text_speaks_of_china_as_our_country():
+    plan = _passage("互联网协议第六版(IPv6)活跃用户数达到4.6亿,我国数字经济规模稳居世界第二。", doc_id="p", title="数字经济发展规划")
+    statements = _answer(plan, "互联网协议第六版(IPv6)活跃用户数达到4.6亿,我国数字经济规模稳居世界第二")
+    assert unanswered(_q("中国IPv6活跃用户数有多少？"), statements) == ""
+    assert "江苏" in unanswered(_q("江苏IPv6活跃用户数有多少？"), statements)
+
+
 def test_a_heading_that_only_numbers_its_part_says_nothing():
     assert not says_something("第三十七条") and not says_something("(二)") and not says_something("3.")
     assert says_something("(一)加快建设创新浙江") and says_something("第二章 数据资源") and says_something("保障措施")
