@@ -14,7 +14,7 @@ import re
 from typing import Protocol, Sequence
 
 from .chunking import ELISION, LONG_SENTENCE, split_sentences, statements
-from .gather import BUDGET, gather, one_section, parts
+from .gather import ANSWER_CHARS, MARKER, gather, label_chars, one_section, parts
 from .quote import HAS_NUMBER, Statement, spans_of, term_weights
 from .retrieval import Passage, ScoredUnit
 from .understand import Asks, Query
@@ -151,11 +151,11 @@ class ExtractiveComposer:
         # passages: more of its items, within the room of a short answer.
         wants_items = bool(query.asks & Asks.LIST) and not query.asks & Asks.FIGURE
         most, floor = (self.list_statements, self.list_floor) if wants_items else (self.max_statements, self.floor)
-        room = BUDGET - sum(len(c.text) for c in chosen)
+        room = ANSWER_CHARS - sum(len(c.text) + MARKER for c in chosen) - sum(label_chars(p) for p in {c.passage.doc_id: c.passage for c in chosen}.values())
         for st in ranked[1:]:
             if len(chosen) >= most:
                 break
-            if wants_items and len(st.text) > room:
+            if wants_items and len(st.text) + MARKER + (0 if st.passage.doc_id in docs else label_chars(st.passage)) > room:
                 continue
             body = st.text.split(ELISION)[-1]  # without its lead-in: the same words are the same quote
             if any(body in c.text or c.text.split(ELISION)[-1] in st.text for c in chosen):
@@ -163,12 +163,12 @@ class ExtractiveComposer:
             if st.passage.doc_id in docs:
                 if st.score >= floor * best.score:  # another piece of a quoted document, nearly as good
                     chosen.append(st)
-                    room -= len(st.text)
+                    room -= len(st.text) + MARKER
             elif len(docs) < 3 and st.lexical >= self.same_point * best.lexical and st.score >= self.other_floor * best.score:
                 # The same point in another document (the 2020 opinions beside the 2022
                 # guideline): shown too, with its date, even when retrieved lower.
                 chosen.append(st)
-                room -= len(st.text)
+                room -= len(st.text) + MARKER + label_chars(st.passage)
                 docs.add(st.passage.doc_id)
         return in_reading_order(chosen, query.documents, self.close_enough)
 

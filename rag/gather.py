@@ -18,7 +18,13 @@ from .quote import HAS_NUMBER, Statement, spans_of, term_weights
 from .retrieval import Passage
 from .understand import Query
 
-BUDGET = 520  # characters of quotes: with the document's name and the markers, under 600
+ANSWER_CHARS = 592  # a broad answer's length, with its documents' names and its markers: under 600
+MARKER = 4  # "[3]。" after each statement
+
+
+def label_chars(passage: Passage) -> int:
+    """What the line naming a document costs: "政策文件《…》（2022-08-30）："."""
+    return len(passage.doc_title) + len(passage.doc_date) + 8
 # A part whose best statement scores under this share of the best part's is not what is asked
 # ("主要目标" against the sub-sections on tasks): it gets room only after the parts that are.
 PART_FLOOR = 0.5
@@ -60,10 +66,13 @@ def one_section(passages: Sequence[Passage]) -> bool:
     return len(passages) >= 1 and len({p.doc_id for p in passages}) == 1 and bool(common_path(passages))
 
 
-def gather(query: Query, passages: Sequence[Passage], budget: int = BUDGET) -> list[Statement]:
-    """The points of one section within ``budget`` characters, in the document's order. A section
+def gather(query: Query, passages: Sequence[Passage], budget: int | None = None) -> list[Statement]:
+    """The points of one section within ``budget`` characters (quotes and markers; by default what
+    an answer of ANSWER_CHARS leaves beside the document's name), in the document's order. A section
     too long to quote in full (or one announcing its parts) first lists its named sub-headings."""
     chosen: list[Statement] = []
+    if budget is None:
+        budget = ANSWER_CHARS - label_chars(passages[0]) if passages else ANSWER_CHARS
     depth = len(common_path(passages))
     pieces = [(p, u) for p in passages for u in statements(p.text, headings=p.headings)]
     named = [t for t in parts(passages) if says_something(t)]
@@ -73,7 +82,7 @@ def gather(query: Query, passages: Sequence[Passage], budget: int = BUDGET) -> l
         heading = passages[0].headings[depth - 1] if depth else ""
         text = f"{heading}：{'；'.join(named)}" if heading else "；".join(named)
         chosen.append(Statement(text, passages[0], (), 1.0, 1.0))
-        budget -= len(text)
+        budget -= len(text) + MARKER
     # Every term of the question, its grammar words too: within a section on goals and tasks,
     # "目标" is what tells the targets from the tasks.
     weights = term_weights(query.terms or query.topic, passages)
@@ -102,10 +111,10 @@ def gather(query: Query, passages: Sequence[Passage], budget: int = BUDGET) -> l
     for i in [*leads, *rest]:
         u = pieces[i][1]
         body = u.split(ELISION)[-1]
-        if len(u) > budget or any(body in pieces[j][1] or pieces[j][1].split(ELISION)[-1] in u for j in picked):
+        if len(u) + MARKER > budget or any(body in pieces[j][1] or pieces[j][1].split(ELISION)[-1] in u for j in picked):
             continue
         picked.append(i)
-        budget -= len(u)
+        budget -= len(u) + MARKER
     for i in sorted(picked):
         p, u = pieces[i]
         chosen.append(Statement(u, p, spans_of(u, p.text), 1.0, 1.0))

@@ -227,7 +227,7 @@ def test_a_chapter_of_articles_gives_every_article_before_more_of_any_one():
     assert "第三十六条；第三十七条" not in text  # headings that only number their part are not listed
     for point in ("政务服务全流程网上办理", "行政处罚办案系统", "电子监测记录", "城市大脑", "智慧养老服务平台"):
         assert point in text
-    assert len({st.passage.chunk_id for st in statements}) == len(LAW_CHAPTER) and len(text) <= 520
+    assert len({st.passage.chunk_id for st in statements}) == len(LAW_CHAPTER) and len(text) <= 600
     assert [st.passage.start for st in statements] == sorted(st.passage.start for st in statements)  # reading order
 
 
@@ -327,6 +327,16 @@ def test_a_national_text_speaks_of_china_as_our_country():
     statements = _answer(plan, "互联网协议第六版(IPv6)活跃用户数达到4.6亿,我国数字经济规模稳居世界第二")
     assert unanswered(_q("中国IPv6活跃用户数有多少？"), statements) == ""
     assert "江苏" in unanswered(_q("江苏IPv6活跃用户数有多少？"), statements)
+
+
+def test_a_broad_answer_stays_under_600_characters_with_its_documents_name_and_markers():
+    title = "工业和信息化部等七部门关于推动未来产业创新发展的实施意见"
+    section = [
+        _passage(f"({n})任务{n}。" + f"推进第{n}项工作,完善相关机制," * 6 + "取得成效。", title=title, section=f"《{title}》 › 五、保障措施 › ({n})任务{n}", chunk_id=f"m#{i}", start=i * 300)
+        for i, n in enumerate("一二三四五六")
+    ]
+    text, _ = _compose("实施意见有哪些保障措施", section)
+    assert 400 < len(text) <= 600
 
 
 def test_a_heading_that_only_numbers_its_part_says_nothing():
