@@ -249,6 +249,8 @@ def understand(question: object, history: Sequence[Any] = (), catalog: Catalog |
             text, inherited = read
             if inherited.kept == "whole":
                 named = named or year_named
+            elif inherited.kept == "time":  # the previous question, whole, of another year: its documents too
+                named = named_documents(text, documents)[0]
             else:
                 named = ()
             _, more = named_documents(text, documents)

@@ -200,3 +200,9 @@ def test_only_proper_names_are_places(question, place):
 @pytest.mark.parametrize("question", ["想申请省级概念验证中心，要啥条件、怎么报？", "评选省级企业技术中心需要满足哪些条件？"])
 def test_colloquial_criteria_and_procedures_are_asked_for(question):
     assert understand(question, catalog=CATALOG).asks & Asks.CRITERIA
+
+
+def test_a_follow_up_naming_only_another_year_asks_the_previous_question_of_that_year():
+    query = understand("那2035年呢？", ["规划里2025年核心产业增加值占比目标是多少？"], catalog=CATALOG)
+    assert query.years == ("2035",) and "2025" not in query.text and "核心产业" in query.text
+    assert query.inherited is not None and query.inherited.reason.startswith("按上一问理解为")
