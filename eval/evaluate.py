@@ -317,6 +317,18 @@ def chart(results: dict, path: Path) -> None:
     plt.close(fig)
 
 
+def _beside(settings: Settings) -> Settings:
+    """Another backend's index in a folder of its own inside the embedded one's (both can then be
+    scored side by side without rebuilding each other), starting from the same embedding cache."""
+    import shutil
+
+    folder = Path(settings.index_dir) / settings.backend
+    cache = Path(settings.index_dir) / "embedding-cache"
+    if cache.is_dir() and not (folder / "embedding-cache").exists():
+        shutil.copytree(cache, folder / "embedding-cache")
+    return settings.replace(index_dir=folder)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Score retrieval and answers on the held-out questions.")
     parser.add_argument("--split", choices=["dev", "test", "all"], default="dev")
@@ -327,14 +339,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gate", action="store_true", help="exit 1 when the default retriever falls below the floors or above the ceilings")
     parser.add_argument("--no-chart", action="store_true")
     parser.add_argument("--quiet", action="store_true", help="no list of missed questions")
+    parser.add_argument("--backend", choices=["embedded", "milvus"], help="index store (default RAG_BACKEND); milvus builds into <index>/milvus")
     args = parser.parse_args(argv)
 
     corpus_dir, index_dir = LIBRARIES[args.library]
     if args.library == "combined":
         prepare_combined(corpus_dir)
-    settings = Settings.from_env(corpus_dir=corpus_dir, index_dir=index_dir)
+    settings = Settings.from_env(corpus_dir=corpus_dir, index_dir=index_dir, backend=args.backend)
+    if settings.backend != "embedded":
+        settings = _beside(settings)
     try:
-        check_index(settings)
+        if check_index(settings).store_info.backend != settings.backend:
+            raise IndexStateError(f"The index in {settings.index_dir} was built for another backend.", "rag build")
     except IndexStateError as exc:
         print(f"{exc} Building it now.", file=sys.stderr)
         build_index(settings)
@@ -388,7 +404,8 @@ def main(argv: list[str] | None = None) -> int:
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = {"library": args.library, "questions": args.questions, "split": args.split, "settings": {k: str(v) for k, v in vars(settings).items()}, "retrievers": results, "answers": answers}
-    (RESULTS / f"{args.library}-{args.questions or args.library}-{args.split}.json").write_text(json.dumps(out, ensure_ascii=False, indent=2), encoding="utf-8")
+    suffix = "" if settings.backend == "embedded" else f"-{settings.backend}"
+    (RESULTS / f"{args.library}-{args.questions or args.library}-{args.split}{suffix}.json").write_text(json.dumps(out, ensure_ascii=False, indent=2), encoding="utf-8")
     if not args.no_chart:
         chart(results, RESULTS / f"{args.library}-{args.split}-retrievers.png")
     print(f"\nwrote {RESULTS / (args.library + '-' + args.split + '.json')}")

@@ -76,7 +76,7 @@ class Settings:
     # index folder, nothing to start) or "milvus" (RAG_MILVUS_URI: a Milvus Lite file, default
     # <index_dir>/milvus.db, or http://host:19530 for a standalone or distributed Milvus).
     backend: str = "embedded"
-    milvus_uri: str = ""
+    milvus_uri: str = dataclasses.field(default="", repr=False)  # may hold credentials (http://user:pass@host)
     milvus_token: str = dataclasses.field(default="", repr=False)  # "user:password" or an API key; never shown
     # Exact vector search up to this many vectors (passages and their units), HNSW above it;
     # an HNSW search returns this many best rows and passages per retriever (search_depth).
