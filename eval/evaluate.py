@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from rag.answer import ask  # noqa: E402
-from rag.index import check_index, build_index  # noqa: E402
+from rag.index import build_index, unchanged_index  # noqa: E402
 from rag.errors import IndexStateError  # noqa: E402
 from rag.ingest import normalise  # noqa: E402
 from rag.retrieval import get_retriever  # noqa: E402
@@ -348,12 +348,9 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env(corpus_dir=corpus_dir, index_dir=index_dir, backend=args.backend)
     if settings.backend != "embedded":
         settings = _beside(settings)
-    try:
-        if check_index(settings).store_info.backend != settings.backend:
-            raise IndexStateError(f"The index in {settings.index_dir} was built for another backend.", "rag build")
-    except IndexStateError as exc:
-        print(f"{exc} Building it now.", file=sys.stderr)
-        build_index(settings)
+    if unchanged_index(settings) is None:  # missing, stale, or built for another store or index type
+        print(f"Building the index in {settings.index_dir}.", file=sys.stderr)
+        build_index(settings, force=True)
     questions = load_questions(args.split, args.questions or ("corpus" if args.library == "combined" else args.library))
     if args.question_set:
         questions = [q for q in questions if q["set"] == args.question_set]

@@ -70,10 +70,13 @@ def client(settings):
                 made.list_collections(timeout=_TIMEOUT)  # a server that accepts the connection but not the token
             except Exception as exc:  # pymilvus raises MilvusException, grpc errors, or a Lite lock error
                 reason = str(exc).strip() or type(exc).__name__
+                if local:  # the usual cause: Milvus Lite serves one process at a time
+                    reason += (" — a Milvus Lite file is open in one process at a time (another app, `rag build` or "
+                               "RAG_API_WORKERS): for several, run a Milvus server and point RAG_MILVUS_URI at it")
                 raise BackendError(
-                    f"无法连接 Milvus（RAG_MILVUS_URI={_shown(uri)}）：{reason[:200]}。请启动 Milvus、改正 RAG_MILVUS_URI"
+                    f"无法连接 Milvus（RAG_MILVUS_URI={_shown(uri)}）：{reason[:400]}。请启动 Milvus、改正 RAG_MILVUS_URI"
                     f"（或 RAG_MILVUS_TOKEN），或设 RAG_BACKEND=embedded。(Milvus at RAG_MILVUS_URI={_shown(uri)} does not "
-                    f"answer: {reason[:200]}. Start it, correct RAG_MILVUS_URI (a Milvus Lite file such as index/milvus.db, "
+                    f"answer: {reason[:400]}. Start it, correct RAG_MILVUS_URI (a Milvus Lite file such as index/milvus.db, "
                     "or http://host:19530) or RAG_MILVUS_TOKEN, or set RAG_BACKEND=embedded.)"
                 ) from None
             _clients[key] = made
