@@ -108,7 +108,10 @@ class Retriever:
     def __init__(self, index: Index, settings: Settings) -> None:
         self.index = index
         self.settings = settings
-        self._is_policy = np.array([c.doc_kind == "policy" for c in index.chunks], dtype=np.float64)
+        # Each chunk's document and kind as arrays: filters and boosts cost no Python loop per question.
+        self._doc_ids = np.array([c.doc_id for c in index.chunks])
+        self._kinds = np.array([c.doc_kind for c in index.chunks])
+        self._is_policy = (self._kinds == "policy").astype(np.float64)
         self._idf: dict[str, float] = {}
         self._validity: dict[str, str] = {}
         self._parts: dict[tuple[str, tuple[str, ...]], str] = {}
@@ -207,10 +210,11 @@ class Retriever:
         """The chunks the filters allow, and the filters as the store applies them."""
         docs = _checked("doc_ids", doc_ids, {d.doc_id for d in self.index.manifest.documents})
         kinds = _checked("kinds", kinds, set(KINDS) | {d.kind for d in self.index.manifest.documents})
-        allowed = np.array(
-            [(docs is None or c.doc_id in docs) and (kinds is None or c.doc_kind in kinds) for c in self.index.chunks],
-            dtype=bool,
-        )
+        allowed = np.ones(len(self.index.chunks), dtype=bool)
+        if docs is not None:
+            allowed &= np.isin(self._doc_ids, sorted(docs))
+        if kinds is not None:
+            allowed &= np.isin(self._kinds, sorted(kinds))
         return allowed, StoreFilter(frozenset(docs) if docs else None, frozenset(kinds) if kinds else None)
 
     def _scores(
@@ -309,8 +313,8 @@ class Retriever:
         if mode == "hybrid":
             # A question that names a document ("讲话里…", "2020年的意见…") prefers its passages,
             # and policy documents outrank reports and commentary saying the same thing.
-            named = set(query.documents)
-            fused += s.named_document_boost * np.array([c.doc_id in named for c in self.index.chunks])
+            if query.documents:
+                fused += s.named_document_boost * np.isin(self._doc_ids, list(query.documents))
             fused += s.policy_boost * self._is_policy
             self._rerank(fused, allowed, query, terms)
         order = [i for i in np.argsort(-fused, kind="stable") if allowed[i]]

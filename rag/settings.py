@@ -81,7 +81,7 @@ class Settings:
     # Exact vector search up to this many vectors (passages and their units), HNSW above it;
     # an HNSW search returns this many best rows and passages per retriever (search_depth).
     hnsw_threshold: int = 10_000
-    search_depth: int = 1_000
+    search_depth: int = 200
     # Work per question (see rag.workload): OpenMP threads for one question's embedding
     # and search (1: a question never waits for a core another question holds), threads
     # for a build (0: every core this process may use), the most tokens of a question

@@ -83,6 +83,17 @@ def client(settings):
         return _clients[key]
 
 
+def _failed(settings, exc: Exception, doing: str) -> BackendError:
+    """A Milvus call that failed after connecting (the server went away, a full disk, a refused
+    request), as the `BackendError` the shells show, naming the setting."""
+    uri = _shown(uri_of(settings))
+    reason = (str(exc).strip() or type(exc).__name__)[:300]
+    return BackendError(
+        f"Milvus（RAG_MILVUS_URI={uri}）在{doing}时出错：{reason}。请检查 Milvus 后重试。(Milvus at RAG_MILVUS_URI={uri} "
+        f"failed while {doing}: {reason}. Check the server (or correct RAG_MILVUS_URI) and try again; the live index is unchanged.)"
+    )
+
+
 def collection_prefix(name: str) -> str:
     """A build's collections: letters, digits and underscores only, as Milvus requires."""
     return "rag_" + re.sub(r"\W", "_", name)
@@ -117,9 +128,17 @@ class Writer:
         self.prefix = collection_prefix(name)
 
     def write(self, data: StoreData) -> StoreInfo:
-        from pymilvus import DataType, Function, FunctionType
+        from pymilvus.exceptions import MilvusException
 
         milvus = client(self.settings)
+        try:
+            return self._write(milvus, data)
+        except MilvusException as exc:
+            raise _failed(self.settings, exc, "writing the index") from None
+
+    def _write(self, milvus, data: StoreData) -> StoreInfo:
+        from pymilvus import DataType, Function, FunctionType
+
         self.discard()  # a name is never reused, but a killed build may have left this one half-written
         rows, dim = data.vectors.shape
         kind = index_kind(rows, self.settings)
@@ -182,7 +201,17 @@ def present(settings, folder: Path, info: StoreInfo) -> bool:
 
 
 def open_store(settings, folder: Path, info: StoreInfo, layout: Layout) -> "MilvusStore":
+    from pymilvus.exceptions import MilvusException
+
     milvus = client(settings)
+    try:
+        _load(settings, milvus, folder, info)
+    except MilvusException as exc:
+        raise _failed(settings, exc, "loading the index") from None
+    return MilvusStore(info, milvus, settings)
+
+
+def _load(settings, milvus, folder: Path, info: StoreInfo) -> None:
     for part, expected in (("rows", info.rows), ("chunks", info.chunks)):
         name = f"{info.collection}_{part}"
         if not milvus.has_collection(name, timeout=_TIMEOUT):
@@ -194,23 +223,31 @@ def open_store(settings, folder: Path, info: StoreInfo, layout: Layout) -> "Milv
         count = int(milvus.get_collection_stats(name, timeout=_TIMEOUT).get("row_count", -1))
         if count != expected:
             raise IndexStateError(f"Milvus collection {name} holds {count} rows, the index {expected}.", "rag build --backend milvus --force")
-    return MilvusStore(info, milvus, settings.search_depth)
 
 
 class MilvusStore:
     """Searches one build's collections. A flat (exact) collection is asked for every allowed row,
     so a small library ranks as it does embedded; an HNSW one for its ``depth`` best."""
 
-    def __init__(self, info: StoreInfo, milvus, depth: int) -> None:
+    def __init__(self, info: StoreInfo, milvus, settings) -> None:
         self.info = info
         self.milvus = milvus
-        self._depth = depth
+        self._settings = settings
+        self._depth = settings.search_depth
 
     @property
     def exact(self) -> bool:
         return self.info.index == "flat"
 
     def search(self, query: StoreQuery) -> StoreHits:
+        from pymilvus.exceptions import MilvusException
+
+        try:
+            return self._search(query)
+        except MilvusException as exc:
+            raise _failed(self._settings, exc, "searching") from None
+
+    def _search(self, query: StoreQuery) -> StoreHits:
         expr = expression(query.where)
         rows, row_scores = no_hits()
         if query.vector is not None:
@@ -238,8 +275,13 @@ class MilvusStore:
         return StoreHits(rows, row_scores, chunks, chunk_scores)
 
     def similarities(self, vector: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        from pymilvus.exceptions import MilvusException
+
         ids = [int(r) for r in rows]
-        got = self.milvus.get(f"{self.info.collection}_rows", ids=ids, output_fields=["dense"], timeout=_TIMEOUT)
+        try:
+            got = self.milvus.get(f"{self.info.collection}_rows", ids=ids, output_fields=["dense"], timeout=_TIMEOUT)
+        except MilvusException as exc:
+            raise _failed(self._settings, exc, "reading vectors") from None
         stored = {int(g["id"]): np.asarray(g["dense"], dtype=np.float32) for g in got}
         query = np.asarray(vector, dtype=np.float32).reshape(-1)
         return np.array([float(stored[i] @ query) for i in ids], dtype=np.float32)

@@ -37,11 +37,17 @@ BACKENDS = [
 ]
 
 
-@pytest.fixture(params=BACKENDS)
-def store(request, tmp_path):
+@pytest.fixture(scope="module", params=BACKENDS)
+def store(request, tmp_path_factory):
+    """One store per backend and index type, shared by the module's tests (they only read it)."""
     backend, kind = request.param
     if backend == "milvus":
         pytest.importorskip("pymilvus", reason="the milvus extra: pip install -e '.[milvus]'")
+        import jieba
+
+        jieba.dt.initialized = False  # as tests/conftest.py fresh_jieba: no words of an earlier test's library
+        jieba.dt.initialize()
+    tmp_path = tmp_path_factory.mktemp(f"{backend}-{kind}")
     settings = Settings(index_dir=tmp_path / "index", backend=backend, hnsw_threshold=1 if kind == "hnsw" else 10_000, search_depth=50)
     folder = tmp_path / "index" / "build-test"
     folder.mkdir(parents=True)
@@ -109,7 +115,7 @@ def test_similarities_of_given_rows(store):
     np.testing.assert_allclose(store.similarities(q, rows), _vectors()[rows] @ q, rtol=1e-4, atol=1e-5)
 
 
-def test_both_backends_score_bm25_alike(tmp_path):
+def test_both_backends_score_bm25_alike(tmp_path, fresh_jieba):
     """Milvus's BM25 (its jieba analyzer with the library's words and stopwords) ranks as bm25s does
     over the library's own tokens, scores in the same proportions (Milvus's are k1 + 1 times larger)."""
     pytest.importorskip("pymilvus")

@@ -52,7 +52,7 @@ QUESTIONS = ["研发经费占营业收入比重要达到多少？", "世界级�
 
 
 @pytest.fixture
-def library(tmp_path, fake_embedder):
+def library(tmp_path, fake_embedder, fresh_jieba):
     folder = tmp_path / "library"
     (folder / "vocabulary").mkdir(parents=True)
     (folder / "manifest.toml").write_text(MANIFEST, encoding="utf-8")
@@ -172,3 +172,21 @@ def test_hnsw_above_the_threshold_and_exact_below(library, tmp_path, backend):
     assert found[0].doc_id == "plan" and "2.5%" in found[0].text
     # Units an HNSW search did not reach are measured for the passages returned (the composer reads them).
     assert all(u.similarity is not None and u.similarity == u.similarity for p in found for u in p.units)
+
+
+def test_collections_gone_under_a_running_index_are_a_clear_error(library, tmp_path):
+    """A search on a Milvus that lost the collections (dropped by hand, another cluster) says what
+    to do; a fresh load names the command that rebuilds them."""
+    from rag.store_milvus import client
+
+    settings = _settings(library, tmp_path, "milvus")
+    build_index(settings)
+    assert search(QUESTIONS[0], k=1, settings=settings)
+    for name in client(settings).list_collections():
+        client(settings).drop_collection(name)
+    with pytest.raises(BackendError, match=r"RAG_MILVUS_URI=.*failed while searching"):
+        search(QUESTIONS[0], k=1, settings=settings)
+    retrieval.reset_cache()
+    with pytest.raises(IndexStateError, match=r"has no collection .*rag build --backend milvus --force"):
+        load_index(settings)
+    assert unchanged_index(settings) is None  # `rag build` makes them again
