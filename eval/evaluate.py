@@ -400,7 +400,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  broad {item['id']}: point recall {item['recall']:.2f}, {item['chars']} chars")
 
     RESULTS.mkdir(parents=True, exist_ok=True)
-    out = {"library": args.library, "questions": args.questions, "split": args.split, "settings": {k: str(v) for k, v in vars(settings).items()}, "retrievers": results, "answers": answers}
+    out = {"library": args.library, "questions": args.questions, "split": args.split, "settings": {k: str(v) for k, v in vars(settings).items() if k not in ("api_keys", "milvus_token")}, "retrievers": results, "answers": answers}
     suffix = "" if settings.backend == "embedded" else f"-{settings.backend}"
     (RESULTS / f"{args.library}-{args.questions or args.library}-{args.split}{suffix}.json").write_text(json.dumps(out, ensure_ascii=False, indent=2), encoding="utf-8")
     if not args.no_chart:
