@@ -452,6 +452,18 @@ def ensure_index(settings: Settings) -> None:
     naming.warm()  # ... nor for the dictionary that tells places from everyday words
 
 
+def chat_room(blocks: gr.Blocks) -> int:
+    """How many more questions the chat's queue takes: beyond them the guard refuses at once, before
+    Gradio reads the request. (Gradio's queue object is internal; its length is what Gradio itself
+    compares with max_size.)"""
+    queue = getattr(blocks, "_queue", None)
+    if queue is None or queue.max_size is None:
+        return 1 << 30
+    # The running answers are out of the queue: a burst fills them too (at worst Gradio refuses a
+    # couple itself, the slow way).
+    return max(0, queue.max_size + CONCURRENCY - len(queue))
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The whole server: the HTTP API (`rag.api`) with the chat mounted at "/", all behind `rag.guard`.
 
@@ -467,9 +479,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # measured 3.5 s during which nothing else was served. Import it now, before anyone is waiting.
     with gr.utils.MatplotlibBackendMananger():
         pass
-    api = create_api(settings, warm=True)
     admin = admin_auth.enabled(settings)
     blocks = demo if getattr(demo, "rag_admin", None) == admin else build_demo(admin=admin)  # settings given here
+    api = create_api(settings, warm=True, chat_room=lambda: chat_room(blocks))
     # An upload larger than a library file is refused in the browser already (and by the guard, 413).
     limit = {"max_file_size": MAX_BYTES} if admin else {}
     return gr.mount_gradio_app(api, blocks, path="/", show_error=False, **limit, **launch_options())

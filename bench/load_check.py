@@ -1,7 +1,7 @@
 """Load check: many officials asking at once. Not a test: it reports, it does not judge timings.
 
     python bench/load_check.py                         # starts app.py on a free port, 50 users
-    python bench/load_check.py --url http://127.0.0.1:7860/ --users 80
+    python bench/load_check.py --url http://127.0.0.1:7860/ --users 80 [--client gradio]
     python bench/load_check.py --api-users 200 --chat-users 50 [--api-workers 2]   # API and chat at once
 
 Sends ``--users`` questions at the same moment to the chat's ``/chat`` endpoint
@@ -77,6 +77,55 @@ def ask_once(url: str, question: str, start: threading.Event) -> Outcome:
     return Outcome("error", seconds, f"unexpected reply: {reply[:120]}")
 
 
+def chat_round_http(url: str, qs: list[str]) -> list[Outcome]:
+    """Every question of ``qs`` to the chat at the same moment through Gradio's REST route
+    (``POST /gradio_api/call/chat``, then its event stream), from one event loop.
+
+    What the chat's page does per question (a queue join and an event stream), without
+    gradio_client's per-client threads: 200 of them on this machine's two cores spend
+    seconds on themselves, and that time was counted as the server's (officials' browsers
+    run on their own machines).
+    """
+    import asyncio
+
+    import httpx
+
+    async def one(client: httpx.AsyncClient, question: str, go: asyncio.Event) -> Outcome:
+        await go.wait()
+        t = time.perf_counter()
+        try:
+            r = await client.post(url + "gradio_api/call/chat", json={"data": [question, [], [], False]})
+            if r.status_code == 503 and "queue is full" in r.text.lower():
+                return Outcome("busy", time.perf_counter() - t)
+            if r.status_code != 200:
+                return Outcome("error", time.perf_counter() - t, f"HTTP {r.status_code}: {r.text[:120]}")
+            event, reply = None, ""
+            async with client.stream("GET", url + f"gradio_api/call/chat/{r.json()['event_id']}") as stream:
+                async for line in stream.aiter_lines():
+                    if line.startswith("event:"):
+                        event = line[6:].strip()
+                    elif line.startswith("data:") and event in ("complete", "error"):
+                        reply = line
+                        break
+        except Exception as exc:  # noqa: BLE001 - reported, not raised
+            return Outcome("error", time.perf_counter() - t, f"{type(exc).__name__}: {exc}")
+        seconds = time.perf_counter() - t
+        if event == "complete" and ("answer" in reply or "notice" in reply):
+            return Outcome("answered", seconds)
+        return Outcome("error", seconds, f"{event}: {reply[:120]}")
+
+    async def run_all() -> list[Outcome]:
+        limits = httpx.Limits(max_connections=None, max_keepalive_connections=0)
+        async with httpx.AsyncClient(timeout=120, limits=limits) as client:
+            go = asyncio.Event()
+            tasks = [asyncio.create_task(one(client, q, go)) for q in qs]
+            await asyncio.sleep(0.5)
+            go.set()
+            return list(await asyncio.gather(*tasks))
+
+    return asyncio.run(run_all())
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -114,20 +163,29 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", help="a running chat (default: start app.py on a free port)")
     parser.add_argument("--users", type=int, default=50)
+    parser.add_argument(
+        "--client", choices=("http", "gradio"), default="http",
+        help="http: Gradio's REST route from one event loop (default); gradio: a gradio_client per user, in threads",
+    )
     args = parser.parse_args()
     proc = None
     url = args.url
     if not url:
         proc, url = start_app()
+    url = url if url.endswith("/") else url + "/"
     try:
-        start = threading.Event()
-        with ThreadPoolExecutor(max_workers=args.users) as pool:
-            futures = [pool.submit(ask_once, url, q, start) for q in questions(args.users)]
-            time.sleep(2.0)  # let every client connect first
-            t0 = time.perf_counter()
-            start.set()
-            outcomes = [f.result() for f in futures]
-            wall = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        if args.client == "http":
+            outcomes = chat_round_http(url, questions(args.users))
+        else:
+            start = threading.Event()
+            with ThreadPoolExecutor(max_workers=args.users) as pool:
+                futures = [pool.submit(ask_once, url, q, start) for q in questions(args.users)]
+                time.sleep(2.0)  # let every client connect first
+                t0 = time.perf_counter()
+                start.set()
+                outcomes = [f.result() for f in futures]
+        wall = time.perf_counter() - t0
     finally:
         if proc:
             proc.terminate()

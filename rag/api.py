@@ -24,7 +24,7 @@ import asyncio
 import contextlib
 import hmac
 import logging
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -197,9 +197,12 @@ class Service:
             yield
 
 
-def create_api(settings: Settings | None = None, *, workers: int | None = None, warm: bool = False) -> FastAPI:
+def create_api(
+    settings: Settings | None = None, *, workers: int | None = None, warm: bool = False, chat_room: Callable[[], int] | None = None
+) -> FastAPI:
     """The API as a FastAPI app. ``workers``: answering processes (default ``settings.api_workers``; 0: threads).
-    ``warm``: load the index and model when the server starts rather than at the first question."""
+    ``warm``: load the index and model when the server starts rather than at the first question.
+    ``chat_room``: how many more questions the chat mounted on it takes (beyond them they are refused at once)."""
     from fastapi_offline import FastAPIOffline
 
     settings = settings or Settings.from_env()
@@ -242,6 +245,7 @@ def create_api(settings: Settings | None = None, *, workers: int | None = None, 
         # The administrator's tab uploads through Gradio's route; everyone else is refused it.
         admin=(lambda headers: admin_auth.is_admin(headers, settings)) if admin_auth.enabled(settings) else None,
         upload_bytes=MAX_BYTES,  # what one library file may be (checked again per file by rag.manage)
+        chat_room=chat_room,
     )
     admin_auth.install_routes(app, settings)
 

@@ -108,6 +108,12 @@ def host_allowed(value: str, allowed: Iterable[str]) -> bool:
     return False
 
 
+# Where the chat's questions join Gradio's queue (its page, its client, its REST call route).
+CHAT_QUEUE_PATHS = frozenset({"/gradio_api/queue/join", "/gradio_api/call/chat", "/gradio_api/call/v2/chat"})
+CHAT_FULL_DETAIL = "Queue is full. The assistant is busy."  # Gradio's words: its page shows them as busy
+CHAT_BUSY_TEXT = "系统繁忙：当前提问的人较多，请稍后再试。(The assistant is busy; please try again shortly.)"
+
+
 def error_body(message: str, type_: str) -> bytes:
     return json.dumps({"error": {"message": message, "type": type_}}, ensure_ascii=False).encode("utf-8")
 
@@ -124,8 +130,11 @@ class ServerGuard:
         busy: Callable[[str], int | None] | None = None,
         admin: Callable[[Headers], bool] | None = None,
         upload_bytes: int = 0,
+        chat_room: Callable[[], int] | None = None,
     ) -> None:
         self.app = app
+        self.chat_room = chat_room  # how many more questions the chat's queue takes
+        self._joining = 0  # chat questions passed on whose queue join has not answered yet
         self.allowed_hosts = tuple(allowed_hosts)
         self.max_bytes = max_request_bytes
         self.blocked = tuple(blocked_paths)
@@ -145,6 +154,16 @@ class ServerGuard:
         raw = [(b"content-type", b"application/json; charset=utf-8"), (b"content-length", str(len(body)).encode())]
         raw += [(k.encode(), v.encode()) for k, v in {**SECURITY_HEADERS, **(headers or {})}.items()]
         await send({"type": "http.response.start", "status": status, "headers": raw})
+        await send({"type": "http.response.body", "body": body})
+
+    async def _refuse_chat(self, scope: Scope, send: Send) -> None:
+        """Gradio's own answer to a full queue (its page and its client read ``detail``), with ours beside it."""
+        body = json.dumps(
+            {"detail": CHAT_FULL_DETAIL, "error": {"message": CHAT_BUSY_TEXT, "type": "server_busy"}}, ensure_ascii=False
+        ).encode("utf-8")
+        raw = [(b"content-type", b"application/json; charset=utf-8"), (b"content-length", str(len(body)).encode())]
+        raw += [(k.encode(), v.encode()) for k, v in {**SECURITY_HEADERS, "retry-after": "5"}.items()]
+        await send({"type": "http.response.start", "status": 503, "headers": raw})
         await send({"type": "http.response.body", "body": body})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -179,6 +198,33 @@ class ServerGuard:
                 "server_busy", {"retry-after": str(retry)},
             )
             return
+        if self.chat_room is not None and scope.get("method") == "POST" and path in CHAT_QUEUE_PATHS:
+            # Told at once, before Gradio parses the request: under load its own "queue is full" comes
+            # only after the event loop has worked through everyone ahead (seconds at 200 users).
+            # Questions still on their way into the queue count too, or all of a burst would pass.
+            if self._joining >= self.chat_room():
+                await self._refuse_chat(scope, send)
+                return
+            self._joining += 1
+            started = False
+
+            async def counted(message: Message) -> None:
+                nonlocal started
+                if message["type"] == "http.response.start" and not started:
+                    started = True
+                    self._joining -= 1
+                await send(message)
+
+            try:
+                await self._checked(scope, receive, counted, headers, path)
+            finally:
+                if not started:
+                    self._joining -= 1
+            return
+        await self._checked(scope, receive, send, headers, path)
+
+    async def _checked(self, scope: Scope, receive: Receive, send: Send, headers: Headers, path: str) -> None:
+        """The body checks, then the app."""
         too_large = (
             f"请求内容超过 {self.max_bytes:,} 字节的上限。(The request body is larger than {self.max_bytes:,} bytes: "
             "send a shorter question or history; the limit is the server's RAG_MAX_REQUEST_BYTES.)"
