@@ -165,6 +165,14 @@ def test_a_list_announced_by_a_passage_is_answered_whole(real_settings):
         ("山区26县2023年新增了多少家规上企业？", "2023年"),  # the documents give a 2025 target only
         ("宁波2023年工业增加值是多少？", "宁波"),  # the province's figure is not Ningbo's
         ("省级未来工厂申报需要什么条件？", "条件"),
+        ("讲话里说要集中力量打造几个三千亿级产业集群", "三千亿"),  # 4个五千亿级 is another figure
+        ("十大省实验室分别是哪十个", "名单"),  # "完成十大省实验室布局" names none
+        ("4个万亿级集群营收加起来一共多少", "合计"),  # each is over a trillion; no total is stated
+        ("2024年全年浙江规上工业增加值增长了多少？", "2024"),  # 6% is 2023's; 2024 has four months
+        ("2023年全年制造业投资增长了多少", "全年"),  # 7.1% is for January to April
+        ("22年全省工业增加值到多少了，全国排第几", "2022"),  # the figure given is 2023's
+        ("“启明计划”每年引进多少名人才", "数字"),  # the plan is named, no number of people
+        ("今年“星火”计划培育了多少家企业？", "星火"),  # a programme the documents never name
     ],
 )
 def test_near_misses_say_what_the_documents_lack(real_settings, question, reason):
