@@ -44,13 +44,16 @@ class Evidence:
     # Summed rarity of the question's terms found in the top passages: a short keyword
     # query ("415X", "2.5%") embeds poorly but says exactly what it wants.
     found_weight: float = 0.0
+    # Whether the terms are the question's own words: an English question's come from a dictionary's
+    # guesses ("population" -> 总体), which all being found proves nothing.
+    keywords: bool = True
 
     def found(self, s: Settings) -> bool:
         if self.unknown_years or self.unknown_names:
             return False
         if self.relevance >= s.min_relevance_alone:
             return True
-        if self.coverage >= 0.999 and self.found_weight >= s.min_keyword_weight:
+        if self.coverage >= 0.999 and self.found_weight >= s.min_keyword_weight and self.keywords:
             return True
         return self.relevance >= s.min_relevance and self.coverage >= s.min_term_coverage
 
@@ -114,7 +117,7 @@ def gather_evidence(retriever: Retriever, retrieval: Retrieval) -> Evidence:
         found_weight = sum(w for t, w in weights.items() if t in top)
         coverage = found_weight / total if total else 0.0
     years = tuple(y for y in query.mentioned_years if y not in retriever.known_text)
-    return Evidence(coverage, retrieval.relevance, years, unknown_names(retriever, query), found_weight)
+    return Evidence(coverage, retrieval.relevance, years, unknown_names(retriever, query), found_weight, query.language != "en")
 
 
 # ---------------------------------------------------------------- after composing

@@ -370,3 +370,13 @@ def test_a_citation_says_its_page_and_whether_its_document_is_in_force():
     assert "（2019-01-01，已废止）" in text
     assert text.index("指导意见") < text.index("旧办法")  # the document in force first
     assert current.pages == "第3–4页" and "第3–4页" in source_card(current, 1, 1) and "已废止" in source_card(repealed, 2, 1)
+
+
+def test_a_dictionarys_guesses_all_found_do_not_make_a_question_answerable():
+    from rag.checks import Evidence
+    from rag.settings import Settings
+
+    s = Settings()
+    weak = dict(coverage=1.0, relevance=0.1, found_weight=s.min_keyword_weight + 1)
+    assert Evidence(**weak).found(s)  # "415X": a short question in the documents' own words
+    assert not Evidence(**weak, keywords=False).found(s)  # "population" -> 总体 by the dictionary
