@@ -78,6 +78,8 @@ def unknown_names(retriever: Retriever, query: Query) -> tuple[str, ...]:
     the library never mentions."""
     known = retriever.known_text
     names = tuple(n for n in query.names if n.lower() not in known and PLACE_SUFFIX.sub("", n) not in known)
+    # "Lishui" in an English question: a place none of whose Chinese names (丽水, 丽水市) the library mentions.
+    names += tuple(w for w, chinese in query.english_places if w.lower() not in known and not any(c in known for c in chinese))
     return names + tuple(q for q in quoted_terms(query) if q not in known and q not in names)
 
 

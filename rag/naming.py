@@ -111,6 +111,44 @@ def _dictionary() -> tuple[frozenset[str], frozenset[str]]:
 def warm() -> None:
     """Load the dictionary now (about a second), not at the first question that names a place."""
     _dictionary()
+    _english_places()
+
+
+_PLACE_GLOSS = re.compile(r"\b(?:city|county|province|district|municipality|prefecture|country|capital|region|island|town)\b", re.I)
+_CAPITALISED = re.compile(r"[A-Za-z][A-Za-z'’-]*")
+
+
+@functools.lru_cache(maxsize=1)
+def _english_places() -> dict[str, tuple[str, ...]]:
+    """English place names -> their Chinese names, by CC-CEDICT ("Lishui prefecture-level city…" -> 丽水)."""
+    from .query import NOT_A_GLOSS, cedict
+
+    tags = _pos_tokenizer(()).word_tag_tab
+    out: dict[str, list[str]] = {}
+    for word, glosses in cedict().items():
+        if not 2 <= len(word) <= 4:
+            continue  # "中" (China) is in every text; longer entries are not names
+        for g in glosses:
+            m = re.match(r"([A-Z][a-z]+)(?:$|[ ,(])", g) if g and not NOT_A_GLOSS.match(g) else None
+            # a gloss that says it is a place, or only a name ("Germany") of a word jieba tags as a place ("January" is not)
+            if m and (_PLACE_GLOSS.search(g) or (g.strip() == m.group(1) and tags.get(word) == "ns")):
+                out.setdefault(m.group(1).lower(), []).append(word)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def english_places(text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(word, its Chinese names) for the places an English question names: a capitalised word standing
+    alone (not the first word, not part of a name of several words such as "Lan Jianping")."""
+    words = _CAPITALISED.findall(text)
+    out = []
+    for i, w in enumerate(words):
+        bare = re.sub(r"['’]s$", "", w)
+        neighbours = [words[j] for j in (i - 1, i + 1) if 0 <= j < len(words)]
+        if i == 0 or not bare[:1].isupper() or any(n[:1].isupper() for n in neighbours):
+            continue
+        if chinese := _english_places().get(bare.lower()):
+            out.append((bare, chinese))
+    return tuple(out)
 
 
 def is_proper_name(word: str) -> bool:

@@ -16,7 +16,7 @@ from typing import Any, Sequence
 
 from .errors import InputError
 from .followup import POINTING, Inherited, history_questions, read_followup
-from .naming import DOCUMENT_WORDS, named_documents, names, nouns, places, tagged
+from .naming import DOCUMENT_WORDS, english_places, named_documents, names, nouns, places, tagged
 from .query import (
     DOCUMENT_YEAR,
     YEAR,
@@ -78,6 +78,7 @@ class Query:
     inherited: Inherited | None = None
     plain_expansion: tuple[str, ...] = ()  # the curated part of ``expansion`` (see plain_text)
     members: int = 0  # for a list naming its size ("十大实验室分别是哪十个"): how many items it asks for
+    english_places: tuple[tuple[str, tuple[str, ...]], ...] = ()  # an English question's places and their Chinese names
 
     @property
     def search_text(self) -> str:
@@ -288,6 +289,7 @@ def understand(question: object, history: Sequence[Any] = (), catalog: Catalog |
         inherited=inherited,
         plain_expansion=plain,
         members=_members(raw) if asks & Asks.LIST else 0,
+        english_places=english_places(text) if lang == "en" else (),
     )
 
 

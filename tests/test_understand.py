@@ -206,3 +206,10 @@ def test_a_follow_up_naming_only_another_year_asks_the_previous_question_of_that
     query = understand("那2035年呢？", ["规划里2025年核心产业增加值占比目标是多少？"], catalog=CATALOG)
     assert query.years == ("2035",) and "2025" not in query.text and "核心产业" in query.text
     assert query.inherited is not None and query.inherited.reason.startswith("按上一问理解为")
+
+
+def test_an_english_question_names_places_by_the_dictionary():
+    lishui = understand("What is the 2025 target for above-scale industrial value added in Lishui city?", catalog=CATALOG)
+    assert [w for w, _ in lishui.english_places] == ["Lishui"] and "丽水" in lishui.english_places[0][1]
+    assert understand("How fast did value added grow from January to September?", catalog=CATALOG).english_places == ()
+    assert understand("In Lan Jianping's commentary, how many workshops?", catalog=CATALOG).english_places == ()  # a person
