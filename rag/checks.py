@@ -181,7 +181,7 @@ def unanswered(
                 break
         if not supported:
             return f"找到的相关内容都不是关于{year}年的。"
-    if query.members and max(len([x for x in _ITEM_SEPARATOR.split(st.text) if x.strip()]) for st in statements) < min(query.members, 3):
+    if query.members and max(_new_items(st.text, query.raw) for st in statements) < min(query.members, 3):
         return "文件中没有列出具体名单。"  # "十大省实验室分别是哪十个" against "完成十大省实验室布局"
     if query.asks & Asks.WHOLE_YEAR and statements:
         # The figures of what is asked about (the statements holding its rarest term), not a neighbour's.
@@ -215,6 +215,13 @@ def unanswered(
         if not any(n in context(st.passage) + st.passage.section + st.passage.doc_title for st in statements for n in names):
             return f"找到的相关内容没有专门讲“{place}”的。"
     return ""
+
+
+def _new_items(text: str, question: str) -> int:
+    """How many items a statement enumerates that the question does not already name
+    ("除了智能物联、新能源汽车、集成电路，另外5个是哪几个" against a sentence naming just those three)."""
+    items = [x.strip() for x in _ITEM_SEPARATOR.split(text) if x.strip()]
+    return sum(1 for x in items if x[:4] not in question and x[-4:] not in question)
 
 
 def _years_of(st: Statement) -> set[str]:
