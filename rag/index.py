@@ -195,7 +195,7 @@ def _build(settings: Settings, progress: bool, force: bool = False) -> Manifest:
         owners = [i for i, c in enumerate(chunks) for _ in range(1 + len(c.units))]
         rows = [t for c in chunks for t in (c.search_text, *c.units)]
         try:
-            vectors = cache.embed(embedder, rows, batch_size=settings.batch_size, progress=progress)
+            vectors = cache.embed(embedder, rows, batch_size=settings.batch_size, progress=progress, workers=embedder.workers)
             cache.save(rows)
         finally:
             cache.close()
