@@ -108,6 +108,12 @@ class Retriever:
         self.index = index
         self.settings = settings
         self._is_policy = np.array([c.doc_kind == "policy" for c in index.chunks], dtype=np.float64)
+        # Each chunk's document and kind as numbers: filters and boosts are array operations, not
+        # a Python loop over every passage for every question (100,000 of them in a large library).
+        self._doc_ids = list(dict.fromkeys(c.doc_id for c in index.chunks))
+        self._kinds = list(dict.fromkeys(c.doc_kind for c in index.chunks))
+        self._doc_of = np.array(_positions([c.doc_id for c in index.chunks], self._doc_ids), dtype=np.int32)
+        self._kind_of = np.array(_positions([c.doc_kind for c in index.chunks], self._kinds), dtype=np.int32)
         self._idf: dict[str, float] = {}
         self._validity: dict[str, str] = {}
         self._parts: dict[tuple[str, tuple[str, ...]], str] = {}
@@ -197,18 +203,30 @@ class Retriever:
     def idf(self, term: str) -> float:
         """Inverse passage frequency of a term (substring match); a term no passage holds weighs most."""
         if term not in self._idf:
-            chunks = self.index.chunks
-            df = sum(1 for c in chunks if term in c.text.lower())
-            self._idf[term] = math.log((len(chunks) + 1) / (df + 0.5))
+            df = sum(1 for text in self._lowered if term in text)
+            self._idf[term] = math.log((len(self._lowered) + 1) / (df + 0.5))
         return self._idf[term]
+
+    @functools.cached_property
+    def _lowered(self) -> list[str]:
+        """Every chunk's text, lower-cased once (the rerank's term weights count passages holding a term)."""
+        return [c.text.lower() for c in self.index.chunks]
+
+    def _of_docs(self, doc_ids: Iterable[str]) -> np.ndarray:
+        """Which chunks belong to one of ``doc_ids``."""
+        doc_ids = set(doc_ids)
+        wanted = [i for i, d in enumerate(self._doc_ids) if d in doc_ids]
+        return np.isin(self._doc_of, wanted)
 
     def _allowed(self, doc_ids: Iterable[str] | None, kinds: Iterable[str] | None) -> np.ndarray:
         docs = _checked("doc_ids", doc_ids, {d.doc_id for d in self.index.manifest.documents})
         kinds = _checked("kinds", kinds, set(KINDS) | {d.kind for d in self.index.manifest.documents})
-        return np.array(
-            [(docs is None or c.doc_id in docs) and (kinds is None or c.doc_kind in kinds) for c in self.index.chunks],
-            dtype=bool,
-        )
+        allowed = np.ones(len(self.index.chunks), dtype=bool)
+        if docs is not None:
+            allowed &= self._of_docs(docs)
+        if kinds is not None:
+            allowed &= np.isin(self._kind_of, [i for i, k in enumerate(self._kinds) if k in kinds])
+        return allowed
 
     def _scores(self, query: Query, tokens: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Dense (cosine) and BM25 (of ``tokens``) scores of every chunk for a query, and the dense score of every row."""
@@ -279,13 +297,14 @@ class Retriever:
             # A question that names a document ("讲话里…", "2020年的意见…") prefers its passages,
             # and policy documents outrank reports and commentary saying the same thing.
             named = set(query.documents)
-            fused += s.named_document_boost * np.array([c.doc_id in named for c in self.index.chunks])
+            fused += s.named_document_boost * self._of_docs(named)
             fused += s.policy_boost * self._is_policy
             self._rerank(fused, allowed, query, terms)
-        order = [i for i in np.argsort(-fused, kind="stable") if allowed[i]]
+        order = np.argsort(-fused, kind="stable")
+        order = order[allowed[order]]
         if mode == "bm25":
-            order = [i for i in order if bm25[i] > 0]  # BM25 alone has nothing to say about the rest
-        order = order[:k]
+            order = order[bm25[order] > 0]  # BM25 alone has nothing to say about the rest
+        order = order[:k].tolist()
         chunks = self.index.chunks
         passages = [
             Passage.from_chunk(chunks[i], fused[i], dense[i], bm25[i], self._scored_units(i, row_scores), self.validity(chunks[i].doc_id))
@@ -318,6 +337,12 @@ class Retrieval:
     # this index, in their standard deviations (see rag/offtopic.txt).
     relevance: float
     top_bm25: float
+
+
+def _positions(values: list[str], distinct: list[str]) -> list[int]:
+    """Each value's position in ``distinct``."""
+    where = {v: i for i, v in enumerate(distinct)}
+    return [where[v] for v in values]
 
 
 def _checked(name: str, values: Iterable[str] | None, known: set[str]) -> set[str] | None:
