@@ -80,3 +80,29 @@ def test_a_build_stopped_after_n_batches_resumes_with_only_the_rest(fake_setting
     register_embedder("fake", rest)
     build_index(settings)
     assert rest.passage_calls == len(_rows(settings)) - 8 * batches  # the stopped build's batches were kept
+
+
+def test_a_rebuild_cuts_only_new_passages_and_bm25_is_the_same(fake_settings, monkeypatch, tmp_path):
+    from rag.query import Vocabulary
+
+    build_index(fake_settings)
+    before = {c.search_text for c in load_index(fake_settings).chunks}
+    cut: list[str] = []
+    tokenize = Vocabulary.tokenize
+    monkeypatch.setattr(Vocabulary, "tokenize", lambda self, text: cut.append(text) or tokenize(self, text))
+    document = fake_settings.corpus_dir / "004_23ac486bf6fab815.txt"
+    document.write_text(document.read_text(encoding="utf-8") + "\n全省新增一批未来工厂试点。\n", encoding="utf-8")
+    build_index(fake_settings)
+    after = {c.search_text for c in load_index(fake_settings).chunks}
+    assert set(cut) & after == after - before != set()  # only the changed passages were cut
+    fresh = fake_settings.replace(index_dir=tmp_path / "fresh")  # no cache: every passage cut
+    build_index(fresh)
+    a, b = load_index(fake_settings).bm25, load_index(fresh).bm25
+    assert a.vocab_dict == b.vocab_dict
+    query = tokenize(load_index(fresh).vocabulary, "山区26县规上工业增加值")
+    assert (a.get_scores(query) == b.get_scores(query)).all()
+    cut.clear()
+    words = fake_settings.corpus_dir / "vocabulary" / "words.txt"
+    words.write_text(words.read_text(encoding="utf-8") + "\n未来工厂试点\n", encoding="utf-8")
+    build_index(fake_settings)
+    assert after <= set(cut)  # the library's words changed: every passage is cut again
