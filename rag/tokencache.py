@@ -14,6 +14,7 @@ import hashlib
 import importlib.metadata
 import json
 import os
+import sys
 import uuid
 from pathlib import Path
 from typing import Sequence
@@ -40,11 +41,13 @@ class TokenCache:
         self._tokens: dict[str, list[str]] = {}
         self.cut = 0  # texts cut by this cache (not found in it)
         try:
-            loaded = json.loads(self.path.read_text(encoding="utf-8"))
+            with open(self.path, encoding="utf-8") as fh:
+                loaded = json.load(fh)
             if isinstance(loaded, dict):
-                self._tokens = loaded
-        except (OSError, ValueError):
-            pass
+                # One string per distinct token: 100,000 passages hold 15 million tokens, ~1 GB as separate strings.
+                self._tokens = {k: [sys.intern(t) for t in v] for k, v in loaded.items() if isinstance(v, list)}
+        except (OSError, ValueError, TypeError):  # missing or damaged: it only costs time
+            self._tokens = {}
 
     @staticmethod
     def key(text: str) -> str:
@@ -55,8 +58,8 @@ class TokenCache:
         for text in texts:
             key = self.key(text)
             tokens = self._tokens.get(key)
-            if not isinstance(tokens, list):
-                tokens = self._tokens[key] = self.vocabulary.tokenize(text)
+            if tokens is None:
+                tokens = self._tokens[key] = [sys.intern(t) for t in self.vocabulary.tokenize(text)]
                 self.cut += 1
             out.append(tokens)
         return out
@@ -67,7 +70,8 @@ class TokenCache:
         self.folder.mkdir(parents=True, exist_ok=True)
         tmp = self.folder / f".tokens-{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp"
         try:
-            tmp.write_text(json.dumps(kept, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+            with open(tmp, "w", encoding="utf-8") as fh:  # streamed: no second copy of it all in memory
+                json.dump(kept, fh, ensure_ascii=False, separators=(",", ":"))
             os.replace(tmp, self.path)
         finally:
             tmp.unlink(missing_ok=True)

@@ -106,3 +106,13 @@ def test_a_rebuild_cuts_only_new_passages_and_bm25_is_the_same(fake_settings, mo
     words.write_text(words.read_text(encoding="utf-8") + "\n未来工厂试点\n", encoding="utf-8")
     build_index(fake_settings)
     assert after <= set(cut)  # the library's words changed: every passage is cut again
+
+
+@pytest.mark.parametrize("garbage", [b"", b"{not json", b'{"k": [1, 2]}', b"[1, 2, 3]"])
+def test_a_damaged_token_cache_only_costs_time(fake_settings, garbage):
+    build_index(fake_settings)
+    expected = load_index(fake_settings).bm25.vocab_dict
+    (cache,) = (fake_settings.index_dir / "embedding-cache").glob("tokens-*.json")
+    cache.write_bytes(garbage)
+    build_index(fake_settings, force=True)
+    assert load_index(fake_settings).bm25.vocab_dict == expected
