@@ -31,7 +31,6 @@ import os
 import random
 import re
 import resource
-import statistics
 import subprocess
 import sys
 import time
@@ -330,6 +329,12 @@ def main() -> int:
         print(json.dumps(stages[args.stage](args, args.corpus, args.index)))
         return 0
     args.add_sizes = {int(s) for s in args.add_sizes.split(",") if s.strip()}
+    from rag.errors import InputError
+
+    try:
+        _settings(args, ROOT / "corpus", args.work)  # a setting no build can use: said before anything runs
+    except InputError as exc:
+        parser.error(str(exc))
     args.work.mkdir(parents=True, exist_ok=True)
     source, args.table = prepare_sources(args.work)
     from rag.index import _indexed_chunks
