@@ -23,6 +23,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import argparse
+import contextlib
 import sys
 import threading
 import time
@@ -32,13 +33,17 @@ from typing import Any, Iterator
 import gradio as gr
 from fastapi import FastAPI
 
+from rag import admin as admin_ui
+from rag import admin_auth
 from rag import chat as fmt
-from rag import library
+from rag import library, naming
 from rag.answer import Answer, Status, ask
 from rag.errors import IndexStateError, RagError
 from rag.index import DocumentInfo
+from rag.manage import MAX_BYTES
 from rag.retrieval import get_retriever, reset_cache
 from rag.settings import Settings
+from rag.workers import follow_live_build
 
 TITLE = "政策问答助手"
 # Questions over several documents: the 2022 guideline, the 2020 opinions, the 2024 speech, the 2023 news report.
@@ -139,6 +144,7 @@ def _filters(doc_ids: Any, policy_only: bool) -> tuple[list[str] | None, list[st
 def answer_question(question: str, history: list, doc_ids=None, kinds=None) -> tuple[Answer, list[str]]:
     """ask() with the session's earlier answers; also the words to highlight (of the question as understood)."""
     settings = get_settings()
+    follow_live_build(settings)  # a build made live by another process (`rag add`) answers from now on
     ans = ask(question, k=K, settings=settings, doc_ids=doc_ids, kinds=kinds, history=history)
     if ans.status is not Status.ANSWERED or ans.query is None:
         return ans, []
@@ -276,6 +282,13 @@ CSS = """
 #chat { height: min(560px, 62vh) !important; }
 @media (max-width: 640px) { #chat { height: auto !important; min-height: 240px; max-height: 70vh; } }
 footer { display: none !important; }
+.admin-status table { border-collapse: collapse; width: 100%; font-size: 14px; }
+.admin-status td, .admin-status th { border: 1px solid #e1e4e8; padding: 4px 8px; text-align: left; vertical-align: top; }
+.admin-status td:nth-child(2) { white-space: nowrap; }
+.admin-logout { text-align: right; }
+.admin-logout button { color: #1f3a60; background: none; border: 1px solid #c8d0da; border-radius: 4px; padding: 2px 10px; cursor: pointer; }
+.admin-status .st-failed td { color: #b71c1c; }
+.admin-status .st-indexed td { color: #1b5e20; }
 """
 
 # Runs once in the page (no outside script): marker links scroll to their card, an opened
@@ -343,46 +356,54 @@ def launch_options() -> dict:
     return {"theme": THEME, "css": CSS, "footer_links": []}
 
 
-def build_demo() -> gr.Blocks:
+def build_demo(admin: bool | None = None) -> gr.Blocks:
+    """The chat; with ``admin`` (default: RAG_ADMIN_TOKEN is set) also the administrator's tab, hidden
+    unless the page's request carries the administrator's session (`rag.admin`)."""
+    admin = admin_auth.enabled(get_settings()) if admin is None else admin
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
         gr.HTML(HEADER)
         session = gr.State(_new_session())
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=11, min_width=380):
-                chatbot = gr.Chatbot(
-                    label="对话",
-                    show_label=False,
-                    elem_id="chat",
-                    height="min(560px, 62vh)",  # no empty block at phone width
-                    latex_delimiters=[],  # "$" in a question is money, not maths
-                    sanitize_html=True,
-                    feedback_options=None,
-                    buttons=["copy"],
-                    placeholder="<b>请输入问题，或点击下面的示例问题。</b>",
-                    examples=[{"text": q} for q in EXAMPLES],
-                )
-                textbox = gr.Textbox(
-                    show_label=False,
-                    placeholder="请输入问题，例如：到2025年研发经费占比目标是多少？（回车提问）",
-                    lines=1,
-                    max_lines=6,
-                    submit_btn="提问",
-                    autofocus=True,
-                    elem_id="question",
-                )
-                with gr.Row(equal_height=True):
-                    with gr.Column(scale=5, min_width=240):
-                        with gr.Accordion("筛选文件（默认查找全部文件）", open=False, elem_id="filters"):
-                            policy_only = gr.Checkbox(label="只看政策文件", value=False, elem_id="policy-only")
-                            doc_ids = gr.CheckboxGroup(
-                                choices=document_choices(),
-                                label="只在所选文件中查找（不选则查找全部文件）",
-                                elem_id="documents",
-                            )
-                    with gr.Column(scale=1, min_width=110):
-                        clear = gr.Button("新对话", variant="secondary", elem_id="new-chat")
-            with gr.Column(scale=9, min_width=340):
-                sources = gr.HTML(PANEL_TITLE + fmt.EMPTY_SOURCES, elem_id="sources", js_on_load=SOURCES_JS, apply_default_css=False)
+        # Without an administrator the page is the chat alone; with one, the chat is the first of two tabs.
+        with gr.Tabs(elem_id="tabs") if admin else contextlib.nullcontext():
+            with gr.Tab("问答", id="chat-tab") if admin else contextlib.nullcontext():
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=11, min_width=380):
+                        chatbot = gr.Chatbot(
+                            label="对话",
+                            show_label=False,
+                            elem_id="chat",
+                            height="min(560px, 62vh)",  # no empty block at phone width
+                            latex_delimiters=[],  # "$" in a question is money, not maths
+                            sanitize_html=True,
+                            feedback_options=None,
+                            buttons=["copy"],
+                            placeholder="<b>请输入问题，或点击下面的示例问题。</b>",
+                            examples=[{"text": q} for q in EXAMPLES],
+                        )
+                        textbox = gr.Textbox(
+                            show_label=False,
+                            placeholder="请输入问题，例如：到2025年研发经费占比目标是多少？（回车提问）",
+                            lines=1,
+                            max_lines=6,
+                            submit_btn="提问",
+                            autofocus=True,
+                            elem_id="question",
+                        )
+                        with gr.Row(equal_height=True):
+                            with gr.Column(scale=5, min_width=240):
+                                with gr.Accordion("筛选文件（默认查找全部文件）", open=False, elem_id="filters"):
+                                    policy_only = gr.Checkbox(label="只看政策文件", value=False, elem_id="policy-only")
+                                    doc_ids = gr.CheckboxGroup(
+                                        choices=document_choices(),
+                                        label="只在所选文件中查找（不选则查找全部文件）",
+                                        elem_id="documents",
+                                    )
+                            with gr.Column(scale=1, min_width=110):
+                                clear = gr.Button("新对话", variant="secondary", elem_id="new-chat")
+                    with gr.Column(scale=9, min_width=340):
+                        sources = gr.HTML(PANEL_TITLE + fmt.EMPTY_SOURCES, elem_id="sources", js_on_load=SOURCES_JS, apply_default_css=False)
+            if admin:
+                admin_tab, admin_lists = admin_ui.build_tab(get_settings)
 
         inputs = [textbox, chatbot, doc_ids, policy_only, session]
         outputs = [textbox, chatbot, sources, session]
@@ -393,11 +414,20 @@ def build_demo() -> gr.Blocks:
         )
         clear.click(new_conversation, None, [*outputs, doc_ids, policy_only], queue=False, api_visibility="private")
         demo.load(refresh_documents, doc_ids, doc_ids, queue=False, api_visibility="private")
+        if admin:
+            demo.load(reveal_admin, None, [admin_tab, *admin_lists], queue=False, api_visibility="private")
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=MAX_QUEUE)
     return demo
 
 
+def reveal_admin(request: gr.Request) -> tuple:
+    """Page load: the administrator's tab shown (with the library listed) only to the administrator's session."""
+    visible, rows, ids = admin_ui.reveal(request, get_settings())
+    return gr.update(visible=visible), gr.update(value=rows), gr.update(choices=ids), gr.update(choices=ids)
+
+
 demo = build_demo()
+demo.rag_admin = admin_auth.enabled(get_settings())  # whether this page has the administrator's tab
 
 
 def ensure_index(settings: Settings) -> None:
@@ -419,6 +449,7 @@ def ensure_index(settings: Settings) -> None:
     print("正在加载索引和模型…… (loading the index and the model)", flush=True)
     get_retriever(settings)
     ask("研发经费", settings=settings)  # warm up: the first user does not wait for the model
+    naming.warm()  # ... nor for the dictionary that tells places from everyday words
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -437,7 +468,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     with gr.utils.MatplotlibBackendMananger():
         pass
     api = create_api(settings, warm=True)
-    return gr.mount_gradio_app(api, demo, path="/", show_error=False, **launch_options())
+    admin = admin_auth.enabled(settings)
+    blocks = demo if getattr(demo, "rag_admin", None) == admin else build_demo(admin=admin)  # settings given here
+    # An upload larger than a library file is refused in the browser already (and by the guard, 413).
+    limit = {"max_file_size": MAX_BYTES} if admin else {}
+    return gr.mount_gradio_app(api, blocks, path="/", show_error=False, **limit, **launch_options())
 
 
 def served_hosts(bind: str) -> tuple[str, ...]:

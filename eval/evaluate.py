@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from rag.answer import ask  # noqa: E402
-from rag.index import check_index, build_index  # noqa: E402
+from rag.index import build_index, unchanged_index  # noqa: E402
 from rag.errors import IndexStateError  # noqa: E402
 from rag.ingest import normalise  # noqa: E402
 from rag.retrieval import get_retriever  # noqa: E402
@@ -317,6 +317,18 @@ def chart(results: dict, path: Path) -> None:
     plt.close(fig)
 
 
+def _beside(settings: Settings) -> Settings:
+    """Another backend's index in a folder of its own inside the embedded one's (both can then be
+    scored side by side without rebuilding each other), starting from the same embedding cache."""
+    import shutil
+
+    folder = Path(settings.index_dir) / settings.backend
+    cache = Path(settings.index_dir) / "embedding-cache"
+    if cache.is_dir() and not (folder / "embedding-cache").exists():
+        shutil.copytree(cache, folder / "embedding-cache")
+    return settings.replace(index_dir=folder)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Score retrieval and answers on the held-out questions.")
     parser.add_argument("--split", choices=["dev", "test", "all"], default="dev")
@@ -327,17 +339,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gate", action="store_true", help="exit 1 when the default retriever falls below the floors or above the ceilings")
     parser.add_argument("--no-chart", action="store_true")
     parser.add_argument("--quiet", action="store_true", help="no list of missed questions")
+    parser.add_argument("--backend", choices=["embedded", "milvus"], help="index store (default RAG_BACKEND); milvus builds into <index>/milvus")
     args = parser.parse_args(argv)
 
     corpus_dir, index_dir = LIBRARIES[args.library]
     if args.library == "combined":
         prepare_combined(corpus_dir)
-    settings = Settings.from_env(corpus_dir=corpus_dir, index_dir=index_dir)
-    try:
-        check_index(settings)
-    except IndexStateError as exc:
-        print(f"{exc} Building it now.", file=sys.stderr)
-        build_index(settings)
+    settings = Settings.from_env(corpus_dir=corpus_dir, index_dir=index_dir, backend=args.backend)
+    if settings.backend != "embedded":
+        settings = _beside(settings)
+    if unchanged_index(settings) is None:  # missing, stale, or built for another store or index type
+        print(f"Building the index in {settings.index_dir}.", file=sys.stderr)
+        build_index(settings, force=True)
     questions = load_questions(args.split, args.questions or ("corpus" if args.library == "combined" else args.library))
     if args.question_set:
         questions = [q for q in questions if q["set"] == args.question_set]
@@ -387,8 +400,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  broad {item['id']}: point recall {item['recall']:.2f}, {item['chars']} chars")
 
     RESULTS.mkdir(parents=True, exist_ok=True)
-    out = {"library": args.library, "questions": args.questions, "split": args.split, "settings": {k: str(v) for k, v in vars(settings).items()}, "retrievers": results, "answers": answers}
-    (RESULTS / f"{args.library}-{args.questions or args.library}-{args.split}.json").write_text(json.dumps(out, ensure_ascii=False, indent=2), encoding="utf-8")
+    out = {"library": args.library, "questions": args.questions, "split": args.split, "settings": {k: str(v) for k, v in vars(settings).items() if k not in ("api_keys", "milvus_token")}, "retrievers": results, "answers": answers}
+    suffix = "" if settings.backend == "embedded" else f"-{settings.backend}"
+    (RESULTS / f"{args.library}-{args.questions or args.library}-{args.split}{suffix}.json").write_text(json.dumps(out, ensure_ascii=False, indent=2), encoding="utf-8")
     if not args.no_chart:
         chart(results, RESULTS / f"{args.library}-{args.split}-retrievers.png")
     print(f"\nwrote {RESULTS / (args.library + '-' + args.split + '.json')}")

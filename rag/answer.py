@@ -155,7 +155,7 @@ def _answer(
     if section and not statements:
         statements = composer.compose(query, passages)
     reason = (
-        unanswered(query, statements, retriever.part_text, lambda place: _in_scope(retriever, place))
+        unanswered(query, statements, retriever.part_text, lambda place: _in_scope(retriever, place), retriever.idf)
         if statements
         else ""
     )

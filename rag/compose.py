@@ -10,51 +10,22 @@ The statements come back in the order they are to be read.
 
 from __future__ import annotations
 
-import math
 import re
-from dataclasses import dataclass
 from typing import Protocol, Sequence
 
 from .chunking import ELISION, LONG_SENTENCE, split_sentences, statements
+from .gather import ANSWER_CHARS, MARKER, gather, label_chars, one_section, parts
+from .quote import HAS_NUMBER, Statement, spans_of, term_weights
 from .retrieval import Passage, ScoredUnit
 from .understand import Asks, Query
+
+__all__ = ["Composer", "ExtractiveComposer", "HAS_NUMBER", "KIND_ORDER", "Statement", "in_reading_order", "spans_of"]
 
 # Policy documents speak with authority; when several documents say the same thing, they come first.
 KIND_ORDER = {"policy": 0, "law": 0, "report": 1, "speech": 1, "news": 2, "commentary": 3}
 LIST_SENTENCE = 260  # characters: a longer sentence is not one list but several statements
-# A figure, written in digits or in Chinese numerals with a measure word: what "多少" is answered by.
-HAS_NUMBER = re.compile(
-    r"\d|[一二两三四五六七八九十百千万亿]{1,4}(?:个|项|家|名|成|倍|条|分之|级|大|年|月|天|亩|人|次|批|类|种|所|座|台|套|吨|元|位|轮|方面|清单)"
-    r"|[十百千万]亿|第[一二三四五六七八九十]|翻番|倍增|过半|一半"
-)
 _ENUM_HEAD = re.compile(r"一是")  # "…打好“四战”:一是…。二是…。": an enumeration in running text
 _ENUM_ITEM = re.compile(r"^[二三四五六七八九十]是")
-
-
-@dataclass(frozen=True)
-class Statement:
-    """One claim of an answer and where it comes from.
-
-    ``text`` is what the answer says; ``spans`` are the (start, end) offsets in
-    ``passage.text`` of the pieces it quotes (a clause's lead-in and the clause),
-    so the chat can underline them without reading the answer back.
-    """
-
-    text: str
-    passage: Passage
-    spans: tuple[tuple[int, int], ...] = ()
-    score: float = 0.0  # how well it answers, relative to the other candidates
-    lexical: float = 0.0  # share of the question's terms (weighted by rarity) it holds
-    similarity: float | None = None  # embedding similarity to the question, when the index has it
-
-    @property
-    def doc_id(self) -> str:
-        return self.passage.doc_id
-
-    @property
-    def quoted(self) -> tuple[str, ...]:
-        """The pieces of source text the statement quotes."""
-        return tuple(self.passage.text[a:b] for a, b in self.spans)
 
 
 class Composer(Protocol):
@@ -65,21 +36,6 @@ class Composer(Protocol):
     """
 
     def compose(self, query: Query, passages: Sequence[Passage]) -> list[Statement]: ...
-
-
-def spans_of(text: str, passage_text: str) -> tuple[tuple[int, int], ...]:
-    """Where the pieces of a quote (split at the elision mark) stand in the passage."""
-    out, pos = [], 0
-    for piece in (p.strip() for p in text.split(ELISION)):
-        if not piece:
-            continue
-        at = passage_text.find(piece, pos)
-        if at < 0:
-            at = passage_text.find(piece)
-        if at >= 0:
-            out.append((at, at + len(piece)))
-            pos = at + len(piece)
-    return tuple(out)
 
 
 class ExtractiveComposer:
@@ -109,6 +65,8 @@ class ExtractiveComposer:
         no_figure: float = 0.7,
         other_year: float = 0.6,
         close_enough: float = 0.8,
+        list_statements: int = 6,
+        list_floor: float = 0.6,
     ) -> None:
         self.max_statements = max_statements
         self.floor = floor  # a unit below floor x the best one's score is not quoted
@@ -122,6 +80,8 @@ class ExtractiveComposer:
         self.list_bonus = list_bonus  # a list question's whole list over the best single item
         self.no_figure = no_figure  # factor for a unit without a figure when a figure is asked for
         self.other_year = other_year  # factor for a passage that never speaks of the year asked about
+        self.list_statements = list_statements  # at most this many statements for a list question
+        self.list_floor = list_floor  # ... each scoring at least this share of the best
         self.close_enough = close_enough  # documents scoring this share of the best are ordered by kind and date
 
     def candidates(self, query: Query, passages: Sequence[Passage]) -> list[Statement]:
@@ -171,10 +131,10 @@ class ExtractiveComposer:
         return sorted(out, key=lambda st: -st.score)
 
     def compose(self, query: Query, passages: Sequence[Passage]) -> list[Statement]:
-        if not query.asks & Asks.FIGURE and _one_section(passages):
+        if not query.asks & Asks.FIGURE and one_section(passages):
             # A broad question gathers the section's points; a list question the section's parts.
-            if query.asks & Asks.BROAD or (query.asks & Asks.LIST and len(_parts(passages)) >= 2):
-                return self.gather(query, passages)
+            if query.asks & (Asks.BROAD | Asks.LIST):
+                return gather(query, passages)
         ranked = self.candidates(query, passages)
         if not ranked or (ranked[0].lexical <= 0 and ranked[0].similarity is None):
             return []
@@ -187,82 +147,30 @@ class ExtractiveComposer:
             if first is not None:
                 chosen.append(first)
         docs = {c.passage.doc_id for c in chosen}
+        # A list asked for outside any one section ("提供者要承担哪些责任") is spread over several
+        # passages: more of its items, within the room of a short answer.
+        wants_items = bool(query.asks & Asks.LIST) and not query.asks & Asks.FIGURE
+        most, floor = (self.list_statements, self.list_floor) if wants_items else (self.max_statements, self.floor)
+        room = ANSWER_CHARS - sum(len(c.text) + MARKER for c in chosen) - sum(label_chars(p) for p in {c.passage.doc_id: c.passage for c in chosen}.values())
         for st in ranked[1:]:
-            if len(chosen) >= self.max_statements:
+            if len(chosen) >= most:
                 break
+            if wants_items and len(st.text) + MARKER + (0 if st.passage.doc_id in docs else label_chars(st.passage)) > room:
+                continue
             body = st.text.split(ELISION)[-1]  # without its lead-in: the same words are the same quote
             if any(body in c.text or c.text.split(ELISION)[-1] in st.text for c in chosen):
                 continue
             if st.passage.doc_id in docs:
-                if st.score >= self.floor * best.score:  # another piece of a quoted document, nearly as good
+                if st.score >= floor * best.score:  # another piece of a quoted document, nearly as good
                     chosen.append(st)
+                    room -= len(st.text) + MARKER
             elif len(docs) < 3 and st.lexical >= self.same_point * best.lexical and st.score >= self.other_floor * best.score:
                 # The same point in another document (the 2020 opinions beside the 2022
                 # guideline): shown too, with its date, even when retrieved lower.
                 chosen.append(st)
+                room -= len(st.text) + MARKER + label_chars(st.passage)
                 docs.add(st.passage.doc_id)
         return in_reading_order(chosen, query.documents, self.close_enough)
-
-
-    def gather(self, query: Query, passages: Sequence[Passage], budget: int = 520) -> list[Statement]:
-        """The points of one section, figures first, in the document's order, within ``budget``
-        characters: a short answer that gathers the points beats a long quote. A section too
-        long to quote in full first lists its sub-headings."""
-        chosen: list[Statement] = []
-        subheads = _parts(passages)
-        pieces = [(p, u) for p in passages for u in statements(p.text, headings=p.headings)]
-        announced = any(p.outline for p in passages)
-        if len(subheads) >= 2 and (announced or sum(len(u) for _, u in pieces) > budget):
-            text = "；".join(subheads)
-            chosen.append(Statement(text, passages[0], (), 1.0, 1.0))
-            budget -= len(text)
-        weights = term_weights(query.topic or query.terms, passages)
-        total = sum(weights.values()) or 1.0
-
-        def priority(item: tuple[int, tuple[Passage, str]]) -> tuple:
-            # What the question is about first, a figure next (targets are what officials quote), then reading order.
-            i, (p, u) = item
-            low = u.lower()
-            share = sum(w for t, w in weights.items() if t in low) / total
-            return (-(share + (0.5 if HAS_NUMBER.search(u) else 0.0)), i)
-
-        picked: list[int] = []
-        for i, (p, u) in sorted(enumerate(pieces), key=priority):
-            body = u.split(ELISION)[-1]
-            if len(u) > budget or any(body in pieces[j][1] or pieces[j][1].split(ELISION)[-1] in u for j in picked):
-                continue
-            picked.append(i)
-            budget -= len(u)
-        for i in sorted(picked):
-            p, u = pieces[i]
-            chosen.append(Statement(u, p, spans_of(u, p.text), 1.0, 1.0))
-        return chosen
-
-
-def _common_path(passages: Sequence[Passage]) -> tuple[str, ...]:
-    """The section path all passages share."""
-    paths = [p.headings for p in passages]
-    common: list[str] = []
-    for level in zip(*paths):
-        if len(set(level)) != 1:
-            break
-        common.append(level[0])
-    return tuple(common)
-
-
-def _parts(passages: Sequence[Passage]) -> list[str]:
-    """The parts of a section: those a passage announces (its outline), else the sub-headings below
-    the path all passages share."""
-    for p in passages:
-        if p.outline:
-            return list(p.outline)
-    section = _common_path(passages)
-    return list(dict.fromkeys(p.headings[len(section)] for p in passages if len(p.headings) > len(section)))
-
-
-def _one_section(passages: Sequence[Passage]) -> bool:
-    """Passages of one section of one document (what `rag.sections.find_section` hands over)."""
-    return len(passages) >= 1 and len({p.doc_id for p in passages}) == 1 and bool(_common_path(passages))
 
 
 def in_reading_order(chosen: Sequence[Statement], preferred: Sequence[str] = (), close_enough: float = 0.8) -> list[Statement]:
@@ -318,12 +226,3 @@ def list_units(passage: Passage) -> list[str]:
     return out
 
 
-def term_weights(terms: Sequence[str], passages: Sequence[Passage]) -> dict[str, float]:
-    """IDF-like weights over the retrieved passages: rare terms decide which sentence answers."""
-    n = max(len(passages), 1)
-    weights = {}
-    for t in terms:
-        df = sum(1 for p in passages if t in p.text.lower())
-        # A figure in the question ("2.5%", "26县") is the surest sign of the sentence asked about.
-        weights[t] = math.log(1 + (n + 1) / (df + 0.5)) * (1.5 if re.search(r"\d", t) else 1.0)
-    return weights

@@ -35,3 +35,20 @@ class StorageError(RagError):
 
     A failed build leaves nothing behind and the previous index keeps answering.
     """
+
+
+class AccessError(RagError):
+    """The request lacks the administrator's token (an administrator's action by anyone else)."""
+
+
+class BackendError(IndexStateError):
+    """The index store's server does not answer (a Milvus URI that is down, wrong or refuses the token).
+
+    An `IndexStateError`, so shells treat it as an unusable index (the API answers 503); its
+    message names the setting to correct instead of a command.
+    """
+
+    def __init__(self, message: str, setting: str = "RAG_MILVUS_URI") -> None:
+        RagError.__init__(self, message)
+        self.fix = f"check {setting}"
+        self.setting = setting

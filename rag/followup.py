@@ -20,7 +20,7 @@ class Inherited:
     """What a follow-up took from the previous question, and why."""
 
     previous: str  # the earlier question it was read with
-    kept: str  # "whole" (the question asked again of other documents) or "time and ask"
+    kept: str  # "whole" (asked again of other documents), "time" (of another year) or "time and ask"
     reason: str  # shown to the user: how the question was read
 
 
@@ -67,6 +67,11 @@ def read_followup(
             return None
         read = " ".join([text, *carried])[:max_chars]
         return read, Inherited(previous, "time and ask", f"按上一问理解为：{read}")
+    asked, before = period_years(text), period_years(previous)
+    if len(asked) == 1 and len(before) == 1 and not own and not year_named:
+        # "那2035年呢？" after "规划里2025年…目标是多少？": the same question, of the year it names.
+        read = previous.replace(before[0], asked[0])[:max_chars]
+        return read, Inherited(previous, "time", f"按上一问理解为：{read}")
     read = f"{previous[: max(0, max_chars - len(text) - 1)]} {text}"  # within the limit: the earlier part gives way
     return read, Inherited(previous, "whole", f"按上一问理解为：{previous[:60]}（{text}）")
 

@@ -7,7 +7,9 @@ One ASGI middleware, so streamed answers pass through untouched:
   or ``/config`` ever carries a host an attacker chose;
 - a body over ``max_request_bytes`` gets 413, by its ``Content-Length`` before it
   is read (a chunked body is read here up to the limit);
-- blocked paths (Gradio's file upload: the chat takes no files) get 403;
+- blocked paths (Gradio's file upload: officials' chat takes no files) get 403, except
+  Gradio's upload route for the library's administrator (``admin``: their session cookie
+  or token, `rag.admin_auth`), whose body may be up to ``upload_bytes``;
 - a chat request whose history is not a list of messages, or is too long, gets
   422 before Gradio validates it (and logs every bad item);
 - every response gets the security headers below.
@@ -51,6 +53,7 @@ SECURITY_HEADERS = {
     "cross-origin-opener-policy": "same-origin",
 }
 BLOCKED_PATHS = ("/gradio_api/upload", "/upload")
+ADMIN_UPLOAD_PATH = "/gradio_api/upload"  # the one upload route the administrator's tab uses
 CHAT_PREFIX = "/gradio_api/"
 # A chat request's lists (its history, the chosen documents) hold at most this many items,
 # each a string or a message {"role": "user"|"assistant", …}. Gradio validates them
@@ -58,8 +61,14 @@ CHAT_PREFIX = "/gradio_api/"
 MAX_CHAT_ITEMS = 400
 
 
-def chat_payload_problem(body: bytes) -> str:
-    """Why a request to the chat's routes (Gradio's wire format: {"data": [input, …]}) is refused, or ""."""
+def _is_file(value: object) -> bool:
+    """A file the administrator's tab sends (Gradio's FileData: {"path", "orig_name", "meta": {"_type"}})."""
+    return isinstance(value, dict) and isinstance(value.get("meta"), dict) and value["meta"].get("_type") == "gradio.FileData"
+
+
+def chat_payload_problem(body: bytes, files: bool = False) -> str:
+    """Why a request to the chat's routes (Gradio's wire format: {"data": [input, …]}) is refused, or "".
+    ``files``: the request is the administrator's, whose lists may hold uploaded files."""
     try:
         payload = json.loads(body) if body.strip() else {}
     except ValueError:
@@ -69,7 +78,8 @@ def chat_payload_problem(body: bytes) -> str:
         if not isinstance(value, list):
             continue
         if len(value) > MAX_CHAT_ITEMS or not all(
-            isinstance(v, str) or (isinstance(v, dict) and v.get("role") in ("user", "assistant")) for v in value
+            isinstance(v, str) or (isinstance(v, dict) and v.get("role") in ("user", "assistant")) or (files and _is_file(v))
+            for v in value
         ):
             return (
                 f"对话记录格式不对或超过 {MAX_CHAT_ITEMS} 条，请点“新对话”或刷新页面。(The chat history is malformed or "
@@ -112,6 +122,8 @@ class ServerGuard:
         max_request_bytes: int,
         blocked_paths: Iterable[str] = BLOCKED_PATHS,
         busy: Callable[[str], int | None] | None = None,
+        admin: Callable[[Headers], bool] | None = None,
+        upload_bytes: int = 0,
     ) -> None:
         self.app = app
         self.allowed_hosts = tuple(allowed_hosts)
@@ -120,6 +132,8 @@ class ServerGuard:
         # path -> seconds to wait when every answering slot and waiting place is taken, else None:
         # checked before the body is read or the request parsed, so "busy" costs next to nothing.
         self.busy = busy
+        self.admin = admin  # headers -> whether the request is the administrator's (None: no administrator)
+        self.upload_bytes = upload_bytes
 
     async def _refuse(
         self, scope: Scope, send: Send, status: int, message: str, type_: str, headers: dict[str, str] | None = None
@@ -148,7 +162,11 @@ class ServerGuard:
             )
             return
         path = scope.get("path", "")
-        if any(path == b or path.endswith(b) for b in self.blocked):
+        upload = any(path == b or path.endswith(b) for b in self.blocked)
+        if upload and path == ADMIN_UPLOAD_PATH and scope["type"] == "http" and self.admin is not None and self.admin(headers):
+            await self._upload(scope, receive, send, headers)
+            return
+        if upload:
             await self._refuse(scope, send, 403, "本服务不接受上传文件。(This server takes no file uploads.)", "upload_disabled")
             return
         if scope["type"] == "websocket":
@@ -185,7 +203,7 @@ class ServerGuard:
                     await self._refuse(scope, send, 413, too_large, "request_too_large")
                     return
             body = b"".join(chunks)
-            if checked and (problem := chat_payload_problem(body)):
+            if checked and (problem := chat_payload_problem(body, files=self.admin is not None and self.admin(headers))):
                 await self._refuse(scope, send, 422, problem, "invalid_request_error")
                 return
             pending = [{"type": "http.request", "body": body, "more_body": False}]
@@ -196,11 +214,48 @@ class ServerGuard:
 
             receive = replay
 
-        async def guarded_send(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                present = {k.lower() for k, _ in message.get("headers", [])}
-                extra = [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items() if k.encode() not in present]
-                message = {**message, "headers": [*message.get("headers", []), *extra]}
-            await send(message)
+        await self.app(scope, receive, _with_headers(send))
 
-        await self.app(scope, receive, guarded_send)
+    async def _upload(self, scope: Scope, receive: Receive, send: Send, headers: Headers) -> None:
+        """The administrator's upload: streamed on to Gradio (never held here), refused past ``upload_bytes``."""
+        mb = self.upload_bytes // 2**20
+        too_large = (
+            f"上传内容超过 {mb} MB 的上限，未收录。(The upload is larger than {mb} MB and was not taken: a file may be at "
+            f"most {mb} MB; upload fewer files at a time.)"
+        )
+        length = headers.get("content-length", "")
+        if length.isdigit() and int(length) > self.upload_bytes:
+            await self._refuse(scope, send, 413, too_large, "request_too_large")
+            return
+        size, refused = 0, False
+        forward = _with_headers(send)
+
+        async def counted() -> Message:
+            nonlocal size, refused
+            message = await receive()
+            if message["type"] == "http.request":
+                size += len(message.get("body", b""))
+                if size > self.upload_bytes and not refused:
+                    refused = True
+                    await self._refuse(scope, send, 413, too_large, "request_too_large")
+                    return {"type": "http.disconnect"}  # Gradio stops reading and drops what it wrote
+            return message
+
+        async def unless_refused(message: Message) -> None:
+            if not refused:
+                await forward(message)
+
+        await self.app(scope, counted, unless_refused)
+
+
+def _with_headers(send: Send) -> Send:
+    """``send`` adding the security headers to the response's start."""
+
+    async def guarded_send(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            present = {k.lower() for k, _ in message.get("headers", [])}
+            extra = [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items() if k.encode() not in present]
+            message = {**message, "headers": [*message.get("headers", []), *extra]}
+        await send(message)
+
+    return guarded_send

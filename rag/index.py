@@ -1,12 +1,16 @@
-"""Index stage: FAISS (inner product on normalised vectors) + BM25 over jieba tokens.
+"""Index stage: dense vectors (inner product on normalised vectors) + BM25 over jieba tokens.
 
 Layout of the index folder::
 
     index/
       CURRENT                 name of the live build (replaced atomically)
-      build-<time>-<hash>/    manifest.json, chunks.jsonl, documents.json,
-                              dense.faiss, bm25/
+      build-<time>-<hash>/    manifest.json, chunks.jsonl, documents.json, owners.npy,
+                              and the store's files (embedded: dense.faiss, bm25/)
       embedding-cache/        passage vectors by content, reused by rebuilds
+      milvus.db               the Milvus Lite file (RAG_BACKEND=milvus with no RAG_MILVUS_URI)
+
+The vectors and the BM25 index are the store's (`rag.store`: embedded FAISS + bm25s, or
+Milvus); the chunks, documents and vocabulary stay in the build folder for every backend.
 
 A build is written into a fresh folder, synced, and only then made live by
 replacing CURRENT, so a crash, a kill or a full disk mid-build leaves the previous
@@ -19,7 +23,6 @@ them and refuses a mismatch or damage, naming the command that fixes it.
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import importlib.metadata
 import json
@@ -45,6 +48,7 @@ from .query import VOCABULARY_DIR, VOCABULARY_FILES, Vocabulary, english_lexicon
 from .settings import Settings
 from .workload import for_build, for_queries
 from .storage import build_lock, checksums, fsync, verify, writing
+from .store import Analyzer, Layout, StoreData, StoredChunk, StoreInfo, create_store, drop_store, index_kind, open_store, store_present
 from .tokencache import TokenCache
 
 FORMAT_VERSION = 6  # 6: the manifest records the SHA-256 of every file of the build
@@ -150,6 +154,12 @@ class Manifest:
     resources: str  # resources_fingerprint() of the build
     # Every file of the build but the manifest: relative path -> {"sha256": ..., "bytes": ...}.
     files: dict = field(default_factory=dict)
+    # Where the vectors and BM25 live: asdict(rag.store.StoreInfo) ({} before stores: embedded, exact).
+    store: dict = field(default_factory=dict)
+
+    @property
+    def store_info(self) -> StoreInfo:
+        return StoreInfo.from_manifest(self.store, rows=0, chunks=self.n_chunks)
 
 
 def resources_fingerprint(corpus_dir: Path) -> str:
@@ -222,19 +232,20 @@ def _build(settings: Settings, progress: bool, force: bool = False) -> Manifest:
             pointer.unlink(missing_ok=True)
             if not live:
                 shutil.rmtree(root / name, ignore_errors=True)
+                drop_store(settings, name, None)  # its Milvus collections, if it got that far
             raise
-    _remove_old_builds(root, keep=name)
+    _remove_old_builds(root, keep=name, settings=settings)
     return manifest
 
 
 def _write_build(tmp: Path, settings: Settings, corpus: Corpus, chunks: list["IndexedChunk"], owners: list[int],
                  vectors: np.ndarray, embedder: Embedder, started: float) -> Manifest:
-    """Write every file of a build into ``tmp``; the manifest, with their checksums, last."""
-    import bm25s
+    """Write every file of a build into ``tmp``, and its vectors and BM25 into the store; the
+    manifest, with the files' checksums and the store's record, last."""
     import faiss
 
     texts = [c.search_text for c in chunks]
-    dense = faiss.IndexFlatIP(embedder.dim)
+    dense = faiss.IndexFlatIP(embedder.dim)  # exact, in memory: the null level is measured on every row
     dense.add(vectors)
     vocabulary = Vocabulary.from_folder(Path(settings.corpus_dir) / VOCABULARY_DIR)
     token_cache = TokenCache(tmp.parent / CACHE_DIR, vocabulary)  # a rebuild cuts only new passages
@@ -250,11 +261,13 @@ def _write_build(tmp: Path, settings: Settings, corpus: Corpus, chunks: list["In
         if source.is_file():
             shutil.copyfile(source, tmp / VOCABULARY_DIR / fname)
     calibration = calibrate(embedder, dense, vocabulary.with_lexicon(lexicon), tmp.parent / CACHE_DIR)
-    _write_faiss(dense, tmp / "dense.faiss")
+    del dense
     np.save(tmp / "owners.npy", np.asarray(owners, dtype=np.int32))
-    bm25 = bm25s.BM25()
-    bm25.index([words or [""] for words in tokens], show_progress=False)
-    bm25.save(str(tmp / "bm25"), show_progress=False)
+    analyzer = Analyzer(vocabulary.words, tuple(sorted(vocabulary.ignored)))
+    stored = tuple(StoredChunk(c.doc_id, c.doc_kind, t, tuple(words)) for c, t, words in zip(chunks, texts, tokens))
+    store = create_store(settings, tmp.name.removeprefix(".tmp-"), tmp).write(
+        StoreData(np.asarray(vectors, dtype=np.float32), np.asarray(owners, dtype=np.int32), stored, analyzer)
+    )
     with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as fh:
         for c in chunks:
             fh.write(json.dumps({f: getattr(c, f) for f in _CHUNK_FIELDS}, ensure_ascii=False) + "\n")  # asdict copies deeply: 10x slower
@@ -281,26 +294,13 @@ def _write_build(tmp: Path, settings: Settings, corpus: Corpus, chunks: list["In
         calibration=calibration,
         resources=resources_fingerprint(settings.corpus_dir),
         files=checksums(tmp),
+        store=asdict(store),
     )
     # The manifest is written last: a folder without one is never a finished build.
     (tmp / "manifest.json").write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=2), encoding="utf-8")
     for path in tmp.rglob("*"):
         fsync(path)  # on disk before CURRENT names it: a power cut cannot leave a live index half-written
     return manifest
-
-
-def _write_faiss(dense, path: Path) -> None:
-    """`faiss.write_index`, its I/O failures (a full disk) raised as the `OSError` they are, not a RuntimeError."""
-    import faiss
-
-    try:
-        faiss.write_index(dense, str(path))
-    except RuntimeError as exc:
-        message = str(exc)
-        if "write error in" not in message and "could not open" not in message:
-            raise
-        reason = re.search(r"\(([^()]+)\)\s*$", message) or re.search(r":\s*([^:]+)$", message)
-        raise OSError(errno.EIO, reason.group(1) if reason else message) from exc
 
 
 OFFTOPIC_PATH = Path(__file__).with_name("offtopic.txt")
@@ -358,13 +358,14 @@ def _query_vectors(embedder: Embedder, questions: list[str], cache_dir: Path | N
     return vectors
 
 
-# What a finished build folder holds; a folder missing one is rebuilt, not kept.
-_BUILD_FILES = ("manifest.json", "chunks.jsonl", "documents.json", "dense.faiss", "owners.npy", "english.json", "bm25", VOCABULARY_DIR)
+# What a finished build folder holds besides its store's files; a folder missing one is rebuilt, not kept.
+_BUILD_FILES = ("manifest.json", "chunks.jsonl", "documents.json", "owners.npy", "english.json", VOCABULARY_DIR)
 
 
 def unchanged_index(settings: Settings) -> Manifest | None:
     """The live index's manifest when a build would make the same index: same corpus, chunker,
-    cleaning, resources and model, and every file present. None when a build is needed."""
+    cleaning, resources, model, backend and vector index type, and every file (and the store's
+    collections) present. None when a build is needed."""
     try:
         manifest = check_index(settings)
     except IndexStateError:
@@ -372,6 +373,12 @@ def unchanged_index(settings: Settings) -> Manifest | None:
     root = Path(settings.index_dir)
     live = root / (root / CURRENT).read_text(encoding="utf-8").strip()
     if not all((live / name).exists() for name in _BUILD_FILES):
+        return None
+    info = manifest.store_info
+    rows = int(np.load(live / "owners.npy", mmap_mode="r").shape[0])
+    if info.backend != settings.backend or info.index != index_kind(rows, settings):
+        return None
+    if not store_present(settings, live, info):
         return None
     embedder = get_embedder(settings.model)
     if (embedder.name, embedder.dim) != (manifest.model, manifest.dim):
@@ -395,25 +402,35 @@ def _indexed_chunks(corpus: Corpus, settings: Settings) -> list[IndexedChunk]:
     return out
 
 
-def _remove_old_builds(root: Path, keep: str) -> None:
-    """Delete superseded builds and what killed builds left behind (the caller holds the lock)."""
+def _remove_old_builds(root: Path, keep: str, settings: Settings | None = None) -> None:
+    """Delete superseded builds and what killed builds left behind (the caller holds the lock),
+    their Milvus collections too (after the new build is live: a search never finds none)."""
     for pattern in ("build-*", ".tmp-build-*", f".{CURRENT}*.tmp"):
         for path in root.glob(pattern):
             if path.name != keep:
+                if settings is not None and path.is_dir():
+                    drop_store(settings, path.name.removeprefix(".tmp-"), _store_record(path))
                 shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+
+
+def _store_record(folder: Path) -> dict | None:
+    """The ``store`` of a build folder's manifest, or None when it has none (a killed build)."""
+    try:
+        return json.loads((folder / "manifest.json").read_text(encoding="utf-8")).get("store") or {"backend": "embedded"}
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 @dataclass(frozen=True)
 class Index:
-    """A loaded index: chunks, documents, the FAISS and BM25 structures, and its embedder."""
+    """A loaded index: chunks, documents, the store of its vectors and BM25 (rag.store), and its embedder."""
 
     path: Path
     manifest: Manifest
     chunks: list[IndexedChunk]
     documents: dict[str, DocumentRecord]
-    dense: object
+    store: object  # rag.store.IndexStore
     owners: np.ndarray  # row of the dense index -> chunk number
-    bm25: object
     embedder: Embedder
     vocabulary: Vocabulary = field(default_factory=Vocabulary)  # the library's words, with english.json
 
@@ -490,8 +507,16 @@ def load_index(settings: Settings | None = None) -> Index:
                 f"ask for {embedder.name} ({embedder.dim}); their vectors are not comparable.",
                 f"rag build --model {settings.model}",
             )
+        built = manifest.store_info.backend
+        if built != settings.backend:
+            raise IndexStateError(
+                f"索引库 {root} 是为 {built} 后端建的，设置要求 {settings.backend}。(The index in {root} was built for the "
+                f"{built} backend but RAG_BACKEND is {settings.backend}; build it for {settings.backend}, or set "
+                f"RAG_BACKEND={built}.)",
+                f"rag build --backend {settings.backend}",
+            )
         try:
-            return _read(path, manifest, embedder)
+            return _read(path, manifest, embedder, settings)
         except IndexStateError:
             if (root / path.name).exists() and _live_name(root) == path.name:
                 raise  # still the live build: really damaged
@@ -513,10 +538,7 @@ def _rebuild(settings: Settings, reason: IndexStateError) -> tuple[Path, Manifes
         return _check(settings)
 
 
-def _read(path: Path, manifest: Manifest, embedder: Embedder) -> Index:
-    import bm25s
-    import faiss
-
+def _read(path: Path, manifest: Manifest, embedder: Embedder, settings: Settings) -> Index:
     try:
         with open(path / "chunks.jsonl", encoding="utf-8") as fh:
             rows = [json.loads(line) for line in fh]
@@ -525,13 +547,14 @@ def _read(path: Path, manifest: Manifest, embedder: Embedder) -> Index:
             d["doc_id"]: DocumentRecord(**{**d, "info": DocumentRecordInfo.from_dict(d.get("info", {}))})
             for d in json.loads((path / "documents.json").read_text(encoding="utf-8"))
         }
-        dense = faiss.read_index(str(path / "dense.faiss"))
         owners = np.load(path / "owners.npy")
-        bm25 = bm25s.BM25.load(str(path / "bm25"), show_progress=False)
         lexicon = json.loads((path / "english.json").read_text(encoding="utf-8"))
     except (OSError, ValueError, TypeError, KeyError, RuntimeError, EOFError) as exc:
         raise IndexStateError(f"The index in {path} is damaged ({exc!r}).", "rag build") from None
-    if dense.ntotal != len(owners) or (len(owners) and owners.max() >= len(chunks)):
-        raise IndexStateError(f"The index in {path} is inconsistent ({dense.ntotal} vectors, {len(chunks)} chunks).")
+    if len(owners) and owners.max() >= len(chunks):
+        raise IndexStateError(f"The index in {path} is inconsistent ({len(owners)} vectors, {len(chunks)} chunks).")
+    info = StoreInfo.from_manifest(manifest.store, rows=len(owners), chunks=len(chunks))
+    layout = Layout(owners, np.array([c.doc_id for c in chunks]), np.array([c.doc_kind for c in chunks]))
+    store = open_store(settings, path, info, layout)
     vocabulary = Vocabulary.from_folder(path / VOCABULARY_DIR, lexicon)
-    return Index(path, manifest, chunks, documents, dense, owners, bm25, embedder, vocabulary)
+    return Index(path, manifest, chunks, documents, store, owners, embedder, vocabulary)

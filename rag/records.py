@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
+from .checks import missing_quote
 from .compose import Statement
 from .index import DocumentRecord
 from .ingest import KINDS
@@ -135,6 +136,8 @@ def answer_from_record(retriever: Retriever, query: Query, allowed: Sequence[str
     named = [d for d in query.documents if allowed is None or d in allowed]
     if not named or len(named) > 2:
         return None
+    if any(missing_quote(query, [retriever.document(d).title]) for d in named):
+        return None  # "“十五五”数字经济发展规划的文号" names no document here, however close a title is
     out: list[Statement] = []
     for doc_id in named:
         if query.asks & Asks.RECORD:

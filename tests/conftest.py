@@ -72,3 +72,19 @@ def real_settings(tmp_path_factory) -> Settings:
     settings = Settings(corpus_dir=CORPUS, index_dir=tmp_path_factory.mktemp("real") / "index")
     build_index(settings)
     return settings
+
+
+@pytest.fixture
+def fresh_jieba():
+    """jieba's process-wide dictionary as it ships. Milvus Lite's jieba analyzer adds a collection's
+    words to it (a Milvus server keeps each analyzer's own): tests that compare the backends' BM25
+    start without the words an earlier test's library left there."""
+    import jieba
+
+    def reset() -> None:
+        jieba.dt.initialized = False
+        jieba.dt.initialize()
+
+    reset()
+    yield
+    reset()

@@ -7,6 +7,7 @@ import pytest
 from rag.answer import not_found_text
 from rag.checks import Evidence, unanswered
 from rag.compose import ExtractiveComposer, Statement, spans_of
+from rag.gather import gather, says_something
 from rag.index import DocumentInfo
 from rag.query import Vocabulary
 from rag.render import citations_of, render_text
@@ -199,10 +200,148 @@ def test_a_long_section_lists_its_sub_headings_first():
         _passage("要" + "推进集群发展," * 60 + "到2025年,集群营收达到10万亿元。", section="《讲话》 › 二、集群 › (一)集群培育", chunk_id="s#1"),
         _passage("要" + "推进数实融合," * 60 + "。", section="《讲话》 › 二、集群 › (二)数实融合", chunk_id="s#2"),
     ]
-    statements = ExtractiveComposer().gather(_q("集群怎么发展？"), long)
-    assert statements[0].text == "(一)集群培育；(二)数实融合"
+    statements = gather(_q("集群怎么发展？"), long)
+    assert statements[0].text == "二、集群：(一)集群培育；(二)数实融合"  # under the section's own heading
     assert any("10万亿元" in st.text for st in statements)
     assert sum(len(st.text) for st in statements) <= 600
+
+
+LAW_CHAPTER = [
+    _passage(text, doc_id="law", title="条例", section=f"《条例》 › 第六章 治理数字化 › {article}", chunk_id=f"law#{i}", start=i * 200, end=i * 200 + len(text))
+    for i, (article, text) in enumerate(
+        [
+            ("第三十六条", "第三十六条 本条例所称治理数字化，是指运用现代信息技术推进治理体系现代化。"),
+            ("第三十七条", "第三十七条 县级以上人民政府应当推进政务服务全流程网上办理，" + "实现数据共享和业务协同，" * 8 + "推进政府数字化转型。"),
+            ("第三十八条", "第三十八条 省人民政府应当建设全省统一的行政处罚办案系统。"),
+            ("第三十九条", "第三十九条 有关部门可以利用电子监测记录开展非现场执法。" + "加强执法协作，" * 10 + "提高执法效能。"),
+            ("第四十条", "第四十条 设区的市应当推进城市大脑建设。"),
+            ("第四十一条", "第四十一条 县级以上人民政府应当建设智慧养老服务平台。" + "完善服务体系，" * 10 + "提升服务质量。"),
+        ]
+    )
+]
+
+
+def test_a_chapter_of_articles_gives_every_article_before_more_of_any_one():
+    statements = gather(_q("条例在治理数字化方面规定了哪些内容"), LAW_CHAPTER)
+    text = "".join(st.text for st in statements)
+    assert "第三十六条；第三十七条" not in text  # headings that only number their part are not listed
+    for point in ("政务服务全流程网上办理", "行政处罚办案系统", "电子监测记录", "城市大脑", "智慧养老服务平台"):
+        assert point in text
+    assert len({st.passage.chunk_id for st in statements}) == len(LAW_CHAPTER) and len(text) <= 600
+    assert [st.passage.start for st in statements] == sorted(st.passage.start for st in statements)  # reading order
+
+
+def test_the_part_about_what_is_asked_comes_before_breadth():
+    goals = "“十五五”发展的主要目标是：到2030年，全员劳动生产率达到30万元/人左右，居民人均可支配收入达到9万元左右，常住人口城镇化率达到78%左右。"
+    section = [
+        _passage(goals, section="《报告》 › 二、主要目标任务", chunk_id="r#1"),
+        *(
+            _passage(f"({n})聚焦{topic}。" + f"推进{topic}工作，" * 12 + "取得成效。", section=f"《报告》 › 二、主要目标任务 › ({n}){topic}", chunk_id=f"r#{i + 2}", start=(i + 1) * 300)
+            for i, (n, topic) in enumerate([("一", "创新"), ("二", "开放"), ("三", "文化"), ("四", "共富")])
+        ),
+    ]
+    text = "".join(st.text for st in gather(_q("十五五时期的主要目标是什么"), section))
+    for point in ("全员劳动生产率达到30万元", "居民人均可支配收入达到9万元左右", "常住人口城镇化率达到78%"):
+        assert point in text
+
+
+def test_a_list_spread_over_passages_gives_more_items_than_a_single_fact_would():
+    duties = ["履行网络安全等级保护义务", "核验用户真实身份信息", "建立健全投诉处理机制", "制定用户善后处理方案", "发现违法信息立即停止传输"]
+    passages = [  # one article in each of five chapters: no one section gathers them
+        _passage(f"第{n}条 服务提供者应当{duty}。", doc_id="rule", title="规定", section=f"《规定》 › 第{n}章 › 第{n}条", chunk_id=f"rule#{n}", score=2.0 - n / 10)
+        for n, duty in enumerate(duties, start=1)
+    ]
+    text, citations = _compose("服务提供者要承担哪些责任？", passages)
+    assert sum(duty in text for duty in duties) >= 4 and len(text) <= 600
+    single, _ = _compose("服务提供者要履行网络安全等级保护义务吗？", passages)
+    assert sum(duty in single for duty in duties) <= 3  # a question for one fact still gets a short answer
+
+
+def test_a_figure_the_question_names_must_be_the_one_quoted():
+    speech = _passage("要集中力量打造4个万亿产业集群和4个五千亿级产业集群。", doc_id="s", title="讲话", kind="speech")
+    statements = _answer(speech, "要集中力量打造4个万亿产业集群和4个五千亿级产业集群")
+    assert "三千亿" in unanswered(_q("讲话里要打造几个三千亿级产业集群？"), statements)
+    assert unanswered(_q("讲话里要打造几个五千亿级产业集群？"), statements) == ""
+
+
+def test_a_figure_must_be_given_where_its_subject_is_named():
+    talent = _passage("实施“启明计划”等引才工程,加强制造业高层次人才引进和培育。到2025年,培育领军企业100家。")
+    statements = [Statement(u, talent, spans_of(u, talent.text), 1.0, 1.0) for u in ("实施“启明计划”等引才工程,加强制造业高层次人才引进和培育。", "到2025年,培育领军企业100家。")]
+    rarity = {"启明": 6.0, "启明计划": 6.0, "计划": 2.0, "引进": 3.0, "人才": 3.0, "每年": 1.0}.get
+    assert "数字" in unanswered(_q("启明计划每年引进多少名人才？"), statements, rarity=lambda t: rarity(t, 1.0))
+    assert unanswered(_q("到2025年培育多少家领军企业？"), statements, rarity=lambda t: rarity(t, 1.0)) == ""
+
+
+def test_a_term_the_question_quotes_must_be_what_the_statements_speak_of():
+    record = _passage("发文字号：国发〔2021〕29号", doc_id="plan", title="“十四五”数字经济发展规划", section="《“十四五”数字经济发展规划》")
+    statements = _answer(record, "发文字号：国发〔2021〕29号")
+    assert "十五五" in unanswered(_q("“十五五”数字经济发展规划的发文字号是什么？"), statements)
+    assert unanswered(_q("“十四五”数字经济发展规划的发文字号是什么？"), statements) == ""  # its section names it
+
+
+def test_a_year_in_a_title_or_the_documents_date_does_not_answer_for_a_year_its_headings_deny():
+    looking_back = _passage("低保最低月标准提高到1190元。", doc_id="r", title="2026年政府工作报告", date="2026-01-14", kind="report",
+                            section="《2026年政府工作报告》 › 一、2025年主要工作")
+    statements = _answer(looking_back, "低保最低月标准提高到1190元")
+    assert "2026" in unanswered(_q("2026年低保标准要涨到多少？"), statements)
+    assert unanswered(_q("2025年低保标准提高到多少？"), statements) == ""
+    preamble = _passage("为贯彻落实《国民经济和社会发展第十四个五年规划和2035年远景目标纲要》,现提出如下意见。", doc_id="m", title="实施意见",
+                        date="2024-01-18", section="《实施意见》")
+    quote = "为贯彻落实《国民经济和社会发展第十四个五年规划和2035年远景目标纲要》,现提出如下意见"
+    assert "2035" in unanswered(_q("实施意见到2035年要实现什么？"), _answer(preamble, quote), lambda p: p.text)
+
+
+def test_a_list_whose_size_the_question_names_needs_its_members():
+    labs = _passage("构建新型实验室体系,完成十大省实验室布局,高质量建设一批省重点实验室。")
+    statements = _answer(labs, "构建新型实验室体系,完成十大省实验室布局,高质量建设一批省重点实验室")
+    assert _q("十大省实验室分别是哪十个").members == 10
+    assert "名单" in unanswered(_q("十大省实验室分别是哪十个"), statements)
+    chains = _passage("重点打造数字安防、炼化一体化与新材料、节能与新能源汽车、现代纺织等十大标志性产业链。")
+    listed = _answer(chains, "重点打造数字安防、炼化一体化与新材料、节能与新能源汽车、现代纺织等十大标志性产业链")
+    assert unanswered(_q("十大标志性产业链具体是哪十条"), listed) == ""
+    assert _q("十大标志性产业链有什么作用").members == 0  # no list asked for
+
+
+def test_a_total_asked_for_needs_a_statement_of_a_total():
+    clusters = _passage("4个集群营收超万亿元,智能物联首次突破万亿。")
+    statements = _answer(clusters, "4个集群营收超万亿元,智能物联首次突破万亿")
+    assert "合计" in unanswered(_q("4个万亿级集群营收加起来一共多少？"), statements)
+    cloud = _passage("浙江上云企业累计超过35万家。")
+    assert unanswered(_q("上云企业一共多少家？"), _answer(cloud, "浙江上云企业累计超过35万家")) == ""
+
+
+def test_a_statement_speaks_of_the_year_written_before_it_and_of_its_own_subject():
+    text = "2023年,全省工业增加值达到2.94万亿元,居全国第三。规上工业增加值同比增长6%。1—4月制造业投资增长7.1%。"
+    speech = _passage(text, doc_id="s", title="讲话", date="2024-05-20", kind="speech")
+    units = ["2023年,全省工业增加值达到2.94万亿元,居全国第三。", "规上工业增加值同比增长6%。", "1—4月制造业投资增长7.1%。"]
+    statements = [Statement(u, speech, spans_of(u, text), 1.0, 1.0) for u in units]
+    # "规上工业增加值同比增长6%" follows "2023年,…": it is 2023's, not 2024's (the speech's year)
+    assert "2024" in unanswered(_q("2024年规上工业增加值增长了多少？"), statements[1:2])
+    rarity = {"投资": 5.0, "制造业": 3.0, "制造": 3.0, "全年": 2.0, "增长": 1.0}.get
+    reason = unanswered(_q("2023年全年制造业投资增长了多少"), statements, rarity=lambda t: rarity(t, 1.0))
+    assert "全年" in reason  # the investment figure is for four months; the 2.94万亿元 is another subject's
+
+
+def test_a_national_text_speaks_of_china_as_our_country():
+    plan = _passage("互联网协议第六版(IPv6)活跃用户数达到4.6亿,我国数字经济规模稳居世界第二。", doc_id="p", title="数字经济发展规划")
+    statements = _answer(plan, "互联网协议第六版(IPv6)活跃用户数达到4.6亿,我国数字经济规模稳居世界第二")
+    assert unanswered(_q("中国IPv6活跃用户数有多少？"), statements) == ""
+    assert "江苏" in unanswered(_q("江苏IPv6活跃用户数有多少？"), statements)
+
+
+def test_a_broad_answer_stays_under_600_characters_with_its_documents_name_and_markers():
+    title = "工业和信息化部等七部门关于推动未来产业创新发展的实施意见"
+    section = [
+        _passage(f"({n})任务{n}。" + f"推进第{n}项工作,完善相关机制," * 6 + "取得成效。", title=title, section=f"《{title}》 › 五、保障措施 › ({n})任务{n}", chunk_id=f"m#{i}", start=i * 300)
+        for i, n in enumerate("一二三四五六")
+    ]
+    text, _ = _compose("实施意见有哪些保障措施", section)
+    assert 400 < len(text) <= 600
+
+
+def test_a_heading_that_only_numbers_its_part_says_nothing():
+    assert not says_something("第三十七条") and not says_something("(二)") and not says_something("3.")
+    assert says_something("(一)加快建设创新浙江") and says_something("第二章 数据资源") and says_something("保障措施")
 
 
 def test_an_answer_about_the_neighbouring_batch_or_article_is_withdrawn():

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from rag.cli import main
 
 
@@ -26,3 +28,20 @@ def test_errors_are_messages_not_tracebacks(fake_settings, capsys, monkeypatch):
     assert "rag build" in capsys.readouterr().err
     main([*_args(fake_settings), "build", "--quiet"])
     assert main([*_args(fake_settings), "ask", "   "]) == 2
+
+
+def test_the_fix_commands_work_as_written_flags_after_the_command(fake_settings, capsys):
+    """`rag build --model …` and `rag build --backend …` (the commands the errors name) take their
+    flags after the command as well as before it."""
+    assert main(["build", *_args(fake_settings), "--quiet"]) == 0
+    assert main(["search", "山区26县规上工业增加值", *_args(fake_settings), "--backend", "embedded", "-k", "1"]) == 0
+    assert main(["build", *_args(fake_settings), "--backend", "nope"]) == 2
+    assert "RAG_BACKEND" in capsys.readouterr().err
+
+
+def test_a_library_built_for_milvus_is_refused_embedded_with_the_fix(fake_settings, capsys):
+    pytest.importorskip("pymilvus")
+    assert main([*_args(fake_settings), "build", "--backend", "milvus", "--quiet"]) == 0
+    assert main([*_args(fake_settings), "search", "研发经费"]) == 2
+    assert "rag build --backend embedded" in capsys.readouterr().err
+    assert main([*_args(fake_settings), "--backend", "milvus", "search", "研发经费", "-k", "1"]) == 0

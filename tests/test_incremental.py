@@ -97,7 +97,7 @@ def test_a_rebuild_cuts_only_new_passages_and_bm25_is_the_same(fake_settings, mo
     assert set(cut) & after == after - before != set()  # only the changed passages were cut
     fresh = fake_settings.replace(index_dir=tmp_path / "fresh")  # no cache: every passage cut
     build_index(fresh)
-    a, b = load_index(fake_settings).bm25, load_index(fresh).bm25
+    a, b = load_index(fake_settings).store.bm25, load_index(fresh).store.bm25
     assert a.vocab_dict == b.vocab_dict
     query = tokenize(load_index(fresh).vocabulary, "山区26县规上工业增加值")
     assert (a.get_scores(query) == b.get_scores(query)).all()
@@ -111,8 +111,8 @@ def test_a_rebuild_cuts_only_new_passages_and_bm25_is_the_same(fake_settings, mo
 @pytest.mark.parametrize("garbage", [b"", b"{not json", b'{"k": [1, 2]}', b"[1, 2, 3]"])
 def test_a_damaged_token_cache_only_costs_time(fake_settings, garbage):
     build_index(fake_settings)
-    expected = load_index(fake_settings).bm25.vocab_dict
+    expected = load_index(fake_settings).store.bm25.vocab_dict
     (cache,) = (fake_settings.index_dir / "embedding-cache").glob("tokens-*.json")
     cache.write_bytes(garbage)
     build_index(fake_settings, force=True)
-    assert load_index(fake_settings).bm25.vocab_dict == expected
+    assert load_index(fake_settings).store.bm25.vocab_dict == expected

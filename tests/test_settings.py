@@ -24,3 +24,15 @@ def test_unknown_setting_is_an_error():
 def test_badly_typed_setting_is_an_error():
     with pytest.raises(InputError, match="chunk_target expects a int"):
         Settings.from_env({"RAG_CHUNK_TARGET": "big"})
+
+
+def test_store_settings_are_checked_and_the_token_never_shown():
+    s = Settings.from_env({"RAG_BACKEND": "milvus", "RAG_MILVUS_URI": "http://10.0.0.5:19530", "RAG_MILVUS_TOKEN": "root:Milvus"})
+    assert (s.backend, s.milvus_uri, s.milvus_token) == ("milvus", "http://10.0.0.5:19530", "root:Milvus")
+    assert "Milvus" not in repr(s) and "19530" not in repr(s)
+    with pytest.raises(InputError, match="RAG_BACKEND.*'embedded' or 'milvus'"):
+        Settings.from_env({"RAG_BACKEND": "faiss"})
+    with pytest.raises(InputError, match="RAG_HNSW_THRESHOLD.*at most 16384"):
+        Settings.from_env({"RAG_HNSW_THRESHOLD": "50000"})
+    with pytest.raises(InputError, match="RAG_SEARCH_DEPTH"):
+        Settings.from_env({"RAG_SEARCH_DEPTH": "0"})

@@ -170,3 +170,39 @@ def test_a_lone_surrogate_is_not_part_of_a_question():
 def test_a_question_pointing_back_with_duiying_inherits_even_when_it_names_a_document():
     q = understand("2020年那份若干意见里对应的是哪几个集群？", ["2022年指导意见中打造的4个世界级先进产业群是哪几个？"], CATALOG)
     assert q.inherited is not None and q.documents == ("opinions-2020",) and "世界级先进产业群" in q.text
+
+
+@pytest.mark.parametrize(
+    "question, year, years",
+    [("22年那份指导意见怎么说？", "2022", ()), ("22年全省工业增加值到多少了", "2022", ("2022",)), ("到25年底要建成多少家？", "2025", ("2025",))],
+)
+def test_a_two_digit_year_is_read_as_the_year(question, year, years):
+    query = understand(question, catalog=CATALOG)
+    assert f"{year}年" in query.text and query.years == years  # the first names a document, not a period
+
+
+@pytest.mark.parametrize("question", ["过去20年浙江制造业变化大吗？", "20年间产业有什么变化？", "未来10年怎么发展？", "10年来取得了哪些成绩？"])
+def test_a_span_of_years_is_not_a_year(question):
+    query = understand(question, catalog=CATALOG)
+    assert query.mentioned_years == () and "年" in query.text and not any(f"20{d}年" in query.text for d in ("10", "20"))
+
+
+@pytest.mark.parametrize(
+    "question, place",
+    [("深山老林里手机没信号，卫星直连能用吗？", None), ("在国外买的手机带回国要申报吗？", None), ("湖州的研发投入目标是多少？", "湖州"), ("江苏省有什么政策？", "江苏")],
+)
+def test_only_proper_names_are_places(question, place):
+    # jieba tags everyday words as places ("回国", "深山老林"); the dictionary says which are names.
+    query = understand(question, catalog=CATALOG)
+    assert query.places == ((place,) if place else ())
+
+
+@pytest.mark.parametrize("question", ["想申请省级概念验证中心，要啥条件、怎么报？", "评选省级企业技术中心需要满足哪些条件？"])
+def test_colloquial_criteria_and_procedures_are_asked_for(question):
+    assert understand(question, catalog=CATALOG).asks & Asks.CRITERIA
+
+
+def test_a_follow_up_naming_only_another_year_asks_the_previous_question_of_that_year():
+    query = understand("那2035年呢？", ["规划里2025年核心产业增加值占比目标是多少？"], catalog=CATALOG)
+    assert query.years == ("2035",) and "2025" not in query.text and "核心产业" in query.text
+    assert query.inherited is not None and query.inherited.reason.startswith("按上一问理解为")

@@ -91,7 +91,7 @@ def test_clip_query_keeps_short_text_and_the_longest_fitting_prefix():
 def test_a_long_question_sends_a_bounded_set_of_distinct_terms_to_bm25(counting, monkeypatch):
     _, settings = counting
     retriever = retrieval.get_retriever(settings)
-    bm25 = retriever.index.bm25
+    bm25 = retriever.index.store.bm25
     sent: list[list[str]] = []
     original = bm25.get_scores
     monkeypatch.setattr(bm25, "get_scores", lambda tokens, *a, **kw: sent.append(list(tokens)) or original(tokens, *a, **kw))
@@ -103,7 +103,7 @@ def test_a_long_question_sends_a_bounded_set_of_distinct_terms_to_bm25(counting,
 
 def test_query_terms_keeps_the_rarest_and_leaves_ordinary_questions_alone(fake_settings):
     build_index(fake_settings)
-    bm25 = load_index(fake_settings).bm25
+    bm25 = load_index(fake_settings).store.bm25
     ordinary = ["研发", "经费", "研发"]
     assert query_terms(ordinary, bm25, 64) == ordinary  # a repeated word keeps its weight
     vocab, indptr = bm25.vocab_dict, bm25.scores["indptr"]
@@ -143,7 +143,7 @@ def test_a_parallel_build_makes_the_index_a_serial_one_does(fake_settings, tmp_p
     build_index(parallel)
     a, b = load_index(serial), load_index(parallel)
     assert emb.passage_calls - calls == len({t for c in a.chunks for t in (c.search_text, *c.units)})  # each text once
-    assert np.array_equal(a.dense.reconstruct_n(0, a.dense.ntotal), b.dense.reconstruct_n(0, b.dense.ntotal))
+    assert np.array_equal(a.store.dense.reconstruct_n(0, a.store.dense.ntotal), b.store.dense.reconstruct_n(0, b.store.dense.ntotal))
     assert np.array_equal(a.owners, b.owners)
 
 
@@ -170,7 +170,7 @@ def test_an_incomplete_index_is_rebuilt_not_kept(fake_settings):
     live = fake_settings.index_dir / (fake_settings.index_dir / CURRENT).read_text().strip()
     (live / "dense.faiss").unlink()
     build_index(fake_settings)
-    assert load_index(fake_settings).dense.ntotal > 0
+    assert load_index(fake_settings).store.dense.ntotal > 0
 
 
 def test_a_rebuild_reuses_the_off_topic_vectors(fake_settings):

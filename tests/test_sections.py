@@ -1,0 +1,86 @@
+"""Which section a broad question is about: heading paths, siblings, and a sentence that says it better.
+
+An inline library of two documents, indexed with the fake embedder through the real build."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag import retrieval
+from rag.index import build_index
+from rag.retrieval import get_retriever
+from rag.sections import find_section
+from rag.settings import Settings
+
+LAW = """浙江省测试促进条例
+第一章 总则
+第一条 为了促进测试事业发展，根据有关法律、行政法规，结合本省实际，制定本条例。
+第二章 数据资源
+第十条 县级以上人民政府应当加强公共数据平台建设，推进公共数据归集共享。
+第十一条 公共数据应当依法有序向社会开放，优先开放与民生紧密相关的数据。
+第十二条 数据采集者应当对所采集数据的真实性、准确性负责。
+第三章 附则
+第二十条 本条例自2021年3月1日起施行。
+"""
+
+OPINION = """关于推动测试产业发展的实施意见
+一、总体要求
+到2027年，测试产业规模显著提升。
+二、在变革中寻求新路径
+（一）抓住新政策的政策机会
+要用好国家和省里出台的各项扶持政策，推动企业加快转型。
+（二）抓住新科技的技术机会
+要加快关键核心技术攻关，推动科技成果转化应用。
+（三）抓住新市场的市场机会
+要开拓国内国际两个市场，培育新的增长点。
+三、2026年重点工作
+综合考虑各方面因素，今年经济社会发展主要预期目标为：全省生产总值增长5%左右，城镇调查失业率5.5%以内。
+四、主要目标任务
+（一）聚焦经济社会绿色转型
+推进绿色低碳发展，加快建设生态省，推动经济社会全面绿色转型。
+"""
+
+
+@pytest.fixture
+def library(tmp_path: Path, fake_embedder):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "law.txt").write_text(LAW, encoding="utf-8")
+    (corpus / "opinion.txt").write_text(OPINION, encoding="utf-8")
+    retrieval.reset_cache()
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", model="fake", auto_rebuild=False)
+    build_index(settings)
+    yield get_retriever(settings)
+    retrieval.reset_cache()
+
+
+def _section(retriever, question: str):
+    query = retriever.understand(question, ())
+    return find_section(retriever, query, retriever.retrieve(query, k=5).passages)
+
+
+def test_a_chapter_is_found_by_its_heading(library):
+    section = _section(library, "条例对数据资源有哪些规定？")
+    assert section is not None and section.path == ("第二章 数据资源",)
+    assert [p.headings[-1] for p in section.passages] == ["第十条", "第十一条", "第十二条"]
+
+
+def test_sibling_headings_that_all_match_make_their_parent_the_section(library):
+    section = _section(library, "要抓住哪些机会？")
+    assert section is not None and section.path == ("二、在变革中寻求新路径",)
+    assert len({p.headings[-1] for p in section.passages}) == 3
+
+
+def test_a_sentence_saying_it_better_than_any_heading_is_not_a_section_question(library):
+    # "四、主要目标任务 › (一)聚焦经济社会绿色转型" holds 主要, 目标, 经济社会; the sentence in 三 holds them all.
+    assert _section(library, "经济社会发展主要预期目标是啥？") is None
+
+
+def test_a_term_in_quotes_the_library_never_mentions_is_not_answered(library):
+    from rag import ask
+
+    answer = ask("“尖兵”计划要抓住哪些机会？", settings=library.settings)
+    assert answer.status == "not_found" and "尖兵" in answer.reason
+    assert ask("“政策机会”是什么", settings=library.settings).status == "answered"  # one it mentions is
