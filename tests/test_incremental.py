@@ -116,3 +116,16 @@ def test_a_damaged_token_cache_only_costs_time(fake_settings, garbage):
     cache.write_bytes(garbage)
     build_index(fake_settings, force=True)
     assert load_index(fake_settings).store.bm25.vocab_dict == expected
+
+
+def test_the_token_cache_reads_back_what_it_wrote_in_slices(tmp_path):
+    from rag.query import Vocabulary
+    from rag.tokencache import TokenCache
+
+    texts = [f"第{i}条 推进制造业高质量发展" for i in range(12_001)]  # more than two slices of 5,000
+    first = TokenCache(tmp_path, Vocabulary())
+    tokens = first.tokenize(texts)
+    first.save(texts[:-1])  # what the build no longer holds is dropped
+    again = TokenCache(tmp_path, Vocabulary())
+    assert again.tokenize(texts[:-1]) == tokens[:-1] and again.cut == 0
+    assert again.tokenize(texts[-1:]) == tokens[-1:] and again.cut == 1
