@@ -50,7 +50,7 @@ def _build(args: argparse.Namespace) -> int:
     settings = _settings(args)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", CorpusWarning)
-        kept = None if args.force else unchanged_index(settings)
+        kept = None if getattr(args, "force", False) else unchanged_index(settings)  # add/remove have no --force
         manifest = kept or build_index(settings, progress=not args.quiet, force=True)
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)

@@ -34,7 +34,7 @@ import shutil
 import time
 import uuid
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +49,7 @@ from .settings import Settings
 from .workload import for_build, for_queries
 from .storage import build_lock, checksums, fsync, verify, writing
 from .store import Analyzer, Layout, StoreData, StoredChunk, StoreInfo, create_store, drop_store, index_kind, open_store, store_present
+from .tokencache import TokenCache
 
 FORMAT_VERSION = 6  # 6: the manifest records the SHA-256 of every file of the build
 CURRENT = "CURRENT"
@@ -98,6 +99,9 @@ class IndexedChunk:
             return ()
         heading = self.section[-1] if self.section else self.doc_title
         return tuple(f"{heading}:{u}" for u in pieces)
+
+
+_CHUNK_FIELDS = tuple(f.name for f in fields(IndexedChunk))
 
 
 @dataclass(frozen=True)
@@ -202,10 +206,11 @@ def _build(settings: Settings, progress: bool, force: bool = False) -> Manifest:
         cache = EmbeddingCache(root / CACHE_DIR, embedder.name)
         # Each chunk is embedded whole and sentence by sentence: a chunk listing eight
         # targets should match a question about one of them (its score is the best row's).
-        owners = [i for i, c in enumerate(chunks) for _ in range(1 + len(c.units))]
-        rows = [t for c in chunks for t in (c.search_text, *c.units)]
+        pieces = [c.units for c in chunks]  # split once (a property: 0.5 s for 10,000 passages)
+        owners = [i for i, u in enumerate(pieces) for _ in range(1 + len(u))]
+        rows = [t for c, u in zip(chunks, pieces) for t in (c.search_text, *u)]
         try:
-            vectors = cache.embed(embedder, rows, batch_size=settings.batch_size, progress=progress)
+            vectors = cache.embed(embedder, rows, batch_size=settings.batch_size, progress=progress, workers=embedder.workers)
             cache.save(rows)
         finally:
             cache.close()
@@ -243,7 +248,9 @@ def _write_build(tmp: Path, settings: Settings, corpus: Corpus, chunks: list["In
     dense = faiss.IndexFlatIP(embedder.dim)  # exact, in memory: the null level is measured on every row
     dense.add(vectors)
     vocabulary = Vocabulary.from_folder(Path(settings.corpus_dir) / VOCABULARY_DIR)
-    tokens = [vocabulary.tokenize(t) for t in texts]  # once: for BM25 and for the corpus's vocabulary
+    token_cache = TokenCache(tmp.parent / CACHE_DIR, vocabulary)  # a rebuild cuts only new passages
+    tokens = token_cache.tokenize(texts)  # once: for BM25 and for the corpus's vocabulary
+    token_cache.save(texts)
     frequencies = Counter(t for words in tokens for t in words)
     lexicon = english_lexicon(frequencies)
     (tmp / "english.json").write_text(json.dumps(lexicon, ensure_ascii=False), encoding="utf-8")
@@ -263,7 +270,7 @@ def _write_build(tmp: Path, settings: Settings, corpus: Corpus, chunks: list["In
     )
     with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as fh:
         for c in chunks:
-            fh.write(json.dumps(asdict(c), ensure_ascii=False) + "\n")
+            fh.write(json.dumps({f: getattr(c, f) for f in _CHUNK_FIELDS}, ensure_ascii=False) + "\n")  # asdict copies deeply: 10x slower
     docs = [
         asdict(DocumentRecord(d.doc_id, d.title, d.issuer, d.date, d.kind, d.source, d.file, d.text, d.metadata, d.info))
         for d in corpus.documents

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections import Counter
 from typing import Any, Sequence
 
 from .query import DOCUMENT_YEAR, jieba_for
@@ -31,6 +32,29 @@ def _title_grams(title: str) -> set[str]:
     return {title[i : i + 4] for i in range(len(title) - 3)}
 
 
+_OWN: dict[int, tuple[Sequence[Any], dict[str, int], list[str]]] = {}
+
+
+def _own_phrases(documents: Sequence[Any]) -> tuple[dict[str, int], list[str]]:
+    """Title phrases found in one title only -> that document's position, and each document's issuer name.
+
+    Computed once per catalog (a tuple: an index's documents do not change), not per question:
+    comparing every title with every other made a question over 2,000 documents cost ~1 s.
+    """
+    hit = _OWN.get(id(documents))
+    if hit is not None and hit[0] is documents:
+        return hit[1], hit[2]
+    grams = [_title_grams(d.title) for d in documents]
+    count = Counter(g for own in grams for g in own)
+    owner = {g: i for i, own in enumerate(grams) for g in own if count[g] == 1}
+    issuers = [re.split(r"[（(,，、]", d.issuer)[0] for d in documents]
+    if isinstance(documents, tuple):
+        if len(_OWN) >= 16:
+            _OWN.clear()
+        _OWN[id(documents)] = (documents, owner, issuers)
+    return owner, issuers
+
+
 def named_documents(text: str, documents: Sequence[Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(ids of the documents the question names, the words that named them).
 
@@ -43,11 +67,14 @@ def named_documents(text: str, documents: Sequence[Any]) -> tuple[tuple[str, ...
     words = [w for k in kinds for w in KIND_WORDS[k] if w in low]
     years = set(DOCUMENT_YEAR.findall(text))
     picked = [d for d in documents if (not kinds or d.kind in kinds) and (not years or d.date[:4] in years)]
+    owner, issuers = _own_phrases(documents)
+    found: dict[int, list[str]] = {}
+    for g in dict.fromkeys(text[i : i + 4] for i in range(len(text) - 3)):  # the question's phrases, looked up
+        if g in owner:
+            found.setdefault(owner[g], []).append(g)
     by_title = []
-    for d in documents:
-        others = set().union(*(_title_grams(o.title) for o in documents if o is not d)) if len(documents) > 1 else set()
-        grams = [g for g in _title_grams(d.title) - others if g in text]
-        issuer = re.split(r"[（(,，、]", d.issuer)[0]
+    for i, d in enumerate(documents):
+        grams, issuer = found.get(i, []), issuers[i]
         if grams or (len(issuer) >= 3 and issuer in text):
             by_title.append(d)
             words += grams + ([issuer] if len(issuer) >= 3 and issuer in text else [])

@@ -7,7 +7,9 @@
   takes hundreds of milliseconds (measured: ``bench/busy.py``, README *Performance
   under load*). So a question runs on ``query_threads`` (default 1) and the build,
   which is batch work, on ``build_threads`` (default 0: every core this process may
-  use). OpenMP's thread count is a per-thread setting, so it is set in the thread
+  use) — as that many batches at once, each on one thread, when the embedder can be
+  held to one (a team across the cores stalls the same way beside a busy process:
+  README *Build throughput*). OpenMP's thread count is a per-thread setting, so it is set in the thread
   that makes each call: concurrent questions and a build in the same process do
   not change each other's.
 * **The embedder's window.** A query longer than the model's window (e5: 512
@@ -91,10 +93,11 @@ class BoundedEmbedder:
     Same ``name`` and ``dim`` as the model it wraps, so manifests and model checks are unchanged.
     """
 
-    def __init__(self, inner: Embedder, threads: int, max_query_tokens: int) -> None:
+    def __init__(self, inner: Embedder, threads: int, max_query_tokens: int, workers: int = 1) -> None:
         self.inner = inner
         self.name, self.dim = inner.name, inner.dim
         self.threads = threads
+        self.workers = workers  # batches a build embeds at once, each in a thread of its own
         self.window = min(max_query_tokens, int(getattr(inner, "window", DEFAULT_WINDOW)))
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
@@ -106,13 +109,13 @@ class BoundedEmbedder:
         return self.inner.embed_passages(texts)
 
 
-def _bounded(embedder: Embedder, threads: int, settings: Settings) -> BoundedEmbedder:
+def _bounded(embedder: Embedder, threads: int, settings: Settings, workers: int = 1) -> BoundedEmbedder:
     if not isinstance(settings.max_query_tokens, int) or settings.max_query_tokens < 8:
         raise InputError(
             f"RAG_MAX_QUERY_TOKENS 至少为 8。(Setting max_query_tokens must be at least 8, got {settings.max_query_tokens!r}.)"
         )
     inner = embedder.inner if isinstance(embedder, BoundedEmbedder) else embedder
-    return BoundedEmbedder(inner, threads, settings.max_query_tokens)
+    return BoundedEmbedder(inner, threads, settings.max_query_tokens, workers)
 
 
 def for_queries(embedder: Embedder, settings: Settings) -> BoundedEmbedder:
@@ -121,8 +124,16 @@ def for_queries(embedder: Embedder, settings: Settings) -> BoundedEmbedder:
 
 
 def for_build(embedder: Embedder, settings: Settings) -> BoundedEmbedder:
-    """The embedder for a build: ``build_threads`` (batch work may use every core)."""
-    return _bounded(embedder, thread_count(settings.build_threads, "build_threads"), settings)
+    """The embedder for a build: ``build_threads`` (batch work may use every core).
+
+    An embedder whose threads can be set (the bundled model) embeds ``build_threads`` batches at
+    once on one thread each; any other gets the threads it takes by itself, one batch at a time.
+    """
+    n = thread_count(settings.build_threads, "build_threads")
+    inner = embedder.inner if isinstance(embedder, BoundedEmbedder) else embedder
+    if n > 1 and callable(getattr(inner, "set_threads", None)):
+        return _bounded(embedder, 1, settings, workers=n)
+    return _bounded(embedder, n, settings)
 
 
 def query_terms(tokens: list[str], bm25: object, limit: int) -> list[str]:

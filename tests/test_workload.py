@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import unicodedata
 
+import numpy as np
 import pytest
 
 from rag import retrieval
@@ -31,6 +32,7 @@ class CountingEmbedder(FakeEmbedder):
         super().__init__()
         self.queries: list[str] = []
         self.threads: list[tuple[int, int]] = []  # (thread id, threads asked for)
+        self.passage_threads: set[int] = set()  # threads passages were embedded in
 
     def token_count(self, text: str) -> int:
         return 4 + (len(text) + 1) // 2
@@ -44,6 +46,7 @@ class CountingEmbedder(FakeEmbedder):
 
     def embed_passages(self, texts):
         self.passage_calls += len(texts)
+        self.passage_threads.add(threading.get_ident())
         return FakeEmbedder.embed_queries(self, texts)
 
 
@@ -118,13 +121,30 @@ def test_questions_and_builds_run_on_their_thread_settings(fake_settings):
     register_embedder("counting", emb)
     settings = fake_settings.replace(model="counting", query_threads=1, build_threads=3)
     build_index(settings)
-    assert emb.threads and {n for _, n in emb.threads} == {3}
+    # Three batches at once, each on one thread of its own (a team of three would stall beside a busy process).
+    assert emb.threads and {n for _, n in emb.threads} == {1}
+    assert 1 < len(emb.passage_threads) <= 3 and threading.get_ident() not in emb.passage_threads
     emb.threads.clear()
     done = threading.Thread(target=lambda: search("研发经费", settings=settings))
     done.start()
     done.join()
     assert emb.threads and {n for _, n in emb.threads} == {1}
     assert {tid for tid, _ in emb.threads} == {done.ident}  # set in the thread that asks
+
+
+def test_a_parallel_build_makes_the_index_a_serial_one_does(fake_settings, tmp_path):
+    emb = CountingEmbedder()
+    register_embedder("counting", emb)
+    serial = fake_settings.replace(model="counting", build_threads=1, index_dir=tmp_path / "serial")
+    parallel = fake_settings.replace(model="counting", build_threads=2, batch_size=4, index_dir=tmp_path / "parallel")
+    build_index(serial)
+    assert emb.passage_threads == {threading.get_ident()}  # one batch at a time, here
+    calls = emb.passage_calls
+    build_index(parallel)
+    a, b = load_index(serial), load_index(parallel)
+    assert emb.passage_calls - calls == len({t for c in a.chunks for t in (c.search_text, *c.units)})  # each text once
+    assert np.array_equal(a.store.dense.reconstruct_n(0, a.store.dense.ntotal), b.store.dense.reconstruct_n(0, b.store.dense.ntotal))
+    assert np.array_equal(a.owners, b.owners)
 
 
 def test_thread_settings():
