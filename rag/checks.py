@@ -80,7 +80,17 @@ def unknown_names(retriever: Retriever, query: Query) -> tuple[str, ...]:
     names = tuple(n for n in query.names if n.lower() not in known and PLACE_SUFFIX.sub("", n) not in known)
     # "Lishui" in an English question: a place none of whose Chinese names (丽水, 丽水市) the library mentions.
     names += tuple(w for w, chinese in query.english_places if w.lower() not in known and not any(c in known for c in chinese))
-    return names + tuple(q for q in quoted_terms(query) if q not in known and q not in names)
+    return names + tuple(q for q in quoted_terms(query) if not _mentioned(q, known) and q not in names)
+
+
+# What names a programme in general ("“鲲鹏行动”" for the documents' "鲲鹏计划"): the name is its stem.
+_PROGRAMME = re.compile(r"(?:行动计划|行动|计划|工程|专项|项目|战略|体系)$")
+
+
+def _mentioned(term: str, text: str) -> bool:
+    """Whether ``text`` holds a quoted term, or its stem when the asker called the programme otherwise."""
+    stem = _PROGRAMME.sub("", term)
+    return term in text or (len(stem) >= 2 and stem != term and stem in text)
 
 
 def quoted_terms(query: Query) -> tuple[str, ...]:
@@ -94,7 +104,7 @@ def quoted_terms(query: Query) -> tuple[str, ...]:
 def missing_quote(query: Query, texts: Sequence[str]) -> str:
     """The first term the question quotes that none of ``texts`` holds, or ""."""
     hay = " ".join(texts).lower()
-    return next((q for q in quoted_terms(query) if q not in hay), "")
+    return next((q for q in quoted_terms(query) if not _mentioned(q, hay)), "")
 
 
 # ---------------------------------------------------------------- before composing
@@ -132,14 +142,17 @@ _TITLED = re.compile(r"《[^》]*》")
 # A figure for part of a year ("1—4月", "1月至9月") does not answer for the whole year.
 _PART_OF_YEAR = re.compile(r"\d{1,2}\s*(?:月)?\s*(?:—|-|–|至|到)\s*\d{1,2}\s*月|上半年|前三季度|一季度")
 # A figure the question itself names ("68家", "2.5%", "三千亿级"): not dates or ordinals (第二批 is an identifier).
+# Not a count of articles either ("30条" is what officials call a document of thirty articles), and
+# a Chinese numeral only as a round magnitude ("三千亿级"): "两千一百七十亿" is written 2170亿 in the text.
 _QUESTION_NUMBER = re.compile(
-    r"(?<![\d.第])\d+(?:\.\d+)?(?:%|万亿|千亿|百亿|亿|万|千)?(?![\d.年月日号])|(?<!第)[一二三四五六七八九十两]+(?:万亿|千亿|百亿|亿)"
+    r"(?<![\d.第])\d+(?:\.\d+)?(?:%|万亿|千亿|百亿|亿|万|千)?(?![\d.年月日号条])"
+    r"|(?<![第一二三四五六七八九十两百千万零〇])[一二三四五六七八九两][千百]?(?:万亿|亿)"
 )
 # What a quote must contain to give what policy texts rarely hold, and the reason when it does not.
 _GIVES = (
     (Asks.PROCEDURE, re.compile(r"申报|申请|办理|流程|手续|提交|所需材料"), "文件中没有写申报或办理的具体程序。"),
     (Asks.CRITERIA, re.compile(r"条件|门槛|认定标准|评定标准"), "文件中没有给出认定条件或标准。"),
-    (Asks.MONEY, re.compile(r"\d+(?:\.\d+)?\s*(?:万|亿)?元"), "文件中没有给出具体金额。"),
+    (Asks.MONEY, re.compile(r"(?:\d+(?:\.\d+)?|[一二三四五六七八九十百千两]+)\s*(?:万|亿)?元"), "文件中没有给出具体金额。"),
     (Asks.TOTAL, re.compile(r"合计|共计|总计|总额|总量|累计|总和|(?<!公)共(?![同享建性识治])|全部"), "文件中没有给出合计数。"),
     (Asks.PERSON, re.compile(r"组长|负责人|厅|局|委员会|办公室|牵头|公司|院"), "文件中没有写明具体负责人或部门。"),
 )
@@ -188,7 +201,8 @@ def unanswered(
         about = _about_subject(query, statements, rarity) if rarity else list(statements)
         if all(_PART_OF_YEAR.search(st.text) for st in about if HAS_NUMBER.search(st.text)):
             return "文件中只有部分月份的数据，没有全年数据。"
-    if quote := missing_quote(query, [*(st.text for st in statements), *(st.passage.section for st in statements)]):
+    # The passages quoted from, not only the statements: "深化“凤凰行动”…" may be the sentence before the figure.
+    if quote := missing_quote(query, [*(st.passage.text for st in statements), *(st.passage.section for st in statements)]):
         return f"找到的相关内容不是关于“{quote}”的。"
     for identifier in query.identifiers:
         if not any(identifier in st.text or identifier in st.passage.section for st in statements):

@@ -21,7 +21,7 @@ FILES = ("dense.faiss", "bm25")
 # HNSW graph: 32 links per vector and a wide construction beam; the search beam is at least
 # twice the hits asked for. Recall@10 against exact search on the real index: README.
 HNSW_M = 32
-HNSW_EF_CONSTRUCTION = 200
+HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH_MIN = 128
 
 

@@ -294,7 +294,8 @@ def understand(question: object, history: Sequence[Any] = (), catalog: Catalog |
 
 
 # "首批68家…都有哪些", "十大省实验室分别是哪十个": a list whose size the question names asks for its members.
-_COUNTED = re.compile(r"(?<![第\d.])(\d+|[一二三四五六七八九十两]+)\s*(?:个|家|大|项|条|类|种|所|座|批)")
+# Not 条: "30条" is what officials call a document of thirty articles, not a list asked for.
+_COUNTED = re.compile(r"(?<![第\d.])(\d+|[一二三四五六七八九十两]+)\s*(?:个|家|大|项|类|种|所|座|批)")
 _MEMBERS = re.compile(r"哪(?:些|几|[一二三四五六七八九十两\d]+)|名单|分别是")
 _NUMERAL = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 

@@ -380,3 +380,14 @@ def test_a_dictionarys_guesses_all_found_do_not_make_a_question_answerable():
     weak = dict(coverage=1.0, relevance=0.1, found_weight=s.min_keyword_weight + 1)
     assert Evidence(**weak).found(s)  # "415X": a short question in the documents' own words
     assert not Evidence(**weak, keywords=False).found(s)  # "population" -> 总体 by the dictionary
+
+
+def test_what_officials_call_things_is_not_a_figure_or_a_name_the_documents_lack():
+    opinions = _passage("制造业增加值占全省生产总值比重保持在1/3以上。实施“鲲鹏计划”等重大人才工程。", doc_id="o", title="若干意见")
+    statements = _answer(opinions, "制造业增加值占全省生产总值比重保持在1/3以上")
+    assert unanswered(_q("30条里制造业增加值占GDP要保持在多少以上？"), statements) == ""  # "30条": the document
+    assert _q("30条在优化发展环境方面有哪些举措？").members == 0
+    assert unanswered(_q("“鲲鹏行动”是哪个文件提的？"), statements) == ""  # the programme's stem is named
+    assert "星火" in unanswered(_q("“星火行动”是哪个文件提的？"), statements)
+    goal = _passage("到2025年,山区26县规上工业增加值达到2170亿元以上。")
+    assert unanswered(_q("山区26县到2025年要达到两千一百七十亿以上吗？"), _answer(goal, "到2025年,山区26县规上工业增加值达到2170亿元以上")) == ""
