@@ -120,17 +120,8 @@ def chat_round_http(url: str, qs: list[str]) -> list[Outcome]:
             return Outcome("answered", seconds)
         return Outcome("error", seconds, f"{event}: {reply[:120]}")
 
-    async def run_all() -> list[Outcome]:
-        limits = httpx.Limits(max_connections=None, max_keepalive_connections=0)
-        async with httpx.AsyncClient(timeout=120, limits=limits) as client:
-            go = asyncio.Event()
-            tasks = [asyncio.create_task(one(client, q, go)) for q in qs]
-            await asyncio.sleep(0.5)
-            go.set()
-            return list(await asyncio.gather(*tasks))
-
     configs: list[float | None] = []
-    outcomes = asyncio.run(run_all())
+    outcomes = _together(one, qs, lambda: asyncio.sleep(0.5))
     served = [c for c in configs if c is not None]
     print(f"page config: served to {len(served)} of {len(configs)} visitors" + (f", p95 {percentile(served, 95):.2f} s" if served else ""))
     return outcomes
@@ -266,12 +257,22 @@ def api_round(url: str, qs: list[str], start=None, key: str = "") -> list[Outcom
             return Outcome("error", time.perf_counter() - t, f"{type(exc).__name__}: {exc}")
         return _api_outcome(r.status_code, {k.lower(): v for k, v in r.headers.items()}, r.text, time.perf_counter() - t)
 
+    return _together(one, qs, lambda: asyncio.to_thread((start or _start_event).wait))
+
+
+def _together(one, qs: list[str], ready) -> list[Outcome]:
+    """``one(client, question, go)`` for every question, each on its own connection, all released
+    together once ``ready()`` (awaited) returns: one event loop sends them all."""
+    import asyncio
+
+    import httpx
+
     async def run_all() -> list[Outcome]:
         limits = httpx.Limits(max_connections=None, max_keepalive_connections=0)
         async with httpx.AsyncClient(timeout=120, limits=limits) as client:
             go = asyncio.Event()
             tasks = [asyncio.create_task(one(client, q, go)) for q in qs]
-            await asyncio.to_thread((start or _start_event).wait)
+            await ready()
             go.set()
             return list(await asyncio.gather(*tasks))
 

@@ -7,6 +7,7 @@ to keep the answer's screenshot (the README's docs/screenshot.png is made so).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -42,21 +43,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def app_url(real_settings, tmp_path_factory):
-    """`python app.py` on a free loopback port, with the session's index; stopped after the module."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium (scripts/test.sh does so as root)")
+@contextlib.contextmanager
+def running_app(env: dict[str, str], log: Path, timeout: float = 180):
+    """`python app.py` on a free loopback port with ``env`` added, its output in ``log``: yields its
+    URL once it has printed its address (after the index is loaded) and the API answers; stopped after."""
     port = _free_port()
-    log = tmp_path_factory.mktemp("app") / "app.log"
-    env = {
-        **os.environ,
-        "RAG_INDEX_DIR": str(real_settings.index_dir),
-        "RAG_CORPUS_DIR": str(real_settings.corpus_dir),
-        "GRADIO_ANALYTICS_ENABLED": "False",
-        "HF_HUB_OFFLINE": "1",
-        "NO_PROXY": "localhost,127.0.0.1",
-    }
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1", "NO_PROXY": "localhost,127.0.0.1", **env}
     with open(log, "w", encoding="utf-8") as out:
         proc = subprocess.Popen(
             [sys.executable, str(ROOT / "app.py"), "--host", "127.0.0.1", "--port", str(port)],
@@ -66,8 +58,7 @@ def app_url(real_settings, tmp_path_factory):
             stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 180
-    # Ready when it has printed its address (after the index is loaded) and the API answers.
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             pytest.fail(f"app.py exited with {proc.returncode}:\n{log.read_text(encoding='utf-8')}")
@@ -81,13 +72,25 @@ def app_url(real_settings, tmp_path_factory):
         time.sleep(0.5)
     else:
         proc.kill()
-        pytest.fail(f"app.py did not start within 180 s:\n{log.read_text(encoding='utf-8')}")
-    yield url
-    proc.terminate()
+        pytest.fail(f"app.py did not start within {timeout:.0f} s:\n{log.read_text(encoding='utf-8')}")
     try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="module")
+def app_url(real_settings, tmp_path_factory):
+    """`python app.py` on a free loopback port, with the session's index; stopped after the module."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium (scripts/test.sh does so as root)")
+    env = {"RAG_INDEX_DIR": str(real_settings.index_dir), "RAG_CORPUS_DIR": str(real_settings.corpus_dir)}
+    with running_app(env, tmp_path_factory.mktemp("app") / "app.log") as url:
+        yield url
 
 
 @pytest.fixture

@@ -5,17 +5,11 @@ index/), with the bundled model."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT
-from .test_browser import CHROMIUM, FLAGS, _ask, _free_port
+from .test_browser import CHROMIUM, FLAGS, _ask, running_app
 from .test_readers import FONT
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(FONT is None, reason="no TrueType CJK font: apt-get install fonts-wqy-microhei")]
@@ -51,41 +45,9 @@ def admin_url(tmp_path_factory):
     root = tmp_path_factory.mktemp("admin-app")
     (root / "corpus").mkdir()
     (root / "corpus" / "land.txt").write_text(START, encoding="utf-8")
-    port, log = _free_port(), root / "app.log"
-    env = {
-        **os.environ,
-        "RAG_CORPUS_DIR": str(root / "corpus"),
-        "RAG_INDEX_DIR": str(root / "index"),
-        "RAG_ADMIN_TOKEN": TOKEN,
-        "GRADIO_ANALYTICS_ENABLED": "False",
-        "HF_HUB_OFFLINE": "1",
-        "NO_PROXY": "localhost,127.0.0.1",
-    }
-    with open(log, "w", encoding="utf-8") as out:
-        proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--host", "127.0.0.1", "--port", str(port)],
-                                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"app.py exited with {proc.returncode}:\n{log.read_text(encoding='utf-8')}")
-        if url in log.read_text(encoding="utf-8"):
-            try:
-                with urllib.request.urlopen(url + "gradio_api/info", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-        time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail(f"app.py did not start within 240 s:\n{log.read_text(encoding='utf-8')}")
-    yield url, root
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    env = {"RAG_CORPUS_DIR": str(root / "corpus"), "RAG_INDEX_DIR": str(root / "index"), "RAG_ADMIN_TOKEN": TOKEN}
+    with running_app(env, root / "app.log", timeout=240) as url:
+        yield url, root
 
 
 def _context(pw, folder: Path):
