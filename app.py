@@ -39,6 +39,7 @@ from rag import chat as fmt
 from rag import library, naming
 from rag.answer import Answer, Status, ask
 from rag.errors import IndexStateError, RagError
+from rag.guard import CHAT_BUSY_TEXT
 from rag.index import DocumentInfo
 from rag.manage import MAX_BYTES
 from rag.retrieval import get_retriever, reset_cache
@@ -66,7 +67,7 @@ MAX_QUEUE = 48
 KEEP_TURNS = 4  # earlier answers whose sources stay in the panel
 STEP_DELAY = 0.03  # seconds between statements of a progressively displayed answer
 SHOW_QUESTION_CHARS = 300  # a longer question is shown shortened in the chat
-BUSY_TEXT = "系统繁忙：当前提问的人较多，请稍后再试。(The assistant is busy; please try again shortly.)"
+BUSY_TEXT = CHAT_BUSY_TEXT  # the same words whether the guard or Gradio's queue refuses
 ERROR_TEXT = "出错了：这个问题暂时无法回答，请稍后再试或换个问法。(Something went wrong; please try again.)"
 NO_DOCUMENTS_TEXT = "按当前筛选条件没有可查找的文件（例如所选文件都不是政策文件）。请在“筛选文件”中调整选择。"
 

@@ -251,14 +251,17 @@ def _years_of(st: Statement) -> set[str]:
     return {found[-1]} if found else set()
 
 
+def _rarest_held(terms: Sequence[str], texts: Sequence[str], rarity: Callable[[str], float]) -> str:
+    """The rarest of ``terms`` that ``texts`` hold: what a figure is asked about, as the statements name it ("" for none)."""
+    present = [t for t in terms if any(t in x for x in texts)]
+    return max(present, key=rarity) if present else ""
+
+
 def _about_subject(query: Query, statements: Sequence[Statement], rarity: Callable[[str], float]) -> list[Statement]:
     """The statements that hold the question's rarest term the statements hold (all when none does)."""
     terms = [t for t in query.topic if len(t) >= 2 and not YEAR.search(t)]
-    present = [t for t in terms if any(t in st.text.lower() for st in statements)]
-    if not present:
-        return list(statements)
-    subject = max(present, key=rarity)
-    return [st for st in statements if subject in st.text.lower()]
+    subject = _rarest_held(terms, [st.text.lower() for st in statements], rarity)
+    return [st for st in statements if subject in st.text.lower()] if subject else list(statements)
 
 
 def _figure_of_subject(query: Query, statements: Sequence[Statement], rarity: Callable[[str], float]) -> bool:
@@ -268,8 +271,7 @@ def _figure_of_subject(query: Query, statements: Sequence[Statement], rarity: Ca
         return True  # an English question's terms are translations: too loose to pin a subject
     texts = [st.text.lower() for st in statements]
     terms = [t for t in query.topic if len(t) >= 2 and not YEAR.search(t) and not re.fullmatch(r"[\d.%]+", t)]
-    present = [t for t in terms if any(t in x for x in texts)]
-    if not present:
+    subject = _rarest_held(terms, texts, rarity)
+    if not subject:
         return not terms  # statements that share no word with the question give no figure of its subject
-    subject = max(present, key=rarity)
     return any(subject in x and HAS_NUMBER.search(YEAR.sub("", x)) for x in texts)

@@ -114,8 +114,9 @@ CHAT_FULL_DETAIL = "Queue is full. The assistant is busy."  # Gradio's words: it
 CHAT_BUSY_TEXT = "系统繁忙：当前提问的人较多，请稍后再试。(The assistant is busy; please try again shortly.)"
 
 
-def error_body(message: str, type_: str) -> bytes:
-    return json.dumps({"error": {"message": message, "type": type_}}, ensure_ascii=False).encode("utf-8")
+def error_body(message: str, type_: str, **fields: str) -> bytes:
+    """The JSON of a refusal: ``{"error": {"message", "type"}}``, and ``fields`` beside it."""
+    return json.dumps({**fields, "error": {"message": message, "type": type_}}, ensure_ascii=False).encode("utf-8")
 
 
 class ServerGuard:
@@ -145,25 +146,15 @@ class ServerGuard:
         self.upload_bytes = upload_bytes
 
     async def _refuse(
-        self, scope: Scope, send: Send, status: int, message: str, type_: str, headers: dict[str, str] | None = None
+        self, scope: Scope, send: Send, status: int, message: str, type_: str, headers: dict[str, str] | None = None, **fields: str
     ) -> None:
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008})
             return
-        body = error_body(message, type_)
+        body = error_body(message, type_, **fields)
         raw = [(b"content-type", b"application/json; charset=utf-8"), (b"content-length", str(len(body)).encode())]
         raw += [(k.encode(), v.encode()) for k, v in {**SECURITY_HEADERS, **(headers or {})}.items()]
         await send({"type": "http.response.start", "status": status, "headers": raw})
-        await send({"type": "http.response.body", "body": body})
-
-    async def _refuse_chat(self, scope: Scope, send: Send) -> None:
-        """Gradio's own answer to a full queue (its page and its client read ``detail``), with ours beside it."""
-        body = json.dumps(
-            {"detail": CHAT_FULL_DETAIL, "error": {"message": CHAT_BUSY_TEXT, "type": "server_busy"}}, ensure_ascii=False
-        ).encode("utf-8")
-        raw = [(b"content-type", b"application/json; charset=utf-8"), (b"content-length", str(len(body)).encode())]
-        raw += [(k.encode(), v.encode()) for k, v in {**SECURITY_HEADERS, "retry-after": "5"}.items()]
-        await send({"type": "http.response.start", "status": 503, "headers": raw})
         await send({"type": "http.response.body", "body": body})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -203,7 +194,8 @@ class ServerGuard:
             # only after the event loop has worked through everyone ahead (seconds at 200 users).
             # Questions still on their way into the queue count too, or all of a burst would pass.
             if self._joining >= self.chat_room():
-                await self._refuse_chat(scope, send)
+                # Gradio's own words for a full queue (its page and its client read ``detail``), and ours.
+                await self._refuse(scope, send, 503, CHAT_BUSY_TEXT, "server_busy", {"retry-after": "5"}, detail=CHAT_FULL_DETAIL)
                 return
             self._joining += 1
             started = False

@@ -110,14 +110,20 @@ def _check_indexable(file: Path) -> None:
                 raise CorpusError(" ".join(said) or f"{file.name} has no text to index. Check the file.") from None
 
 
-def remove_document(corpus_dir: Path, doc_id: str) -> Path:
-    """Delete a document's file and its manifest entry (if it has one); returns the file removed."""
-    corpus_dir = Path(corpus_dir)
+def _document(corpus_dir: Path, doc_id: str):
+    """The library's document ``doc_id``, or a `CorpusError` naming the ones it has."""
     docs, _ = list_documents(corpus_dir)
     match = next((d.document for d in docs if d.document.doc_id == doc_id), None)
     if match is None:
         known = ", ".join(d.document.doc_id for d in docs)
-        raise CorpusError(f"No document {doc_id!r} in {corpus_dir}; the documents are: {known}.")
+        raise CorpusError(f"没有文件 {doc_id!r}。(No document {doc_id!r} in {corpus_dir}; the documents are: {known}.)")
+    return match
+
+
+def remove_document(corpus_dir: Path, doc_id: str) -> Path:
+    """Delete a document's file and its manifest entry (if it has one); returns the file removed."""
+    corpus_dir = Path(corpus_dir)
+    match = _document(corpus_dir, doc_id)
     manifest = corpus_dir / MANIFEST_NAME
     if manifest.exists():
         text = manifest.read_text(encoding="utf-8")
@@ -218,11 +224,7 @@ def set_metadata(corpus_dir: Path, doc_id: str, values: dict[str, str]) -> Path:
             raise CorpusError(f"{key} 只能写一行。({key} must be one line of text.)")
     if values.get("kind") and values["kind"] not in KINDS:
         raise CorpusError(f"类别 {values['kind']!r} 不可用。(kind {values['kind']!r} is not one of {', '.join(KINDS)}.)")
-    docs, _ = list_documents(corpus_dir)
-    match = next((d.document for d in docs if d.document.doc_id == doc_id), None)
-    if match is None:
-        known = ", ".join(d.document.doc_id for d in docs)
-        raise CorpusError(f"没有文件 {doc_id!r}。(No document {doc_id!r} in {corpus_dir}; the documents are: {known}.)")
+    match = _document(corpus_dir, doc_id)
     manifest = corpus_dir / MANIFEST_NAME
     text = manifest.read_text(encoding="utf-8") if manifest.exists() else ""
     blocks = re.split(r"(?m)^(?=\[\[document\]\]|\[profile)", text)
