@@ -16,7 +16,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from .checks import Evidence, gather_evidence, unanswered, unknown_names
+from .checks import Evidence, gather_evidence, missing_place, unanswered, unknown_names
 from .compose import Composer, ExtractiveComposer, KIND_ORDER, Statement
 from .errors import InputError
 from .ingest import KINDS
@@ -136,6 +136,10 @@ def _answer(
     allowed = [d.doc_id for d in documents if (not doc_ids or d.doc_id in doc_ids) and (not kinds or d.kind in kinds)]
     # "江苏的指导意见是谁发的？" is not about these documents: no record answers a place they never name.
     record = None if unknown_names(retriever, query) else answer_from_record(retriever, query, allowed)
+    # A record is of the document named, and that document of a place: "上海市数据条例什么时候施行" is not
+    # answered by the Zhejiang regulation's record (its own title and issuer say where it is from).
+    if record and (reason := missing_place(query, record, lambda p: p.doc_title + p.doc_issuer, lambda place: _in_scope(retriever, place))):
+        return Answer(raw, not_found_text(documents, reason), [], Status.NOT_FOUND, [], (), query, reason)
     if record:
         citations = citations_of(record)
         return Answer(raw, render_text(record, citations), citations, Status.ANSWERED, citations, tuple(record), query)

@@ -222,6 +222,14 @@ def unanswered(
     for asks, gives, reason in _GIVES:
         if query.asks & asks and not gives.search(quoted):
             return reason
+    return missing_place(query, statements, context, in_scope)
+
+
+def missing_place(
+    query: Query, statements: Sequence[Statement], context: Callable[[Passage], str], in_scope: Callable[[str], bool]
+) -> str:
+    """Why the statements are not about a place the question names ("上海市数据条例什么时候施行"
+    against the Zhejiang regulation), or "": the library's own province needs no mention."""
     for place in query.places:
         if in_scope(place):
             continue  # the library's own province: every passage speaks of it

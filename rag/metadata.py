@@ -22,9 +22,9 @@ _HEADING = re.compile(r"^(?:第[一二三四五六七八九十百零〇两\d]+[�
 _ADOPTED = re.compile(rf"^\(?{_DATE}(.{{2,80}}?)(?:通过|批准|公布|修正|修订)\)?$")
 _DELIVERED = re.compile(rf"^\(?{_DATE}在(.{{2,80}}?)上\)?$")
 _LEGISLATURE = re.compile(r"^(.*?)(?:第[一二三四五六七八九十]+届)?(人民代表大会(?:常务委员会)?)第")
-_EFFECTIVE = re.compile(rf"自{_DATE}起(?:施行|实施|执行|生效)")
+EFFECTIVE = re.compile(rf"自{_DATE}起(?:施行|实施|执行|生效)")
 _EFFECTIVE_ON_ISSUE = re.compile(r"自(?:公布|印发|发布)之日起(?:施行|实施|执行|生效)")
-_REPEALS = re.compile(r"(《[^》]{2,60}》(?:[、和](?:《[^》]{2,60}》))*)同时(?:废止|失效)")
+REPEALS = re.compile(r"(《[^》]{2,60}》(?:[、和](?:《[^》]{2,60}》))*)同时(?:废止|失效)")
 _PRINTED = re.compile(rf"{_DATE}印发$")
 _PUBLISHED = re.compile(r"^(?:发布日期|发布时间|时间|日期)[:：](.+)$")
 NOTE_LINE = re.compile(r"^\(此件[^()]{2,12}\)$")  # "(此件公开发布)" under a signature
@@ -49,6 +49,7 @@ class DocumentRecordInfo:
     adopted: str = ""  # 通过日期 of a law or regulation
     delivered: str = ""  # the day a report or speech was given
     venue: str = ""  # where: "浙江省第十四届人民代表大会第四次会议"
+    speaker: str = ""  # who gave a report or speech: the byline under its venue ("浙江省省长刘捷")
     effective: str = ""  # 施行日期: "自2021年3月1日起施行"
     repealed: str = ""  # 废止/失效日期 (set in the manifest)
     superseded_by: str = ""  # the document that replaces this one (set in the manifest)
@@ -163,11 +164,16 @@ def read_record(
     for line in front:
         if m := _ADOPTED.match(line):
             found["adopted"] = iso_date(line)
+            found["venue"] = m.group(4).strip()
             if legislature := _LEGISLATURE.match(m.group(4)):
                 found["issuer"] = legislature.group(1) + legislature.group(2)
         elif m := _DELIVERED.match(line):
             found["delivered"] = iso_date(line)
             found["venue"] = m.group(4)
+            # A report's or speech's byline follows its venue: one short unpunctuated line, never a date.
+            after = front[front.index(line) + 1 :]
+            if after and len(after[0]) <= 30 and not _UNPUNCTUATED.search(after[0]) and not re.search(r"\d", after[0]):
+                found["speaker"] = after[0]
     title = document_title or markdown_title
     if not title and front and not (_ADOPTED.match(front[0]) or _DELIVERED.match(front[0])) and front[0] not in numbers:
         title = front[0]
@@ -189,11 +195,11 @@ def read_record(
         if m := _PUBLISHED.match(line):
             if date := iso_date(m.group(1)):
                 found.setdefault("published", date)
-    if m := _EFFECTIVE.search(body):
+    if m := EFFECTIVE.search(body):
         found["effective"] = iso_date(m.group(0))
     elif _EFFECTIVE_ON_ISSUE.search(body) and (found.get("signed") or found.get("published")):
         found["effective"] = found.get("signed") or found.get("published")
-    repealed = [m.group(1) for m in _REPEALS.finditer(body)]
+    repealed = [m.group(1) for m in REPEALS.finditer(body)]
     if repealed:
         found["repeals"] = tuple(t for group in repealed for t in re.findall(r"《[^》]+》", group))
     return DocumentRecordInfo(**found, read=tuple(sorted(found)))

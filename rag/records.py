@@ -18,6 +18,7 @@ from .checks import missing_quote
 from .compose import Statement
 from .index import DocumentRecord
 from .ingest import KINDS
+from .metadata import EFFECTIVE, REPEALS
 from .retrieval import Passage, Retriever
 from .understand import Asks, Query
 
@@ -37,31 +38,59 @@ class RecordField:
 _SIGNATURE_FIELDS = (
     ("copied", "抄送", re.compile(r"^抄送[:：]\s*(.+)$")),
     ("recipients", "主送", re.compile(r"^主送[:：]\s*(.+)$")),
-    ("date", "印发", re.compile(r"^(.*\d{4}年\d{1,2}月\d{1,2}日\s*印发)$")),
-    ("date", "成文日期", re.compile(r"^(\d{4}年\d{1,2}月\d{1,2}日)$")),
+    ("printed", "印发", re.compile(r"^(.*\d{4}年\d{1,2}月\d{1,2}日\s*印发)$")),
+    ("signed", "成文日期", re.compile(r"^(\d{4}年\d{1,2}月\d{1,2}日)$")),
 )
 # What a document states about itself (rag.metadata.DocumentRecordInfo, read from its text or set in
-# the manifest): the attribute, its label, and the record field of a question it answers.
+# the manifest): the attribute and its label; the attribute names the record field.
 _INFO_FIELDS = (
-    ("doc_number", "发文字号", "number"),
-    ("addressees", "主送", "recipients"),
-    ("cc", "抄送", "copied"),
-    ("signed", "成文日期", "date"),
-    ("issued", "印发日期", "date"),
-    ("published", "发布日期", "date"),
-    ("adopted", "通过日期", "date"),
-    ("delivered", "报告日期", "date"),
-    ("venue", "会议", "date"),
-    ("effective", "施行日期", "date"),
-    ("repealed", "废止日期", "date"),
-    ("superseded_by", "已被替代", "date"),
-    ("repeals", "同时废止", "repeals"),
-    ("notice_title", "印发通知", "title"),
+    ("doc_number", "发文字号"),
+    ("addressees", "主送"),
+    ("cc", "抄送"),
+    ("signed", "成文日期"),
+    ("issued", "印发日期"),
+    ("published", "发布日期"),
+    ("adopted", "通过日期"),
+    ("delivered", "报告日期"),
+    ("venue", "会议"),
+    ("speaker", "报告人"),
+    ("effective", "施行日期"),
+    ("repealed", "废止日期"),
+    ("superseded_by", "已被替代"),
+    ("repeals", "同时废止"),
+    ("notice_title", "印发通知"),
 )
+_DATES = {"date", "signed", "issued", "published", "adopted", "delivered", "effective", "repealed"}
+# Which record fields answer what a question asks for (Query.record_fields): "哪天印发的" is answered
+# by the dates it was signed, issued and published, not by when it takes effect.
+_ANSWERS = {
+    "title": {"title", "notice_title"},
+    "issuer": {"issuer", "speaker"},
+    "issued": {"signed", "issued", "printed", "published", "adopted", "delivered"},
+    "effective": {"effective", "repealed"},
+    "adopted": {"adopted", "venue"},
+    "venue": {"venue", "delivered"},
+    "number": {"doc_number"},
+    "recipients": {"addressees", "recipients"},
+    "copied": {"cc", "copied"},
+    "source": {"source"},
+    "repeals": {"repeals", "repealed", "superseded_by"},
+}
+_DAY = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日")
+_MONTH = re.compile(r"\d{4}年\d{1,2}月")
+
+
+def chinese_date(iso: str) -> str:
+    """"2021-12-12" as the text writes it, "2021年12月12日" ("2024-01": "2024年1月"); other text unchanged."""
+    m = re.fullmatch(r"(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?", iso.strip())
+    if not m:
+        return iso
+    year, month, day = m.groups()
+    return f"{year}年" + (f"{int(month)}月" if month else "") + (f"{int(day)}日" if day else "")
 
 
 def record_fields(doc: DocumentRecord) -> list[RecordField]:
-    """The record of a document, line by line."""
+    """The record of a document, line by line; dates as the text writes them."""
     fields = [
         RecordField("title", "标题", f"《{doc.title}》"),
         RecordField("issuer", "发布者", doc.issuer),
@@ -71,23 +100,44 @@ def record_fields(doc: DocumentRecord) -> list[RecordField]:
     if doc.source:
         fields.append(RecordField("source", "来源", doc.source))
     info = getattr(doc, "info", None)
-    for attr, label, field in _INFO_FIELDS:
+    for attr, label in _INFO_FIELDS:
         value = getattr(info, attr, "") if info is not None else ""
         if isinstance(value, tuple):
             value = "、".join(value)
         if value:
-            fields.append(RecordField(field, label, str(value)))
+            fields.append(RecordField(attr, label, str(value)))
+    fields = [RecordField(f.field, f.label, chinese_date(f.value)) if f.field in _DATES else f for f in fields]
     meta = doc.metadata or {}
     signature = [line.strip() for line in str(meta.get("signature", "")).splitlines() if line.strip()]
     for line in signature:
         for field, label, pattern in _SIGNATURE_FIELDS:
             m = pattern.match(line)
-            if m and not any(f.value == m.group(1) for f in fields):
-                fields.append(RecordField(field, label, m.group(1)))
-                break
+            if not m:
+                continue
+            # Not again what the record already says; the text's own line rather than the date read from it
+            # ("浙江省人民政府办公厅2022年8月31日印发" for "印发日期：2022年8月31日").
+            value = m.group(1).rstrip("。")
+            same = [j for j, f in enumerate(fields) if value in f.value or (f.field in _DATES and f.value in value)]
+            if not same:
+                fields.append(RecordField(field, label, value))
+            elif value not in fields[same[0]].value:
+                fields[same[0]] = RecordField(fields[same[0]].field, label, value)
+            break
     if signature:
         fields.append(RecordField("signature", "落款", "，".join(signature)))
     return [f for f in fields if f.value]
+
+
+def _selected(fields: Sequence[RecordField], wanted: Sequence[str]) -> list[RecordField]:
+    """The fields that answer what is asked: the document's own date and its source line only when
+    no field asked for gives the day ("若干意见是什么时候发布的" has its date in the source line)."""
+    names: set[str] = set().union(*(_ANSWERS.get(w, {w}) for w in wanted))
+    chosen = [f for f in fields if f.field in names]
+    if "issued" in wanted:
+        # The source line when it tells when ("…2022年8月30日签发，8月31日印发"); the bare date when nothing does.
+        dated = any(_DAY.search(f.value) for f in chosen)
+        chosen += [f for f in fields if (f.field == "source" and (_MONTH.search(f.value) or not dated)) or (f.field == "date" and not dated)]
+    return [f for f in fields if f in chosen]  # in the record's order
 
 
 def record_passage(doc: DocumentRecord, fields: Sequence[RecordField]) -> Passage:
@@ -109,14 +159,42 @@ def _record_statements(doc: DocumentRecord, wanted: Sequence[str]) -> list[State
     """The statements of the record fields asked for; [] when the record has none of them."""
     fields = record_fields(doc)
     passage = record_passage(doc, fields)
+    chosen = _selected(fields, wanted)
     out, pos = [], 0
     for f in fields:
         line = f"{f.label}：{f.value}"
         start = passage.text.index(line, pos)
         pos = start + len(line)
-        if f.field in wanted:
+        if f in chosen:
             out.append(Statement(line, passage, ((start, pos),), score=1.0, lexical=1.0))
     return out
+
+
+# Record fields a document states in its body ("第四十一条 本规定自2025年6月1日起施行"): answered
+# with that sentence, cited to its article, where the text has it.
+_IN_BODY = {"effective": EFFECTIVE, "repeals": REPEALS}
+
+
+def _body_statements(retriever: Retriever, doc_id: str, wanted: Sequence[str]) -> tuple[list[Statement], set[str]]:
+    """The sentences of the document's body that state the fields asked for, and those fields."""
+    out: list[Statement] = []
+    done: set[str] = set()
+    for field, pattern in _IN_BODY.items():
+        if field not in wanted:
+            continue
+        for i, chunk in enumerate(retriever.index.chunks):
+            m = pattern.search(chunk.text) if chunk.doc_id == doc_id else None
+            if not m:
+                continue
+            text = chunk.text
+            start = max(text.rfind(mark, 0, m.start()) for mark in "。\n；") + 1
+            end = min((j for j in (text.find(mark, m.end()) for mark in "。\n；") if j >= 0), default=len(text))
+            passage = retriever.chunk_passage(i)
+            if not any(st.passage.chunk_id == passage.chunk_id and st.spans == ((start, end),) for st in out):
+                out.append(Statement(text[start:end].strip(), passage, ((start, end),), score=1.0, lexical=1.0))
+            done.add(field)
+            break
+    return out, done
 
 
 def _outline_statements(retriever: Retriever, doc_id: str) -> list[Statement]:
@@ -142,10 +220,9 @@ def answer_from_record(retriever: Retriever, query: Query, allowed: Sequence[str
     for doc_id in named:
         if query.asks & Asks.RECORD:
             # Who and when, unless the question names other fields (主送, 文号, 抄送).
-            wanted = list(query.record_fields) or ["issuer", "date"]
-            if "date" in wanted:
-                wanted.append("source")  # a source line often tells when it was signed and issued
-            out += _record_statements(retriever.document(doc_id), wanted)
+            wanted = list(query.record_fields) or ["issuer", "issued"]
+            body, done = _body_statements(retriever, doc_id, wanted)
+            out += _record_statements(retriever.document(doc_id), [w for w in wanted if w not in done]) + body
         else:
             statements = _outline_statements(retriever, doc_id)
             if not statements:

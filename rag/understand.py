@@ -142,14 +142,22 @@ _BROAD = re.compile(  # asks for what a section gathers, not one fact
 )
 # The record of a document (who issued it, when, to whom) rather than its content.
 _RECORD_FIELDS = {
-    "date": re.compile(
-        r"什么时候(?:发布|印发|出台|公布|签发|发的|出的|发表|讲的|写的|施行|实施|生效)|哪(?:一)?(?:年|天)(?:发布|印发|出台|公布|签发|发表|写的|讲的|施行|实施)"
-        r"|(?:发布|印发|签发|成文|施行|实施|生效|通过)(?:时间|日期)|(?:从|自)哪(?:一)?天起|哪天(?:起)?(?:施行|实施|生效)|何时|when (?:was|were|did|does|will) .{0,60}(?:issued|published|released|signed|written|given|take effect|come into)",
+    # When it was signed, issued or published (a report or speech: given); 施行 and 通过 are asked apart.
+    "issued": re.compile(
+        r"(?:什么时候|啥时候|何时|哪(?:一)?(?:年|天|月))(?:发布|印发|出台|公布|签发|发的|出的|发表|讲的|写的|作的|做的)"
+        r"|(?:发布|印发|签发|成文|出台)(?:时间|日期)|when (?:was|were|did) .{0,60}(?:issued|published|released|signed|written|given|delivered)",
         re.I,
     ),
+    "effective": re.compile(
+        r"(?:什么时候|啥时候|何时|哪(?:一)?天)(?:起|开始)?(?:施行|实施|生效)|(?:从|自)(?:哪(?:一)?天|啥时候|什么时候)(?:起|开始)"
+        r"|(?:施行|实施|生效)(?:时间|日期)|when .{0,60}(?:take effect|come into (?:force|effect)|effective)",
+        re.I,
+    ),
+    "adopted": re.compile(r"(?:什么时候|啥时候|何时|哪(?:一)?(?:年|天))[^。？?]{0,10}通过|通过(?:时间|日期)|when .{0,60}(?:adopted|passed)", re.I),
+    "venue": re.compile(r"哪(?:一)?(?:次|届|个)会议?|在(?:什么|啥)会(?:议)?上|at (?:which|what) (?:meeting|session)", re.I),
     "issuer": re.compile(
-        r"(?:哪个|哪些|哪几个|什么)(?:部门|单位|机关|机构)(?:发布|印发|出台|制定|联合|发的|出的)|谁(?:发布|印发|发的|写的|讲的|出的|作的)"
-        r"|发文(?:机关|单位)|作者是谁|是谁写的|who (?:issued|published|wrote|signed|authored|delivered)",
+        r"(?:哪个|哪些|哪几个|哪[一二三四五六七八九十两]+个|什么)(?:部门|单位|机关|机构)(?:发布|印发|出台|制定|联合|发的|出的)|谁(?:发布|印发|发的|写的|讲的|出的|作的|做的)"
+        r"|发文(?:机关|单位)|作者是谁|是谁写的|who (?:issued|published|wrote|signed|authored|delivered|gave)",
         re.I,
     ),
     "number": re.compile(r"文号|发文字号|字号|document number", re.I),

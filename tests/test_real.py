@@ -184,9 +184,9 @@ def test_near_misses_say_what_the_documents_lack(real_settings, question, reason
     "question, doc_id, needle",
     [
         ("指导意见是哪个部门发的？", "guideline-2022", "发布者：浙江省人民政府"),
-        ("若干意见是什么时候发布的？", "opinions-2020", "日期：2020-03-16"),
-        ("When was the 2022 guideline issued?", "guideline-2022", "日期：2022-08-30"),
-        ("指导意见什么时候印发的？", "guideline-2022", "8月31日印发"),
+        ("若干意见是什么时候发布的？", "opinions-2020", "日期：2020年3月16日"),
+        ("When was the 2022 guideline issued?", "guideline-2022", "成文日期：2022年8月30日"),
+        ("指导意见什么时候印发的？", "guideline-2022", "办公厅2022年8月31日印发"),
     ],
 )
 def test_questions_about_a_document_itself_are_answered_from_its_record(real_settings, question, doc_id, needle):
