@@ -22,7 +22,7 @@ from .naming import PLACE_SUFFIX
 from .query import YEAR
 from .retrieval import Passage, Retrieval, Retriever
 from .settings import Settings
-from .understand import Asks, Query
+from .understand import SHARE, Asks, Query
 
 
 @dataclass(frozen=True)
@@ -136,6 +136,7 @@ def gather_evidence(retriever: Retriever, retrieval: Retrieval) -> Evidence:
 
 # How any Chinese government text names its own country: "我国" is 中国 in every library.
 _SELF_NAMES = {"中国": ("我国", "中华人民共和国", "全国")}
+_A_SHARE = re.compile(r"\d\s*%|百分点|[\d一二三四五六七八九十]\s*成(?![本果员立为都])|分之")  # how a share is written
 _ITEM_SEPARATOR = re.compile(r"[、；;]")  # how a statement enumerates
 # A title in a text ("《…2035年远景目标纲要》") names a document: its year is no period the text speaks of.
 _TITLED = re.compile(r"《[^》]*》")
@@ -217,7 +218,10 @@ def unanswered(
         return "文件中没有给出这方面的具体数字。"
     if query.asks & Asks.FIGURE and rarity is not None and not _figure_of_subject(query, statements, rarity):
         return "文件中没有给出这方面的具体数字。"
-    if query.unit and not re.search(rf"[\d一二三四五六七八九十两百千万亿]\s*(?:[十百千万亿]+)?{query.unit}", quoted):
+    if query.unit == SHARE:
+        if not _A_SHARE.search(quoted):
+            return "文件中没有给出这方面的比例。"
+    elif query.unit and not re.search(rf"[\d一二三四五六七八九十两百千万亿]\s*(?:[十百千万亿]+)?{query.unit}", quoted):
         return f"文件中没有以“{query.unit}”为单位的相关数字。"
     for asks, gives, reason in _GIVES:
         if query.asks & asks and not gives.search(quoted):

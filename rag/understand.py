@@ -106,8 +106,13 @@ _QUANTITY = re.compile(  # asks for a figure
     re.I,
 )
 # A unit of measure asked for ("产量多少万吨", "投资多少亿元"): the answer's figure must be in it.
-UNITS = r"元|美元|吨|千瓦时|千瓦|瓦|亩|平方公里|平方米|公里|立方米|辆|标准煤"
-_ASKED_UNIT = re.compile(rf"(?:多少|几)\s*(?:[十百千万亿]+)?({UNITS})")
+# A count asked with its measure word ("多少亿户", "多少家", "多少标箱") is a unit too: 4.6亿 active users
+# is no count of households. (Not 个: "几个" is asked of anything.)
+UNITS = r"元|美元|吨|千瓦时|千瓦|瓦|亩|平方公里|平方米|公里|立方米|辆|标准煤|户|家|人次|人|名|所|座|台|套|艘|架|列|标箱|项"
+_ASKED_UNIT = re.compile(rf"(?<!第)(?:多少|几)\s*(?:[十百千万亿]+)?({UNITS})")  # "第几名" is a rank
+# A share asked for ("百分之几", "占比多少", "what percentage"): its figure is a percentage, 成 or 分之.
+SHARE = "%"
+_ASKED_SHARE = re.compile(r"百分之(?:几|多少)|百分比|几成|(?:占比|比重|比例)(?:是|为|有|达到?|要到|到了?)?(?:多少|几)|what (?:share|percentage|proportion)", re.I)
 _ASKS_WHICH = re.compile(r"哪些|哪几|哪[一二三四五六七八九十两\d]+[个项条大类种方]")  # "哪几个" is a list, not a figure
 _TOTAL = re.compile(r"合计|加起来|总共|一共|总额|总和|总计|in total|combined|altogether", re.I)
 _WHOLE_YEAR = re.compile(r"全年|整年|full[- ]year|whole year", re.I)
@@ -288,7 +293,7 @@ def understand(question: object, history: Sequence[Any] = (), catalog: Catalog |
         asks=asks,
         record_fields=fields,
         identifiers=tuple(dict.fromkeys(_IDENTIFIER.findall(text))),
-        unit=next((u for m in _ASKED_UNIT.finditer(text) for u in m.groups() if u), ""),
+        unit=next((u for m in _ASKED_UNIT.finditer(text) for u in m.groups() if u), SHARE if _ASKED_SHARE.search(text) else ""),
         quoted=tuple(m.strip() for m in _QUOTED.findall(text) if m.strip()),
         other_titles=tuple(t for t in _TITLE.findall(text) if not any(t in d.title or d.title in t for d in documents)),
         topic=_topic(text, terms),

@@ -179,6 +179,22 @@ def test_a_figure_in_another_unit_does_not_answer():
     assert unanswered(_q("山区26县规上工业增加值要达到多少亿元？"), money) == ""
 
 
+def test_a_count_asked_with_its_measure_word_needs_that_measure():
+    users = _answer(_passage("互联网协议第六版(IPv6)活跃用户数达到4.6亿。"), "互联网协议第六版(IPv6)活跃用户数达到4.6亿")
+    assert "户" in unanswered(_q("IPv6用户总数多少亿户"), users)
+    firms = _answer(_passage("到2025年,新增上市公司200家以上。"), "到2025年,新增上市公司200家以上")
+    assert unanswered(_q("到2025年新增上市公司多少家"), firms) == ""
+    assert _q("工业增加值全国排第几名").unit == ""  # a rank, not a count of people
+
+
+def test_a_share_asked_for_needs_a_share():
+    text = "到2025年,制造业投资增速高于固定资产投资平均增速,劳动生产率达到35万元/人以上"
+    growth = _answer(_passage(text + "。"), text)
+    assert "比例" in unanswered(_q("2025年制造业投资增速要达到百分之几"), growth)
+    share = _answer(GUIDELINE, "规上工业企业研发经费占营业收入比重达到2.5%以上")
+    assert unanswered(_q("规上工业企业研发经费占营收比重是多少"), share) == ""
+
+
 SECTION = [
     _passage("(四)加快山区26县生态工业发展。实施“攀登计划”,支持山区26县“一县一业”发展。深化产业链山海协作,加快推进飞地建设。",
              section="《指导意见》 › 八、促进区域协调发展 › (四)加快山区26县生态工业发展", chunk_id="g#30", start=100, end=160),
