@@ -202,6 +202,13 @@ def unanswered(
         about = _about_subject(query, statements, rarity) if rarity else list(statements)
         if all(_PART_OF_YEAR.search(st.text) for st in about if HAS_NUMBER.search(st.text)):
             return "文件中只有部分月份的数据，没有全年数据。"
+    if asked := _periods(query.raw):
+        # "1-9月…总量" is not answered by the whole year's figure, nor by January to April's; the unit
+        # asked is then looked for in the figures of that period.
+        of_period = [st for st in statements if _periods_of(st) & asked and HAS_NUMBER.search(YEAR.sub("", st.text))]
+        if not of_period:
+            return "找到的相关内容不是这个时段的数据。"
+        quoted = " ".join(st.text for st in of_period)
     # The passages quoted from, not only the statements: "深化“凤凰行动”…" may be the sentence before the figure.
     if quote := missing_quote(query, [*(st.passage.text for st in statements), *(st.passage.section for st in statements)]):
         return f"找到的相关内容不是关于“{quote}”的。"
@@ -241,6 +248,31 @@ def missing_place(
         if not any(n in context(st.passage) + st.passage.section + st.passage.doc_title for st in statements for n in names):
             return f"找到的相关内容没有专门讲“{place}”的。"
     return ""
+
+
+_MONTH_RANGE = re.compile(r"(\d{1,2})\s*月?\s*(?:—|-|–|~|至|到)\s*(\d{1,2})\s*月")
+_NAMED_PERIODS = {"一季度": (1, 3), "第一季度": (1, 3), "上半年": (1, 6), "前三季度": (1, 9)}
+
+
+def _periods(text: str) -> set[tuple[int, int]]:
+    """The parts of a year a text names, as (first month, last month): "1月至9月", "1-9月", "前三季度"."""
+    found = {(int(a), int(b)) for a, b in _MONTH_RANGE.findall(text) if 1 <= int(a) < int(b) <= 12}
+    return found | {span for name, span in _NAMED_PERIODS.items() if name in text}
+
+
+def _periods_of(st: Statement) -> set[tuple[int, int]]:
+    """The parts of a year a statement speaks of: its own, else the last one named before it in its
+    paragraph ("1月至9月,全省规上工业增加值增长5.5%,…数字经济核心产业增加值增长10.2%")."""
+    own = _periods(st.text)
+    if own or not st.spans:
+        return own
+    text = st.passage.text
+    start, end = st.spans[0][0], st.spans[-1][1]
+    paragraph = text[text.rfind("\n", 0, start) + 1 : end]
+    named = [(m.start(), (int(m.group(1)), int(m.group(2)))) for m in _MONTH_RANGE.finditer(paragraph)]
+    named += [(paragraph.rfind(name), span) for name, span in _NAMED_PERIODS.items() if name in paragraph]
+    named = [(at, (a, b)) for at, (a, b) in named if 1 <= a < b <= 12]
+    return {max(named)[1]} if named else set()
 
 
 def _new_items(text: str, question: str) -> int:

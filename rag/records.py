@@ -206,6 +206,22 @@ def _outline_statements(retriever: Retriever, doc_id: str) -> list[Statement]:
     return []
 
 
+# The kinds of official document (GB/T 9704's 公文种类 and the rules and plans offices issue): a question
+# naming one its document's title does not ("规划的重点任务分工方案的文号") asks of another document.
+_DOCUMENT_KIND = re.compile(r"通知|意见|规划|方案|办法|细则|条例|规定|决定|纲要|公告|通告|批复|报告|通报|决议")
+
+
+def _of_another(query: Query, doc: DocumentRecord) -> bool:
+    """Whether a record question is about another document than ``doc``: it names a kind of document
+    or a year (“2024年修正后”) that neither its title nor its record holds."""
+    info = getattr(doc, "info", None)
+    own = doc.title + (info.notice_title if info is not None else "")
+    record = own + "".join(f.value for f in record_fields(doc))
+    if any(kind not in own for kind in _DOCUMENT_KIND.findall(query.raw)):
+        return True
+    return any(f"{year}年" not in record and year not in doc.date for year in query.years)
+
+
 def answer_from_record(retriever: Retriever, query: Query, allowed: Sequence[str] | None) -> list[Statement] | None:
     """Statements from the documents' own records when the query asks for them; None when it
     does not, [] when the record does not say (the text may: the question is then searched)."""
@@ -216,6 +232,8 @@ def answer_from_record(retriever: Retriever, query: Query, allowed: Sequence[str
         return None
     if any(missing_quote(query, [retriever.document(d).title]) for d in named):
         return None  # "“十五五”数字经济发展规划的文号" names no document here, however close a title is
+    if query.asks & Asks.RECORD and any(_of_another(query, retriever.document(d)) for d in named):
+        return []
     out: list[Statement] = []
     for doc_id in named:
         if query.asks & Asks.RECORD:

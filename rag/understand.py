@@ -115,6 +115,8 @@ SHARE = "%"
 _ASKED_SHARE = re.compile(r"百分之(?:几|多少)|百分比|几成|(?:占比|比重|比例)(?:是|为|有|达到?|要到|到了?)?(?:多少|几)|what (?:share|percentage|proportion)", re.I)
 _ASKS_WHICH = re.compile(r"哪些|哪几|哪[一二三四五六七八九十两\d]+[个项条大类种方]")  # "哪几个" is a list, not a figure
 _TOTAL = re.compile(r"合计|加起来|总共|一共|总额|总和|总计|in total|combined|altogether", re.I)
+# "一共有几个新区" asks how many there are, which a count answers ("7个省级新区"); a total is a sum.
+_COUNT = re.compile(r"(?:一共|总共)(?:有|是)?(?:几|多少)\s*[个家项条所座批类种]")
 _WHOLE_YEAR = re.compile(r"全年|整年|full[- ]year|whole year", re.I)
 _PROCEDURE = re.compile(
     r"(?:怎么|如何|怎样|咋)(?:申报|申请|办理|报名|登记|交|缴|缴纳|预约|挂号|领取|补办|换发|续签|报(?![道告]))|(?:去|到|在)哪(?:里|儿|家)?(?:申报|申请|办理|报名|登记|办|交|缴|预约|做|领)|找哪个部门"
@@ -209,7 +211,7 @@ def _asks(text: str, terms: Sequence[str], named: bool) -> tuple[Asks, tuple[str
     ):
         if test:
             asks |= flag
-    if asks & Asks.FIGURE and _TOTAL.search(text):
+    if asks & Asks.FIGURE and _TOTAL.search(text) and not _COUNT.search(text):
         asks |= Asks.TOTAL
     fields = tuple(name for name, pattern in _RECORD_FIELDS.items() if pattern.search(text))
     if fields and named:

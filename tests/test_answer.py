@@ -13,7 +13,7 @@ from rag.query import Vocabulary
 from rag.render import citations_of, render_text
 from rag.retrieval import Passage
 from rag.settings import Settings
-from rag.understand import Catalog, understand
+from rag.understand import Asks, Catalog, understand
 
 CATALOG = Catalog((), Vocabulary(words=("山区26县", "研发经费", "首台套")))
 
@@ -185,6 +185,24 @@ def test_a_count_asked_with_its_measure_word_needs_that_measure():
     firms = _answer(_passage("到2025年,新增上市公司200家以上。"), "到2025年,新增上市公司200家以上")
     assert unanswered(_q("到2025年新增上市公司多少家"), firms) == ""
     assert _q("工业增加值全国排第几名").unit == ""  # a rank, not a count of people
+
+
+def test_a_part_of_the_year_asked_for_needs_that_part():
+    text = "1月至9月,全省规上工业增加值增长5.5%,数字经济核心产业增加值增长10.2%"
+    nine = _answer(_passage(text + "。"), "数字经济核心产业增加值增长10.2%")
+    assert unanswered(_q("前三季度数字经济核心产业增加值增速"), nine) == ""  # the period is the paragraph's
+    four = _answer(_passage("1—4月规上工业增加值增长8.4%。"), "1—4月规上工业增加值增长8.4%")
+    assert "时段" in unanswered(_q("1-9月全省规上工业增加值增长多少"), four)
+    year = _answer(_passage("2023年,全省工业增加值达到2.94万亿元。"), "2023年,全省工业增加值达到2.94万亿元")
+    assert unanswered(_q("1-9月全省工业增加值总量是多少亿元"), year) != ""
+
+
+def test_how_many_there_are_is_a_count_not_a_total():
+    count = _answer(_passage("高起点建设7个省级新区。"), "高起点建设7个省级新区")
+    assert unanswered(_q("省级新区一共有几个"), count) == ""
+    each = _answer(_passage("4个集群营收超万亿元。"), "4个集群营收超万亿元")
+    assert _q("4个万亿级集群营收加起来一共多少").asks & Asks.TOTAL and not _q("省级新区一共有几个").asks & Asks.TOTAL
+    assert "合计" in unanswered(_q("4个万亿级集群营收加起来一共多少"), each)
 
 
 def test_a_share_asked_for_needs_a_share():

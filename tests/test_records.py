@@ -118,3 +118,14 @@ def test_the_number_and_the_day_it_was_issued_but_not_everything_else(settings):
     answer = ask("测试发展规划的文号是多少，哪天印发的", settings=settings)
     assert answer.found and "国发〔2021〕99号" in answer.text and "2021年12月12日" in answer.text
     assert "主送" not in answer.text and "2021-12-12）：" not in answer.text.split("：", 1)[1]
+
+
+def test_a_record_of_another_document_or_year_is_not_this_ones(settings):
+    # a kind of document the title does not name: another document (its 分工方案), whose number is not here
+    answer = ask("测试发展规划重点任务分工方案的文号", settings=settings)
+    assert not answer.found and "国发〔2021〕99号" not in answer.text
+    # a year neither the title nor the record holds: a later revision the library does not have
+    answer = ask("测试促进条例2024年修正后哪天起施行", settings=settings)
+    assert not answer.found and "2021年3月1日" not in answer.text
+    # the covering notice is the plan's own
+    assert ask("国务院印发测试发展规划的通知文号是多少", settings=settings).found
