@@ -199,6 +199,15 @@ class Retriever:
                 if any(y in context or y == chunk.doc_date[:4] for y in years):
                     fused[i] += s.year_boost
 
+    def _documents_of_places(self, query: Query) -> list[str]:
+        """The documents whose title or issuer names a place the question names; none when every
+        document or no document does (the place then tells no document from another)."""
+        places = {*query.places, *(c for _, chinese in query.english_places for c in chinese)}
+        if not places:
+            return []
+        docs = [d.doc_id for d in self.index.manifest.documents if any(p in d.title + d.issuer for p in places)]
+        return docs if 0 < len(docs) < len(self.index.manifest.documents) else []
+
     def idf(self, term: str) -> float:
         """Inverse passage frequency of a term (substring match); a term no passage holds weighs most."""
         if term not in self._idf:
@@ -331,6 +340,8 @@ class Retriever:
             if query.documents:
                 fused += s.named_document_boost * np.isin(self._doc_ids, list(query.documents))
             fused += s.policy_boost * self._is_policy
+            if s.place_boost and (own := self._documents_of_places(query)):
+                fused += s.place_boost * np.isin(self._doc_ids, own)
             self._rerank(fused, allowed, query, terms)
         # BM25 alone has nothing to say about passages without its terms.
         order = _top(fused, allowed & (bm25 > 0) if mode == "bm25" else allowed, k).tolist()

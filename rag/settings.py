@@ -51,6 +51,9 @@ class Settings:
     # question names, and of policy documents.
     named_document_boost: float = 0.5
     policy_boost: float = 0.05
+    # ... and of the documents of a place the question names ("浙江今年…": the province's own report, not
+    # a national opinion), when some documents are that place's and others are not.
+    place_boost: float = 0.15
     retriever: str = "hybrid"  # hybrid | dense | bm25
     # Second look at the leading hybrid candidates (see Retriever._rerank): how many,
     # the weight of the best sentence's share of the question's terms, and the bonus
@@ -178,7 +181,7 @@ MIN_ADMIN_TOKEN = 16  # characters: a guessable token would open the library to 
 
 # Sizes and counts that must be at least 1; weights and boosts that must not be negative.
 _POSITIVE = ("chunk_target", "chunk_max", "rerank_depth", "max_question_chars", "batch_size", "hnsw_threshold", "search_depth")
-_NON_NEGATIVE = ("weight_dense", "weight_bm25", "weight_dense_english", "named_document_boost", "policy_boost",
+_NON_NEGATIVE = ("weight_dense", "weight_bm25", "weight_dense_english", "named_document_boost", "policy_boost", "place_boost",
                  "weight_proximity", "year_boost")
 
 

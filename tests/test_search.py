@@ -105,3 +105,35 @@ def test_text_that_grows_past_the_limit_or_holds_a_lone_surrogate_is_still_answe
     assert ask("\ufdfa" * 1999, settings=built).status in ("not_found", "invalid_question")
     long_previous = "研发经费占营业收入比重" * 180
     assert ask("山区26县呢？", settings=built, history=[long_previous]).status in ("answered", "not_found")
+
+
+def test_a_place_the_question_names_prefers_that_places_documents(tmp_path, fake_embedder):
+    """Two documents saying the same: the one whose title names the place asked about ranks first;
+    without the boost the text alone cannot tell them apart."""
+    import dataclasses
+
+    from rag import retrieval
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    same = "一、重点工作\n新增未来产业先导区10个，培育一批未来产业企业。\n"
+    (corpus / "national.txt").write_text("关于推动未来产业发展的实施意见\n" + same, encoding="utf-8")
+    (corpus / "province.txt").write_text("浙江省2026年政府工作报告\n" + same, encoding="utf-8")
+    retrieval.reset_cache()
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", model="fake", auto_rebuild=False)
+    build_index(settings)
+    try:
+        question = "浙江新增几个未来产业先导区"
+        on = {p.doc_id: p.score for p in search(question, k=2, settings=settings)}
+        retrieval.reset_cache()
+        off = {p.doc_id: p.score for p in search(question, k=2, settings=dataclasses.replace(settings, place_boost=0.0))}
+        assert on["province"] - off["province"] == pytest.approx(settings.place_boost) and settings.place_boost > 0
+        assert on["national"] == pytest.approx(off["national"])
+        # a place no document's title names tells no document from another
+        retrieval.reset_cache()
+        other = {p.doc_id: p.score for p in search("江苏新增几个未来产业先导区", k=2, settings=settings)}
+        retrieval.reset_cache()
+        other_off = {p.doc_id: p.score for p in search("江苏新增几个未来产业先导区", k=2, settings=dataclasses.replace(settings, place_boost=0.0))}
+        assert other == pytest.approx(other_off)
+    finally:
+        retrieval.reset_cache()
