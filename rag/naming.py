@@ -28,6 +28,16 @@ KIND_WORDS = {
 }
 
 
+def kind_words(text: str) -> list[str]:
+    """The Chinese words of the kinds of document an English question names ("regulation": 条例, 规定 …)."""
+    low = text.lower()
+    out: list[str] = []
+    for words in KIND_WORDS.values():
+        if any(re.search(rf"\b{w}", low) for w in words if w.isascii()):
+            out += [w for w in words if not w.isascii()]
+    return out
+
+
 def _title_grams(title: str) -> set[str]:
     return {title[i : i + 4] for i in range(len(title) - 3)}
 
@@ -93,6 +103,39 @@ def named_documents(text: str, documents: Sequence[Any]) -> tuple[tuple[str, ...
     if not picked or len(picked) == len(documents):
         return (), tuple(dict.fromkeys(words))  # the words still name documents, not a topic
     return tuple(d.doc_id for d in picked), tuple(dict.fromkeys(words))
+
+
+_WORDS: dict[int, tuple[Sequence[Any], list[set[str]]]] = {}
+
+
+def _own_words(documents: Sequence[Any]) -> list[set[str]]:
+    """Each title's words (jieba, two characters or more) that no other title has; once per catalog."""
+    hit = _WORDS.get(id(documents))
+    if hit is not None and hit[0] is documents:
+        return hit[1]
+    cut = jieba_for(())
+    words = [{w for w in cut.lcut(d.title) if len(w) >= 2} for d in documents]
+    count = Counter(w for own in words for w in own)
+    own = [{w for w in ws if count[w] == 1} for ws in words]
+    if isinstance(documents, tuple):
+        if len(_WORDS) >= 16:
+            _WORDS.clear()
+        _WORDS[id(documents)] = (documents, own)
+    return own
+
+
+def named_by_words(words: Sequence[str], documents: Sequence[Any], least: int = 2) -> tuple[str, ...]:
+    """The document ``least`` or more of whose own title words ``words`` hold — an English question's
+    Chinese words ("terminal devices … satellites": 终端, 卫星 of 《终端设备直连卫星服务管理规定》);
+    () unless exactly one document is so named."""
+    given = [w for w in words if len(w) >= 2]
+    documents = tuple(documents)
+    hits = [
+        d.doc_id
+        for d, own in zip(documents, _own_words(documents))
+        if sum(any(g == w or g in w or w in g for g in given) for w in own) >= least
+    ]
+    return tuple(hits) if len(hits) == 1 else ()
 
 
 # ---------------------------------------------------------------- proper names

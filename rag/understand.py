@@ -16,7 +16,7 @@ from typing import Any, Sequence
 
 from .errors import InputError
 from .followup import POINTING, Inherited, history_questions, read_followup
-from .naming import DOCUMENT_WORDS, english_places, named_documents, names, nouns, places, tagged
+from .naming import DOCUMENT_WORDS, english_places, kind_words, named_by_words, named_documents, names, nouns, places, tagged
 from .query import (
     DOCUMENT_YEAR,
     YEAR,
@@ -152,15 +152,15 @@ _RECORD_FIELDS = {
     # When it was signed, issued or published (a report or speech: given); 施行 and 通过 are asked apart.
     "issued": re.compile(
         r"(?:什么时候|啥时候|何时|哪(?:一)?(?:年|天|月))(?:发布|印发|出台|公布|签发|发的|出的|发表|讲的|写的|作的|做的)"
-        r"|(?:发布|印发|签发|成文|出台)(?:时间|日期)|when (?:was|were|did) .{0,60}(?:issued|published|released|signed|written|given|delivered)",
+        r"|(?:发布|印发|签发|成文|出台)(?:时间|日期)|when (?:was|were|did) .{0,120}(?:issued|published|released|signed|written|given|delivered)",
         re.I,
     ),
     "effective": re.compile(
         r"(?:什么时候|啥时候|何时|哪(?:一)?天)(?:起|开始)?(?:施行|实施|生效)|(?:从|自)(?:哪(?:一)?天|啥时候|什么时候)(?:起|开始)"
-        r"|(?:施行|实施|生效)(?:时间|日期)|when .{0,60}(?:take effect|come into (?:force|effect)|effective)",
+        r"|(?:施行|实施|生效)(?:时间|日期)|when .{0,120}(?:take effect|come into (?:force|effect)|effective)",
         re.I,
     ),
-    "adopted": re.compile(r"(?:什么时候|啥时候|何时|哪(?:一)?(?:年|天))[^。？?]{0,10}通过|通过(?:时间|日期)|when .{0,60}(?:adopted|passed)", re.I),
+    "adopted": re.compile(r"(?:什么时候|啥时候|何时|哪(?:一)?(?:年|天))[^。？?]{0,10}通过|通过(?:时间|日期)|when .{0,120}(?:adopted|passed)", re.I),
     "venue": re.compile(r"哪(?:一)?(?:次|届|个)会议?|在(?:什么|啥)会(?:议)?上|at (?:which|what) (?:meeting|session)", re.I),
     "issuer": re.compile(
         r"(?:哪个|哪些|哪几个|哪[一二三四五六七八九十两]+个|什么)(?:部门|单位|机关|机构)(?:发布|印发|出台|制定|联合|发的|出的)|谁(?:发布|印发|发的|写的|讲的|出的|作的|做的)"
@@ -278,6 +278,14 @@ def understand(question: object, history: Sequence[Any] = (), catalog: Catalog |
     expansion = tuple(dict.fromkeys([*(t for u in english for t in u.chinese), *synonyms]))
     # The curated words only: the index's null level was measured so (dictionary words would lift any question).
     plain = tuple(dict.fromkeys([*vocab.glossary_terms(text), *synonyms]))
+    if lang == "en" and not inherited:
+        # "the rules on terminal devices connecting directly to satellites" names a document by the
+        # Chinese words of its title (终端, 卫星); "rules" alone names every rule, which is no name.
+        # It narrows the documents its kind words name ("rules": both rules), or names one by three words.
+        given = [*expansion, *(c for _, chinese in english_places(text) for c in chinese), *kind_words(text)]
+        if len(named) != 1:
+            among = [d for d in documents if d.doc_id in named] if named else documents
+            named = named_by_words(given, among, least=2 if named else 3)
     terms = _content_terms(" ".join(expansion) if lang == "en" else text, vocab, naming)
     asks, fields = _asks(text, terms, bool(named))
     # An English question's names come from its curated glossary words ("Jiangsu" -> 江苏).

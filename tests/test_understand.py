@@ -213,3 +213,23 @@ def test_an_english_question_names_places_by_the_dictionary():
     assert [w for w, _ in lishui.english_places] == ["Lishui"] and "丽水" in lishui.english_places[0][1]
     assert understand("How fast did value added grow from January to September?", catalog=CATALOG).english_places == ()
     assert understand("In Lan Jianping's commentary, how many workshops?", catalog=CATALOG).english_places == ()  # a person
+
+
+LAWS = Catalog(
+    (
+        DocumentInfo("regulation", "浙江省数字经济促进条例", "浙江省人民代表大会常务委员会", "law", "2020-12-24", 60),
+        DocumentInfo("satellite", "终端设备直连卫星服务管理规定", "国家互联网信息办公室", "law", "2025-04-23", 41),
+        DocumentInfo("plan", "“十四五”数字经济发展规划", "国务院", "policy", "2021-12-12", 40),
+    ),
+    Vocabulary(words=(), glossary={"terminal": ("终端",), "satellite": ("卫星",), "digital economy": ("数字经济",)}, synonym_map={}),
+)
+
+
+def test_an_english_question_names_a_document_by_the_chinese_words_of_its_title():
+    # "rules" names both rules; the words of one title (终端, 卫星) tell which
+    q = understand("When do the rules on terminal devices connecting to satellites take effect?", catalog=LAWS)
+    assert q.documents == ("satellite",) and q.asks & Asks.RECORD and q.record_fields == ("effective",)
+    q = understand("Under the Zhejiang digital economy regulation, what must agencies promote?", catalog=LAWS)
+    assert q.documents == ("regulation",)
+    # one shared word (数字经济) names no document
+    assert understand("What does the digital economy need?", catalog=LAWS).documents == ()
