@@ -15,7 +15,7 @@ from typing import Protocol, Sequence
 
 from .chunking import ELISION, LONG_SENTENCE, split_sentences, statements
 from .gather import ANSWER_CHARS, MARKER, gather, label_chars, one_section, parts
-from .quote import HAS_NUMBER, Statement, spans_of, term_weights
+from .quote import HAS_NUMBER, Statement, continued, spans_of, term_weights
 from .retrieval import Passage, ScoredUnit
 from .understand import Asks, Query
 
@@ -170,6 +170,14 @@ class ExtractiveComposer:
                 chosen.append(st)
                 room -= len(st.text) + MARKER + label_chars(st.passage)
                 docs.add(st.passage.doc_id)
+        # What completes a statement in its paragraph (an article's sanction, what a short opening
+        # sentence heads) is part of it, within the room of a short answer.
+        room = ANSWER_CHARS - sum(len(c.text) + MARKER for c in chosen) - sum(label_chars(p) for p in {c.passage.doc_id: c.passage for c in chosen}.values())
+        for i, st in enumerate(chosen):
+            grown = continued(st)
+            if grown is not st and len(grown.text) - len(st.text) <= room:
+                room -= len(grown.text) - len(st.text)
+                chosen[i] = grown
         return in_reading_order(chosen, query.documents, self.close_enough)
 
 

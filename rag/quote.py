@@ -10,7 +10,8 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
-from .chunking import ELISION
+from .chunking import ELISION, split_sentences
+from .query import YEAR
 from .retrieval import Passage
 
 # A figure, written in digits or in Chinese numerals with a measure word: what "多少" is answered by.
@@ -69,3 +70,39 @@ def term_weights(terms: Sequence[str], passages: Sequence[Passage]) -> dict[str,
         # A figure in the question ("2.5%", "26县") is the surest sign of the sentence asked about.
         weights[t] = math.log(1 + (n + 1) / (df + 0.5)) * (1.5 if re.search(r"\d", t) else 1.0)
     return weights
+
+
+# An article of a law (第六十条) is one provision: "…责令限期改正；逾期不改正的，处五万元以上…罚款" is a
+# duty and its sanction, one clause each.
+_ARTICLE = re.compile(r"^第[一二三四五六七八九十百零〇两\d]+条$")
+OPENING = 40  # characters: a paragraph's short first sentence heads what the next ones detail
+CONTINUED = 220  # characters a statement grows to at most
+
+
+def continued(st: Statement, limit: int = CONTINUED) -> Statement:
+    """The statement with what completes it in its paragraph: the rest of an article's sentence (its
+    sanction, its exception), or, for a short opening sentence ("到2027年,未来产业综合实力显著提升,
+    部分领域实现全球引领。"), the sentences that detail it — never past another year, a new paragraph
+    or ``limit`` characters."""
+    if not st.spans or ELISION in st.text:
+        return st
+    text, (start, end) = st.passage.text, (st.spans[0][0], st.spans[-1][1])
+    stop = text.find("\n", end)
+    rest = text[end : len(text) if stop < 0 else stop]
+    paragraph_start = text.rfind("\n", 0, start) + 1
+    in_article = bool(st.passage.headings) and bool(_ARTICLE.match(st.passage.headings[-1]))
+    opening = start == paragraph_start and len(st.text) <= OPENING and st.text.endswith(("。", "！"))
+    if not rest.strip() or not (in_article or opening):
+        return st
+    years = set(YEAR.findall(st.text))
+    grown = st.text
+    for piece in split_sentences(rest) if opening else [rest[: (rest.find("。") + 1) or len(rest)]]:
+        if not piece.strip() or len(grown) + len(piece) > limit or set(YEAR.findall(piece)) - years:
+            break
+        grown += piece
+        if not opening:
+            break  # an article's sentence ends at its full stop
+    if grown == st.text:
+        return st
+    grown = grown.strip()
+    return Statement(grown, st.passage, spans_of(grown, text), st.score, st.lexical, st.similarity)

@@ -425,3 +425,22 @@ def test_what_officials_call_things_is_not_a_figure_or_a_name_the_documents_lack
     assert "星火" in unanswered(_q("“星火行动”是哪个文件提的？"), statements)
     goal = _passage("到2025年,山区26县规上工业增加值达到2170亿元以上。")
     assert unanswered(_q("山区26县到2025年要达到两千一百七十亿以上吗？"), _answer(goal, "到2025年,山区26县规上工业增加值达到2170亿元以上")) == ""
+
+
+def test_a_statement_is_completed_by_its_article_or_the_sentences_its_opening_heads():
+    from rag.quote import continued
+
+    law = _passage(
+        "第六十条 建设单位未按标准预留基站站址的,由住房城乡建设主管部门责令限期改正;逾期不改正的,处五万元以上二十万元以下罚款。",
+        kind="law", section="《条例》 › 第八章 法律责任 › 第六十条",
+    )
+    duty = _answer(law, "第六十条 建设单位未按标准预留基站站址的,由住房城乡建设主管部门责令限期改正;")[0]
+    assert continued(duty).text.endswith("处五万元以上二十万元以下罚款。")
+    goals = _passage("到2027年,未来产业综合实力显著提升。关键核心技术取得重大突破,成为重要策源地。到2035年,形成完整体系。")
+    opening = _answer(goals, "到2027年,未来产业综合实力显著提升。")[0]
+    grown = continued(opening)
+    assert "成为重要策源地" in grown.text and "2035" not in grown.text  # not into another year
+    assert grown.quoted == (grown.text,)  # the span is the passage's own text
+    # a clause of a long policy sentence stays a clause: the next target is another statement
+    target = _answer(GUIDELINE, "规上工业企业研发经费占营业收入比重达到2.5%以上")[0]
+    assert continued(target) is target
