@@ -178,6 +178,8 @@ class ExtractiveComposer:
             if grown is not st and len(grown.text) - len(st.text) <= room:
                 room -= len(grown.text) - len(st.text)
                 chosen[i] = grown
+        # A grown statement may now hold another one: that one is said already.
+        chosen = [st for st in chosen if not any(o is not st and o.passage.chunk_id == st.passage.chunk_id and st.text in o.text for o in chosen)]
         return in_reading_order(chosen, query.documents, self.close_enough)
 
 

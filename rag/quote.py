@@ -46,8 +46,9 @@ class Statement:
         return tuple(self.passage.text[a:b] for a, b in self.spans)
 
 
-def spans_of(text: str, passage_text: str) -> tuple[tuple[int, int], ...]:
-    """Where the pieces of a quote (split at the elision mark) stand in the passage."""
+def spans_of(text: str, passage_text: str, offset: int = 0) -> tuple[tuple[int, int], ...]:
+    """Where the pieces of a quote (split at the elision mark) stand in the passage (in
+    ``passage_text``, which starts ``offset`` characters into the passage)."""
     out, pos = [], 0
     for piece in (p.strip() for p in text.split(ELISION)):
         if not piece:
@@ -56,7 +57,7 @@ def spans_of(text: str, passage_text: str) -> tuple[tuple[int, int], ...]:
         if at < 0:
             at = passage_text.find(piece)
         if at >= 0:
-            out.append((at, at + len(piece)))
+            out.append((offset + at, offset + at + len(piece)))
             pos = at + len(piece)
     return tuple(out)
 
@@ -79,6 +80,25 @@ OPENING = 40  # characters: a paragraph's short first sentence heads what the ne
 CONTINUED = 220  # characters a statement grows to at most
 
 
+_ITEM = re.compile(r"^\s*(?:[（(][一二三四五六七八九十\d]+[）)]|\d{1,2}[.、．]|[一二三四五六七八九十]+是)")
+
+
+def _with_items(st: Statement, limit: int) -> Statement:
+    """A statement that announces items ("同时符合下列条件的，…不作负面评价：") with the items that follow it
+    ("（一）…；（二）…"), as long as they fit; as it was when none follows."""
+    text, end = st.passage.text, st.spans[-1][1]
+    items: list[str] = []
+    for line in text[end:].split("\n"):
+        if not line.strip():
+            continue
+        if not _ITEM.match(line) or len(st.text) + sum(map(len, items)) + len(line.strip()) > limit:
+            break
+        items.append(line.strip())
+    if not items:
+        return st
+    return Statement(st.text + "".join(items), st.passage, (*st.spans, *spans_of(ELISION.join(items), text[end:], end)), st.score, st.lexical, st.similarity)
+
+
 def continued(st: Statement, limit: int = CONTINUED) -> Statement:
     """The statement with what completes it in its paragraph: the rest of an article's sentence (its
     sanction, its exception), or, for a short opening sentence ("到2027年,未来产业综合实力显著提升,
@@ -87,6 +107,8 @@ def continued(st: Statement, limit: int = CONTINUED) -> Statement:
     if not st.spans or ELISION in st.text:
         return st
     text, (start, end) = st.passage.text, (st.spans[0][0], st.spans[-1][1])
+    if st.text.endswith(("：", ":")):
+        return _with_items(st, limit)
     stop = text.find("\n", end)
     rest = text[end : len(text) if stop < 0 else stop]
     paragraph_start = text.rfind("\n", 0, start) + 1

@@ -444,3 +444,14 @@ def test_a_statement_is_completed_by_its_article_or_the_sentences_its_opening_he
     # a clause of a long policy sentence stays a clause: the next target is another statement
     target = _answer(GUIDELINE, "规上工业企业研发经费占营业收入比重达到2.5%以上")[0]
     assert continued(target) is target
+
+
+def test_a_statement_announcing_items_brings_them():
+    from rag.quote import continued
+
+    text = "第五十八条 工作中出现失误,但同时符合下列条件的,不作负面评价:\n(一)符合改革方向;\n(二)决策程序符合法律规定。\n第五十九条 另一条。"
+    law = _passage(text, kind="law", section="《条例》 › 第七章 保障 › 第五十八条")
+    lead = _answer(law, "第五十八条 工作中出现失误,但同时符合下列条件的,不作负面评价:")[0]
+    grown = continued(lead)
+    assert grown.text.endswith("(一)符合改革方向;(二)决策程序符合法律规定。") and "第五十九条" not in grown.text
+    assert [law.text[a:b] for a, b in grown.spans][1:] == ["(一)符合改革方向;", "(二)决策程序符合法律规定。"]
