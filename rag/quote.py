@@ -99,6 +99,21 @@ def _with_items(st: Statement, limit: int) -> Statement:
     return Statement(st.text + "".join(items), st.passage, (*st.spans, *spans_of(ELISION.join(items), text[end:], end)), st.score, st.lexical, st.similarity)
 
 
+# Words that point back to what was just said ("老旧小区改造应当配套建设前述通信基础设施").
+_BACK = re.compile(r"前述|上述|前款|前项|前列")
+
+
+def _with_antecedent(st: Statement, limit: int) -> Statement:
+    """A statement that points back ("前述…") with the sentence before it in its paragraph."""
+    text, start = st.passage.text, st.spans[0][0]
+    before = text[text.rfind("\n", 0, start) + 1 : start]
+    sentences = split_sentences(before)
+    if not sentences or not sentences[-1].strip() or len(sentences[-1]) + len(st.text) > limit:
+        return st
+    grown = sentences[-1].strip() + st.text
+    return Statement(grown, st.passage, spans_of(grown, text), st.score, st.lexical, st.similarity)
+
+
 def continued(st: Statement, limit: int = CONTINUED) -> Statement:
     """The statement with what completes it in its paragraph: the rest of an article's sentence (its
     sanction, its exception), or, for a short opening sentence ("到2027年,未来产业综合实力显著提升,
@@ -109,6 +124,8 @@ def continued(st: Statement, limit: int = CONTINUED) -> Statement:
     text, (start, end) = st.passage.text, (st.spans[0][0], st.spans[-1][1])
     if st.text.endswith(("：", ":")):
         return _with_items(st, limit)
+    if _BACK.search(st.text):
+        return _with_antecedent(st, limit)
     stop = text.find("\n", end)
     rest = text[end : len(text) if stop < 0 else stop]
     paragraph_start = text.rfind("\n", 0, start) + 1

@@ -455,3 +455,12 @@ def test_a_statement_announcing_items_brings_them():
     grown = continued(lead)
     assert grown.text.endswith("(一)符合改革方向;(二)决策程序符合法律规定。") and "第五十九条" not in grown.text
     assert [law.text[a:b] for a, b in grown.spans][1:] == ["(一)符合改革方向;", "(二)决策程序符合法律规定。"]
+
+
+def test_a_statement_pointing_back_brings_what_it_points_to():
+    from rag.quote import continued
+
+    text = "建设单位应当预留基站站址,配套建设通信基础设施。老旧小区改造应当配套建设前述通信基础设施。"
+    law = _passage(text, kind="law", section="《条例》 › 第二章 数字基础设施 › 第十六条")
+    back = _answer(law, "老旧小区改造应当配套建设前述通信基础设施。")[0]
+    assert continued(back).text == text and continued(back).quoted == (text,)
