@@ -39,7 +39,7 @@ def real_vectors(settings: Settings) -> tuple[np.ndarray, object]:
     """Every row of the live index, exactly as stored, and its embedder."""
     index = load_index(settings)
     dense = index.store.dense
-    return dense.reconstruct_n(0, dense.ntotal), index
+    return dense.reconstruct_n(0, index.store.info.rows), index  # rows: a grown HNSW graph also holds dead nodes
 
 
 def questions(library: str) -> list[str]:
