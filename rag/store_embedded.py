@@ -17,7 +17,7 @@ import numpy as np
 
 from .errors import IndexStateError
 from .store import Layout, StoreData, StoreFilter, StoreHits, StoreInfo, StoreQuery, index_kind, no_hits
-from .store_graph import HNSW_EF_CONSTRUCTION, HNSW_M, build_graph, live_rows  # noqa: F401 (bench reads the parameters here)
+from .store_graph import build_graph, live_rows
 
 FILES = ("dense.faiss", "bm25")
 # The search beam is at least twice the hits asked for. Recall@10 against exact search: README.
