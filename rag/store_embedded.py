@@ -1,8 +1,8 @@
 """The embedded store (the default): FAISS and bm25s files inside the build folder, nothing to start.
 
 ``dense.faiss`` is an exact inner-product index (`faiss.IndexFlatIP`) up to ``hnsw_threshold``
-vectors and `faiss.IndexHNSWFlat` above it; ``bm25/`` is a bm25s index over the library's own
-jieba tokens. An exact search scores every row (as the index always did); an HNSW one returns
+vectors and `faiss.IndexHNSWFlat` (in a `faiss.IndexIDMap2`) above it; ``bm25/`` is a bm25s
+index over the library's own jieba tokens. An exact search scores every row (as the index always did); an HNSW one returns
 its ``depth`` best (recall against exact search: ``bench/hnsw_recall.py``). An HNSW build grows
 the previous build's graph rather than making it anew (`rag.store_graph`).
 """
