@@ -7,7 +7,7 @@ The vectors are the real index's rows (each passage and each of its units, as `r
 embedded them with the bundled model; read back from ``dense.faiss``), the queries every
 question of ``eval/questions/<library>/`` embedded as a search embeds them. For each query the
 exact top 10 (`faiss.IndexFlatIP`, what a small library uses) is compared with the top 10 of
-`faiss.IndexHNSWFlat` built as the embedded store builds it (rag.store_embedded: M, efConstruction),
+`faiss.IndexHNSWFlat` built as the embedded store builds it (rag.store_graph: M, efConstruction),
 searched at several beam widths (efSearch) and at the one a search uses (2 × search_depth).
 
 A real library of 100,000 passages is not at hand: ``--rows N`` adds copies of the real rows
@@ -30,7 +30,8 @@ sys.path.insert(0, str(ROOT))
 
 from rag.index import load_index  # noqa: E402
 from rag.settings import Settings  # noqa: E402
-from rag.store_embedded import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH_MIN, HNSW_M  # noqa: E402
+from rag.store_embedded import HNSW_EF_SEARCH_MIN  # noqa: E402
+from rag.store_graph import HNSW_EF_CONSTRUCTION, HNSW_M  # noqa: E402
 
 K = 10
 
@@ -39,7 +40,7 @@ def real_vectors(settings: Settings) -> tuple[np.ndarray, object]:
     """Every row of the live index, exactly as stored, and its embedder."""
     index = load_index(settings)
     dense = index.store.dense
-    return dense.reconstruct_n(0, dense.ntotal), index
+    return dense.reconstruct_n(0, index.store.info.rows), index  # rows: a grown HNSW graph also holds dead nodes
 
 
 def questions(library: str) -> list[str]:

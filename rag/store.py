@@ -79,6 +79,10 @@ class StoreInfo:
     rows: int
     chunks: int
     collection: str = ""  # Milvus: the build's collection prefix
+    # Embedded HNSW (rag.store_graph): nodes kept from the previous build's graph (0: made anew),
+    # and nodes of removed or replaced passages left in it, never returned.
+    reused: int = 0
+    dead: int = 0
 
     @classmethod
     def from_manifest(cls, data: dict, rows: int, chunks: int) -> "StoreInfo":

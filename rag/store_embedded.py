@@ -1,9 +1,10 @@
 """The embedded store (the default): FAISS and bm25s files inside the build folder, nothing to start.
 
 ``dense.faiss`` is an exact inner-product index (`faiss.IndexFlatIP`) up to ``hnsw_threshold``
-vectors and `faiss.IndexHNSWFlat` above it; ``bm25/`` is a bm25s index over the library's own
-jieba tokens. An exact search scores every row (as the index always did); an HNSW one returns
-its ``depth`` best (recall against exact search: ``bench/hnsw_recall.py``).
+vectors and `faiss.IndexHNSWFlat` (in a `faiss.IndexIDMap2`) above it; ``bm25/`` is a bm25s
+index over the library's own jieba tokens. An exact search scores every row (as the index always did); an HNSW one returns
+its ``depth`` best (recall against exact search: ``bench/hnsw_recall.py``). An HNSW build grows
+the previous build's graph rather than making it anew (`rag.store_graph`).
 """
 
 from __future__ import annotations
@@ -16,12 +17,10 @@ import numpy as np
 
 from .errors import IndexStateError
 from .store import Layout, StoreData, StoreFilter, StoreHits, StoreInfo, StoreQuery, index_kind, no_hits
+from .store_graph import build_graph, live_rows
 
 FILES = ("dense.faiss", "bm25")
-# HNSW graph: 32 links per vector and a wide construction beam; the search beam is at least
-# twice the hits asked for. Recall@10 against exact search on the real index: README.
-HNSW_M = 32
-HNSW_EF_CONSTRUCTION = 80
+# The search beam is at least twice the hits asked for. Recall@10 against exact search: README.
 HNSW_EF_SEARCH_MIN = 128
 
 
@@ -38,17 +37,19 @@ class Writer:
 
         rows, dim = data.vectors.shape
         kind = index_kind(rows, self.settings)
+        vectors = np.ascontiguousarray(data.vectors, dtype=np.float32)
+        reused = dead = 0
         if kind == "hnsw":
-            dense = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-            dense.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+            graph = build_graph(vectors, self.folder)
+            dense, reused, dead = graph.index, graph.reused, graph.dead
         else:
-            dense = faiss.IndexFlatIP(dim)
-        dense.add(np.ascontiguousarray(data.vectors, dtype=np.float32))
+            dense = faiss.IndexFlatIP(dim)  # exact: adding is a copy, nothing to reuse
+            dense.add(vectors)
         write_faiss(dense, self.folder / "dense.faiss")
         bm25 = bm25s.BM25()
         bm25.index([list(c.tokens) or [""] for c in data.chunks], show_progress=False)
         bm25.save(str(self.folder / "bm25"), show_progress=False)
-        return StoreInfo("embedded", kind, rows, len(data.chunks))
+        return StoreInfo("embedded", kind, rows, len(data.chunks), reused=reused, dead=dead)
 
     def discard(self) -> None:
         """Nothing outside the build folder, which the build removes itself."""
@@ -81,21 +82,26 @@ def open_store(settings, folder: Path, info: StoreInfo, layout: Layout) -> "Embe
         bm25 = bm25s.BM25.load(str(folder / "bm25"), show_progress=False)
     except (OSError, ValueError, TypeError, KeyError, RuntimeError, EOFError) as exc:
         raise IndexStateError(f"The index in {folder} is damaged ({exc!r}).", "rag build") from None
-    if dense.ntotal != info.rows:
-        raise IndexStateError(f"The index in {folder} is inconsistent ({dense.ntotal} vectors, {info.rows} rows).")
+    if dense.ntotal != info.rows + info.dead or (info.index == "hnsw" and not live_rows(dense, info.rows, info.dead)):
+        raise IndexStateError(f"The index in {folder} is inconsistent ({dense.ntotal} vectors, {info.rows} rows, {info.dead} dead).")
     return EmbeddedStore(info, dense, bm25, layout, settings.search_depth)
 
 
 class EmbeddedStore:
     """FAISS + bm25s in this process. Filters are applied to the scores (exact) or inside the
-    HNSW search (an `IDSelector`), so a filtered search still returns its ``depth`` allowed rows."""
+    HNSW search (an `IDSelector`), so a filtered search still returns its ``depth`` allowed rows.
+    A grown HNSW graph's dead nodes (id -1, `rag.store_graph`) are left out the same way."""
 
     def __init__(self, info: StoreInfo, dense, bm25, layout: Layout, depth: int) -> None:
+        import faiss
+
         self.info = info
         self.dense = dense
         self.bm25 = bm25
         self._layout = layout
         self._depth = depth
+        # Read-only once made, so every search thread shares it.
+        self._alive = faiss.IDSelectorRange(0, info.rows) if info.dead else None
 
     @property
     def exact(self) -> bool:
@@ -137,8 +143,10 @@ class EmbeddedStore:
             allowed = np.flatnonzero(chunk_mask[owners]).astype(np.int64)
             if not len(allowed):
                 return no_hits()
-            params.sel = faiss.IDSelectorBatch(allowed)
-        sims, rows = self.dense.search(vector, min(depth, self.dense.ntotal), params=params)
+            params.sel = faiss.IDSelectorBatch(allowed)  # row numbers: dead nodes (-1) are never among them
+        elif self._alive is not None:
+            params.sel = self._alive
+        sims, rows = self.dense.search(vector, min(depth, self.info.rows), params=params)
         keep = rows[0] >= 0
         return rows[0][keep].astype(np.int64), sims[0][keep]
 

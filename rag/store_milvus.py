@@ -26,7 +26,7 @@ from .errors import BackendError, IndexStateError
 from .store import Analyzer, Layout, StoreData, StoreFilter, StoreHits, StoreInfo, StoreQuery, index_kind, no_hits
 
 _INSERT_BATCH = 2_000
-_HNSW = {"M": 32, "efConstruction": 80}  # as the embedded store's HNSW (rag.store_embedded)
+_HNSW = {"M": 32, "efConstruction": 80}  # as the embedded store's HNSW (rag.store_graph)
 _EF_MIN = 128
 _TIMEOUT = 30.0  # seconds for one call; a URI that does not answer fails at connect, in ~1 s
 # bm25s's parameters, so both backends score alike (Milvus's own default k1 is 1.2).
