@@ -440,7 +440,7 @@ class Index:
         return dict(self.vocabulary.lexicon)
 
 
-def _live_name(root: Path) -> str:
+def live_name(root: Path) -> str:
     """The name of the live build, as CURRENT gives it, or an `IndexStateError`."""
     pointer = root / CURRENT
     try:
@@ -462,7 +462,7 @@ def check_index(settings: Settings) -> Manifest:
 def _check(settings: Settings) -> tuple[Path, Manifest]:
     """(folder, manifest) of the live build once it is verified: current, and its files intact."""
     root = Path(settings.index_dir)
-    path = root / _live_name(root)
+    path = root / live_name(root)
     try:
         data = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
         manifest = Manifest(**{**data, "documents": tuple(DocumentInfo(**d) for d in data["documents"])})
@@ -518,7 +518,7 @@ def load_index(settings: Settings | None = None) -> Index:
         try:
             return _read(path, manifest, embedder, settings)
         except IndexStateError:
-            if (root / path.name).exists() and _live_name(root) == path.name:
+            if (root / path.name).exists() and live_name(root) == path.name:
                 raise  # still the live build: really damaged
             # else a build replaced it while it was read: read the new one
     raise IndexStateError(f"The index in {root} kept changing while it was read.", "rag build")

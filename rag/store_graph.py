@@ -79,11 +79,11 @@ def _previous_graph(root: Path, dim: int):
     import faiss
 
     from .errors import IndexStateError
-    from .index import _live_name
+    from .index import live_name
     from .storage import verify
 
     try:
-        live = root / _live_name(root)
+        live = root / live_name(root)
         manifest = json.loads((live / "manifest.json").read_text(encoding="utf-8"))
         store = manifest.get("store") or {}
         if (store.get("backend"), store.get("index")) != ("embedded", "hnsw"):
