@@ -31,14 +31,14 @@ PART_FLOOR = 0.5
 CARRY = 0.8  # share of the previous statement's relevance a statement keeps when it holds none of its own
 FIGURE_BONUS = 0.5  # a statement with a figure over one without, at equal share of the question's terms
 # A heading that is only a number ("第三十六条", "(二)") names no point: listing it says nothing.
-_ORDINAL = re.compile(
+ORDINAL = re.compile(
     r"^\s*(?:第[一二三四五六七八九十百千零〇\d]+[编章节条款项]|[(（]?[一二三四五六七八九十\d]{1,3}[)）、.．])\s*"
 )
 
 
 def says_something(heading: str) -> bool:
     """Whether a heading names its part ("(一)加快建设创新浙江"), not only numbers it ("第三十七条")."""
-    return len(_ORDINAL.sub("", heading, count=1).strip(" 。.")) >= 2
+    return len(ORDINAL.sub("", heading, count=1).strip(" 。.")) >= 2
 
 
 def common_path(passages: Sequence[Passage]) -> tuple[str, ...]:

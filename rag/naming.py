@@ -244,6 +244,16 @@ def nouns(text: str, words: tuple[str, ...]) -> tuple[str, ...]:
     )
 
 
+# jieba's tags for words that carry no topic: pronouns ("那个"), adverbs, prepositions, conjunctions,
+# particles, modal words, interjections.
+_FUNCTION_FLAGS = {"r", "d", "p", "c", "u", "y", "e", "o"}
+
+
+def is_function_word(word: str) -> bool:
+    """Whether jieba's dictionary tags a word as grammar rather than topic ("那个", "已经", "到底")."""
+    return _pos_tokenizer(()).word_tag_tab.get(word, "")[:1] in _FUNCTION_FLAGS
+
+
 def names(tagged: Sequence[tuple[str, str]]) -> list[str]:
     return [w for w, _ in tagged if len(w) >= 2]
 

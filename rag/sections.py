@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
+from .gather import ORDINAL
+from .naming import is_function_word
 from .query import YEAR
 from .retrieval import Passage, Retriever
 from .understand import Asks, Query
@@ -49,7 +51,18 @@ def heading_terms(retriever: Retriever, query: Query) -> tuple[str, ...]:
     "目标" too, which tells 三、发展目标 from 四、重点任务 — but not its years, nor the words that name
     a document ("七部门未来产业意见"): those are in its title, not in a heading."""
     titles = " ".join(retriever.document(d).title for d in query.documents).lower()
-    return tuple(t for t in query.terms if len(t) >= 2 and not YEAR.search(t) and t not in titles and not _PART_OF_TEXT.fullmatch(t))
+    return tuple(
+        t for t in query.terms
+        if len(t) >= 2 and not YEAR.search(t) and t not in titles and not _PART_OF_TEXT.fullmatch(t)
+        and not (t.isdigit() and f"{t}条" in query.raw)  # "30条意见": a document called by its count of articles
+        and not is_function_word(t)  # "那个", "到底": no heading is about them
+    )
+
+
+def _named(headings: Sequence[str]) -> str:
+    """What headings say, without the numbers that only order them: "30.创新…的治理方式" is not
+    about "30条意见"."""
+    return " ".join(ORDINAL.sub("", h, count=1) for h in headings).lower()
 
 
 def find_section(retriever: Retriever, query: Query, passages: Sequence[Passage]) -> Section | None:
@@ -69,7 +82,7 @@ def find_section(retriever: Retriever, query: Query, passages: Sequence[Passage]
             continue
         for depth in range(len(heads), 0, -1):
             # A section is read under its parents: "在制造业变革中寻求新路径 › (三)抓住…的改革机会".
-            heading = " ".join(heads[:depth]).lower()
+            heading = _named(heads[:depth])
             share = sum(w for t, w in own.items() if t in heading) / own_total
             # the best-matching heading wins; ties go to the better-retrieved passage, then the deeper section
             key = (share, -rank, p.doc_id, heads[:depth], own_total, own)
@@ -84,8 +97,8 @@ def find_section(retriever: Retriever, query: Query, passages: Sequence[Passage]
     if len(path) >= 2:
         parent = path[:-1]
         siblings = {tuple(c.section)[len(parent)] for c in chunks if c.doc_id == doc_id and tuple(c.section[: len(parent)]) == parent and len(c.section) > len(parent)}
-        under = " ".join(parent).lower()
-        matching = [h for h in siblings if sum(w for t, w in weights.items() if t in f"{under} {h.lower()}") / total >= SIBLING_SHARE * share]
+        under = _named(parent)
+        matching = [h for h in siblings if sum(w for t, w in weights.items() if t in f"{under} {_named((h,))}") / total >= SIBLING_SHARE * share]
         if len(matching) >= 2:
             path = parent
     # A sentence of another retrieved passage that holds more of the question than this heading

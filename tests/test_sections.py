@@ -40,6 +40,10 @@ OPINION = """关于推动测试产业发展的实施意见
 四、主要目标任务
 （一）聚焦经济社会绿色转型
 推进绿色低碳发展，加快建设生态省，推动经济社会全面绿色转型。
+五、发展目标
+到2030年，测试产业营收突破一千亿元，培育领军企业十家。
+30.创新测试产业的治理方式
+建立测试产业领导小组，统筹推进测试产业发展工作。
 """
 
 
@@ -84,3 +88,10 @@ def test_a_term_in_quotes_the_library_never_mentions_is_not_answered(library):
     answer = ask("“尖兵”计划要抓住哪些机会？", settings=library.settings)
     assert answer.status == "not_found" and "尖兵" in answer.reason
     assert ask("“政策机会”是什么", settings=library.settings).status == "answered"  # one it mentions is
+
+
+def test_numbers_that_order_headings_and_words_of_grammar_do_not_match(library):
+    # "30." only numbers its heading: "30条意见" calls the document by its articles; "那个" is grammar
+    for question in ("30条意见的发展目标是什么", "那个意见的发展目标是啥"):
+        section = _section(library, question)
+        assert section is not None and section.path == ("五、发展目标",), question
