@@ -69,7 +69,7 @@ class Query:
     asks: Asks
     record_fields: tuple[str, ...] = ()  # for Asks.RECORD: which fields of the record
     unit: str = ""  # the unit of measure a figure is asked in ("吨" for "多少万吨")
-    identifiers: tuple[str, ...] = ()  # ordinals and article numbers it names ("第二批", "第六十八条")
+    identifiers: tuple[str, ...] = ()  # ordinals, article numbers and codes it names ("第二批", "第六十八条", "5G")
     quoted: tuple[str, ...] = ()  # phrases the question puts in quotes (“4+1”)
     other_titles: tuple[str, ...] = ()  # 《titles》 it names that are none of the library's documents
     topic: tuple[str, ...] = ()  # content terms outside the question's grammar ("具体怎么做", "有哪些"), two characters or more
@@ -138,6 +138,8 @@ _MONEY = re.compile(
 # An identifier the question names — an ordinal (第二批, 第三届) or a numbered article (第六十八条):
 # the answer must be about that one, not its neighbour.
 _IDENTIFIER = re.compile(r"第[一二三四五六七八九十百零〇两\d]+(?:批|届|轮|期|次|条|章|节|款|项|编)")
+# A code of letters and digits ("5G", "IPv6", "415X", "PM2.5") names one thing exactly; not an ordinal ("14th").
+_CODE = re.compile(r"(?<![A-Za-z0-9.])(?=[A-Za-z0-9.+]*\d)(?=[A-Za-z0-9.+]*[A-Za-z])(?![0-9]+(?:st|nd|rd|th)\b)[A-Za-z0-9.+]{2,12}(?![A-Za-z0-9])")
 _PERSON = re.compile(r"是谁|组长|负责人|哪个(?:厅|局|部门|单位)|^who\b|who (?:is|was|are|leads|heads|chairs)\b", re.I)
 _BROAD = re.compile(  # asks for what a section gathers, not one fact
     r"(?:有|采取了?|提出了?|出台了?|作出了?|取得了?)(?:哪些|什么|啥)(?:支持|政策|措施|举措|任务|要求|规定|保障|重点|方向|安排|部署|做法|成绩|成效|亮点|目标)"
@@ -302,7 +304,7 @@ def understand(question: object, history: Sequence[Any] = (), catalog: Catalog |
         documents=named,
         asks=asks,
         record_fields=fields,
-        identifiers=tuple(dict.fromkeys(_IDENTIFIER.findall(text))),
+        identifiers=tuple(dict.fromkeys([*_IDENTIFIER.findall(text), *_CODE.findall(text)])),
         unit=next((u for m in _ASKED_UNIT.finditer(text) for u in m.groups() if u), SHARE if _ASKED_SHARE.search(text) else ""),
         quoted=tuple(m.strip() for m in _QUOTED.findall(text) if m.strip()),
         other_titles=tuple(t for t in _TITLE.findall(text) if not any(t in d.title or d.title in t for d in documents)),

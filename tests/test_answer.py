@@ -464,3 +464,18 @@ def test_a_statement_pointing_back_brings_what_it_points_to():
     law = _passage(text, kind="law", section="《条例》 › 第二章 数字基础设施 › 第十六条")
     back = _answer(law, "老旧小区改造应当配套建设前述通信基础设施。")[0]
     assert continued(back).text == text and continued(back).quoted == (text,)
+
+
+def test_a_code_the_question_names_must_be_quoted():
+    broadband = _answer(_passage("移动宽带用户普及率达到108%。"), "移动宽带用户普及率达到108%")
+    assert "5G" in unanswered(_q("5G用户普及率目标定的多少"), broadband)
+    assert unanswered(_q("移动宽带用户普及率多少"), broadband) == ""
+    assert _q("How many users did the 14th plan count?").identifiers == ()  # an ordinal, not a code
+
+
+def test_a_city_must_be_named_where_the_statement_stands():
+    part = "杭州、宁波开展可信数据空间试点。\n力争全社会研发投入强度达到3.35%。"
+    target = _answer(_passage("力争全社会研发投入强度达到3.35%。"), "力争全社会研发投入强度达到3.35%")
+    # the city is named in the part of the document, not where the figure is
+    assert "杭州" in unanswered(_q("杭州研发投入强度目标多少"), target, context=lambda p: part)
+    assert "Hangzhou" in unanswered(_q("What R&D intensity is Hangzhou aiming for?"), target, context=lambda p: part)
