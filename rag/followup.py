@@ -7,12 +7,13 @@ question that was answered; what it inherited, and why, travels in the `Query`
 
 from __future__ import annotations
 
+import datetime
 import re
 from dataclasses import dataclass
 from typing import Any, Sequence
 
 from .errors import InputError
-from .query import period_years
+from .query import full_years, period_years
 
 
 @dataclass(frozen=True)
@@ -46,8 +47,14 @@ def _stands_alone(text: str, own_terms: Sequence[str]) -> bool:
     return bool(_COMPLETE.search(text)) and len(own_terms) >= 2
 
 
+# A year said relative to the present ("去年呢？"): this calendar year and its neighbours.
+RELATIVE_YEARS = {"前年": -2, "去年": -1, "今年": 0, "明年": 1, "后年": 2}
+_RELATIVE = re.compile("|".join(RELATIVE_YEARS))
+
+
 def read_followup(
-    text: str, previous: str, own: Sequence[str], named: Sequence[str], year_named: bool, max_chars: int, subject: bool = True
+    text: str, previous: str, own: Sequence[str], named: Sequence[str], year_named: bool, max_chars: int, subject: bool = True,
+    this_year: int | None = None,
 ) -> tuple[str, Inherited] | None:
     """The question as read with ``previous``, or None when it stands alone.
 
@@ -59,7 +66,19 @@ def read_followup(
         return None
     if not (_REFERRING.search(text) or named or year_named or not subject):
         return None
-    if own and not named and _WHAT_ABOUT.search(text):
+    previous = full_years(previous)  # "25年" is 2025
+    if (relative := _RELATIVE.search(text)) and not period_years(text):
+        # "去年呢？" after "2026年…多少？": the previous question, of last year (by the calendar, as the
+        # words mean); with words of its own ("那去年实际新增了多少？") those are asked of it too.
+        year = str((this_year or datetime.date.today().year) + RELATIVE_YEARS[relative.group(0)])
+        before = period_years(previous)
+        base = previous.replace(before[0], year) if len(before) == 1 else f"{year}年 {previous}"
+        if not [t for t in own if t not in RELATIVE_YEARS]:
+            read = base[:max_chars]
+            return read, Inherited(previous, "time", f"按上一问理解为：{read}")
+        read = f"{base[: max(0, max_chars - len(text) - 1)]} {text}"
+        return read, Inherited(previous, "whole", f"按上一问理解为：{base[:60]}（{text}）")
+    if own and subject and not named and _WHAT_ABOUT.search(text):
         # A subject of its own ("山区26县呢？"): the previous question lends only its time and what it asked.
         carried = [f"{y}年" for y in period_years(previous)] + _ASKED.findall(previous)
         carried = [c for c in dict.fromkeys(carried) if c not in text]

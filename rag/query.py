@@ -46,7 +46,7 @@ def clean_question(question: object, max_chars: int) -> str:
     # Control and invisible format characters (pasted from PDFs and web pages) are not words.
     # A lone surrogate (broken UTF-16 from a form or the command line) is no character at all.
     text = "".join(ch if unicodedata.category(ch) not in ("Cc", "Cf", "Cs") or ch == "\n" else " " for ch in question)
-    text = _full_years(normalise(text).strip())
+    text = full_years(normalise(text).strip())
     if not text:
         raise InputError("问题是空的。请输入与政策文件有关的问题，例如：到2025年研发投入目标是多少？(The question is empty.)")
     if not any(unicodedata.category(ch)[0] in "LN" for ch in text):
@@ -62,7 +62,7 @@ def clean_question(question: object, max_chars: int) -> str:
 _SHORT_YEAR = re.compile(r"(?<![\d.过近这多几每第前后来去])(?<!未来)(?<!过去)(?<!最近)([0-3]\d)(?=年(?![间来内多以后前左时里中]))")
 
 
-def _full_years(text: str) -> str:
+def full_years(text: str) -> str:
     """Two-digit years written out in full: 22年 -> 2022年."""
     return _SHORT_YEAR.sub(lambda m: "20" + m.group(1), text)
 

@@ -208,6 +208,20 @@ def test_a_follow_up_naming_only_another_year_asks_the_previous_question_of_that
     assert query.inherited is not None and query.inherited.reason.startswith("按上一问理解为")
 
 
+def test_a_follow_up_saying_last_year_asks_the_previous_question_of_that_year():
+    import datetime
+
+    last = str(datetime.date.today().year - 1)
+    query = understand("去年呢？", ["2026年浙江要新增多少个未来产业先导区？"], catalog=CATALOG)
+    assert query.years == (last,) and "先导区" in query.text and query.inherited.kept == "time"
+    # with words of its own they are asked of the previous question, of that year
+    query = understand("那去年实际新增了多少？", ["2026年城镇新增就业目标是多少？"], catalog=CATALOG)
+    assert query.years == (last,) and "城镇新增就业" in query.text and "实际" in query.text
+    # a year written with two digits in the previous question is a year
+    query = understand("那今年打算开多少", ["义新欧班列25年开了多少趟？"], catalog=CATALOG)
+    assert query.years == (str(datetime.date.today().year),) and "义新欧班列" in query.text
+
+
 def test_an_english_question_names_places_by_the_dictionary():
     lishui = understand("What is the 2025 target for above-scale industrial value added in Lishui city?", catalog=CATALOG)
     assert [w for w, _ in lishui.english_places] == ["Lishui"] and "丽水" in lishui.english_places[0][1]
