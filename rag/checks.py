@@ -136,7 +136,10 @@ def gather_evidence(retriever: Retriever, retrieval: Retrieval) -> Evidence:
 
 # How any Chinese government text names its own country: "我国" is 中国 in every library.
 _SELF_NAMES = {"中国": ("我国", "中华人民共和国", "全国")}
-_A_SHARE = re.compile(r"\d\s*%|百分点|[\d一二三四五六七八九十]\s*成(?![本果员立为都])|分之")  # how a share is written
+_A_SHARE = re.compile(r"\d\s*%|百分点|[\d一二三四五六七八九十]\s*成(?![本果员立为都])|分之|\d\s*/\s*\d|一半|过半|半数")  # how a share is written
+# Measure words that count the same things: "多少家创新中心" is answered by "30个", "多少名" by "1000人".
+_ALIKE = ("个|家|所|座|项|批", "人|名|位|人次", "台|套|辆|艘|架|列")
+_COUNTED_ALIKE = {w: group for group in _ALIKE for w in group.split("|")}
 _ITEM_SEPARATOR = re.compile(r"[、；;]")  # how a statement enumerates
 # A title in a text ("《…2035年远景目标纲要》") names a document: its year is no period the text speaks of.
 _TITLED = re.compile(r"《[^》]*》")
@@ -228,7 +231,7 @@ def unanswered(
     if query.unit == SHARE:
         if not _A_SHARE.search(quoted):
             return "文件中没有给出这方面的比例。"
-    elif query.unit and not re.search(rf"[\d一二三四五六七八九十两百千万亿]\s*(?:[十百千万亿]+)?{query.unit}", quoted):
+    elif query.unit and not re.search(rf"[\d一二三四五六七八九十两百千万亿]\s*(?:[十百千万亿]+)?(?:{_COUNTED_ALIKE.get(query.unit, query.unit)})", quoted):
         return f"文件中没有以“{query.unit}”为单位的相关数字。"
     for asks, gives, reason in _GIVES:
         if query.asks & asks and not gives.search(quoted):

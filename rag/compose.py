@@ -16,6 +16,7 @@ from typing import Protocol, Sequence
 from .chunking import ELISION, LONG_SENTENCE, split_sentences, statements
 from .gather import ANSWER_CHARS, MARKER, gather, label_chars, one_section, parts
 from .quote import HAS_NUMBER, Statement, continued, spans_of, term_weights
+from .query import YEAR
 from .retrieval import Passage, ScoredUnit
 from .understand import Asks, Query
 
@@ -130,6 +131,20 @@ class ExtractiveComposer:
             out.append(Statement(text, passage, spans_of(text, passage.text), score, lexical, sim))
         return sorted(out, key=lambda st: -st.score)
 
+    def _parts_best(self, query: Query, ranked: Sequence[Statement], passages: Sequence[Passage]) -> list[Statement]:
+        """The best statement for each part of a question of several parts ([] for one part)."""
+        parts = question_parts(query.raw)
+        if len(parts) < 2:
+            return []
+        out = []
+        for part in parts:
+            # Its words the passages hold (not its years: those are checked apart; not a tokenizer's
+            # fragment such as "年全" of "2026年全社会", which no passage holds).
+            terms = [t for t in query.terms if len(t) >= 2 and t in part.lower() and not YEAR.search(t) and any(t in p.text.lower() for p in passages)]
+            if len(terms) >= 2 and (st := _best_for(terms, ranked, passages)) is not None:
+                out.append(st)
+        return out
+
     def compose(self, query: Query, passages: Sequence[Passage]) -> list[Statement]:
         if not query.asks & Asks.FIGURE and one_section(passages):
             # A broad question gathers the section's points; a list question the section's parts.
@@ -164,11 +179,19 @@ class ExtractiveComposer:
                 if st.score >= floor * best.score:  # another piece of a quoted document, nearly as good
                     chosen.append(st)
                     room -= len(st.text) + MARKER
+            elif query.documents and st.passage.doc_id not in query.documents:
+                continue  # "条例第三十八条" asks the regulation, not another document's article 38
             elif len(docs) < 3 and st.lexical >= self.same_point * best.lexical and st.score >= self.other_floor * best.score:
                 # The same point in another document (the 2020 opinions beside the 2022
                 # guideline): shown too, with its date, even when retrieved lower.
                 chosen.append(st)
                 room -= len(st.text) + MARKER + label_chars(st.passage)
+                docs.add(st.passage.doc_id)
+        # A question of two parts ("…力争到多少？规上工业企业研发费用和营收之比呢？") is answered part by part.
+        for st in self._parts_best(query, ranked, passages):
+            if len(chosen) < most + 1 and not any(st.text in c.text or c.text in st.text for c in chosen) and len(st.text) + MARKER <= room:
+                chosen.append(st)
+                room -= len(st.text) + MARKER + (0 if st.passage.doc_id in docs else label_chars(st.passage))
                 docs.add(st.passage.doc_id)
         # What completes a statement in its paragraph (an article's sanction, what a short opening
         # sentence heads) is part of it, within the room of a short answer.
@@ -181,6 +204,24 @@ class ExtractiveComposer:
         # A grown statement may now hold another one: that one is said already.
         chosen = [st for st in chosen if not any(o is not st and o.passage.chunk_id == st.passage.chunk_id and st.text in o.text for o in chosen)]
         return in_reading_order(chosen, query.documents, self.close_enough)
+
+
+PART_SHARE = 0.6  # the share of a question part's terms its best statement must hold to be added
+
+
+def question_parts(text: str) -> list[str]:
+    """The parts of a question asking two things: "…多少？…呢？", "…；…"."""
+    return [p for p in re.split(r"[？?；;]", text) if len(p.strip()) >= 4]
+
+
+def _best_for(terms: Sequence[str], ranked: Sequence[Statement], passages: Sequence[Passage]) -> Statement | None:
+    weights = term_weights(terms, passages)
+    total = sum(weights.values())
+    if not total:
+        return None
+    share = {id(st): sum(w for t, w in weights.items() if t in st.text.lower()) / total for st in ranked}
+    best = max(ranked, key=lambda st: (share[id(st)], st.score), default=None)
+    return best if best is not None and share[id(best)] >= PART_SHARE else None
 
 
 def in_reading_order(chosen: Sequence[Statement], preferred: Sequence[str] = (), close_enough: float = 0.8) -> list[Statement]:

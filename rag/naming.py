@@ -167,14 +167,15 @@ def tagged(text: str, words: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
 
 @functools.lru_cache(maxsize=1)
 def _dictionary() -> tuple[frozenset[str], frozenset[str]]:
-    """CC-CEDICT's headwords split in two: proper names (a gloss that starts with a capital:
+    """CC-CEDICT's headwords split in two: proper names (every gloss starts with a capital:
     "Huzhou prefecture-level city", "China") and common words ("to return to one's home country")."""
     from .query import NOT_A_GLOSS, cedict
 
     proper, common = set(), set()
     for word, glosses in cedict().items():
         real = [g for g in glosses if g and not NOT_A_GLOSS.match(g)]
-        (proper if any(g[0].isupper() for g in real) else common).add(word)
+        # A word that is also an everyday word ("新建": newly built, and a county of Nanchang) is no sure name.
+        (proper if real and all(g[0].isupper() for g in real) else common).add(word)
     return frozenset(proper), frozenset(common)
 
 

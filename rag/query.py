@@ -25,7 +25,7 @@ from .ingest import normalise
 # "浙江日报2023年的报道", "the 2022 guideline".
 DOCUMENT_YEAR = re.compile(
     r"((?:19|20)\d{2})\s*年?[^，。？！?!,;；:：\s]{0,8}?"
-    r"(?:政策文件|指导意见|若干意见|意见|文件|讲话|大会|会议|报道|新闻|解读|文章|政策|条例|规定|规划|报告|通知|方案|办法"
+    r"(?:政策文件|指导意见|若干意见|意见|文件|讲话|大会|会议|报道|新闻|解读|评论|文章|政策|条例|规定|规划|报告|通知|方案|办法"
     r"|opinions?|guidelines?|speech|report|news|document|policy|commentary|article|conference|regulations?|rules|plan)",
     re.I,
 )

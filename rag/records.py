@@ -65,7 +65,7 @@ _DATES = {"date", "signed", "issued", "published", "adopted", "delivered", "effe
 # by the dates it was signed, issued and published, not by when it takes effect.
 _ANSWERS = {
     "title": {"title", "notice_title"},
-    "issuer": {"issuer", "speaker"},
+    "issuer": {"issuer", "speaker", "signature"},  # the signatories as the text writes them, too
     "issued": {"signed", "issued", "printed", "published", "adopted", "delivered"},
     "effective": {"effective", "repealed"},
     "adopted": {"adopted", "venue"},
@@ -208,7 +208,8 @@ def _outline_statements(retriever: Retriever, doc_id: str) -> list[Statement]:
 
 # The kinds of official document (GB/T 9704's 公文种类 and the rules and plans offices issue): a question
 # naming one its document's title does not ("规划的重点任务分工方案的文号") asks of another document.
-_DOCUMENT_KIND = re.compile(r"通知|意见|规划|方案|办法|细则|条例|规定|决定|纲要|公告|通告|批复|报告|通报|决议")
+# Not 通知 or 报告: a document is often asked of by its covering notice or called a report loosely.
+_DOCUMENT_KIND = re.compile(r"意见|规划|方案|办法|细则|条例|规定|决定|纲要|公告|通告|批复|通报|决议")
 
 
 def _of_another(query: Query, doc: DocumentRecord) -> bool:

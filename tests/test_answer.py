@@ -205,6 +205,19 @@ def test_how_many_there_are_is_a_count_not_a_total():
     assert "合计" in unanswered(_q("4个万亿级集群营收加起来一共多少"), each)
 
 
+def test_measure_words_that_count_the_same_things_answer_each_other():
+    centres = _answer(_passage("到2025年,新建省制造业创新中心30个。"), "到2025年,新建省制造业创新中心30个")
+    assert unanswered(_q("到2025年新建省制造业创新中心多少家"), centres) == ""  # 家 or 个: the same count
+    people = _answer(_passage("每年引进培育高层次人才1000人。"), "每年引进培育高层次人才1000人")
+    assert unanswered(_q("每年引进多少名高层次人才"), people) == ""
+    assert "家" in unanswered(_q("新建创新中心多少家"), people)
+
+
+def test_a_share_written_as_a_fraction_or_a_half_is_a_share():
+    third = _answer(_passage("制造业增加值占全省生产总值比重稳定在1/3左右。"), "制造业增加值占全省生产总值比重稳定在1/3左右")
+    assert unanswered(_q("制造业增加值占比是多少"), third) == ""
+
+
 def test_a_share_asked_for_needs_a_share():
     text = "到2025年,制造业投资增速高于固定资产投资平均增速,劳动生产率达到35万元/人以上"
     growth = _answer(_passage(text + "。"), text)

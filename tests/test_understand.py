@@ -247,3 +247,9 @@ def test_an_english_question_names_a_document_by_the_chinese_words_of_its_title(
     assert q.documents == ("regulation",)
     # one shared word (数字经济) names no document
     assert understand("What does the digital economy need?", catalog=LAWS).documents == ()
+
+
+def test_an_everyday_word_that_is_also_a_place_name_is_not_a_place():
+    # 新建 is "newly built" and a county of Nanchang: no sure name
+    assert understand("到2025年新建创新中心多少家", catalog=CATALOG).places == ()
+    assert understand("湖州规上工业增加值多少", catalog=CATALOG).places == ("湖州",)
