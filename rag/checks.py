@@ -138,7 +138,7 @@ def gather_evidence(retriever: Retriever, retrieval: Retrieval) -> Evidence:
 _SELF_NAMES = {"中国": ("我国", "中华人民共和国", "全国")}
 _A_SHARE = re.compile(r"\d\s*%|百分点|[\d一二三四五六七八九十]\s*成(?![本果员立为都])|分之|\d\s*/\s*\d|一半|过半|半数")  # how a share is written
 # Measure words that count the same things: "多少家创新中心" is answered by "30个", "多少名" by "1000人".
-_ALIKE = ("个|家|所|座|项|批", "人|名|位|人次", "台|套|辆|艘|架|列")
+_ALIKE = ("个|家|所|座|项|批|条", "人|名|位|人次", "台|套|辆|艘|架|列")
 _COUNTED_ALIKE = {w: group for group in _ALIKE for w in group.split("|")}
 _ITEM_SEPARATOR = re.compile(r"[、；;]")  # how a statement enumerates
 # A title in a text ("《…2035年远景目标纲要》") names a document: its year is no period the text speaks of.
@@ -149,7 +149,7 @@ _PART_OF_YEAR = re.compile(r"\d{1,2}\s*(?:月)?\s*(?:—|-|–|至|到)\s*\d{1,2
 # Not a count of articles either ("30条" is what officials call a document of thirty articles), and
 # a Chinese numeral only as a round magnitude ("三千亿级"): "两千一百七十亿" is written 2170亿 in the text.
 _QUESTION_NUMBER = re.compile(
-    r"(?<![\d.第])\d+(?:\.\d+)?(?:%|万亿|千亿|百亿|亿|万|千)?(?![\d.年月日号条])"
+    r"(?<![\d.第])\d+(?:\.\d+)?(?:%|万亿|千亿|百亿|亿|万|千)?(?![\d.年月日号条岁]|周岁)"  # not an age: "老人75岁" is the asker's case
     r"|(?<![第一二三四五六七八九十两百千万零〇])[一二三四五六七八九两][千百]?(?:万亿|亿)"
 )
 # What a quote must contain to give what policy texts rarely hold, and the reason when it does not.
@@ -186,9 +186,16 @@ def unanswered(
     ``context`` gives the text a passage is read in (its part of the document).
     """
     quoted = " ".join(st.text for st in statements)
+    # A figure's year is that of the statements about its subject: "2027年无还本续贷要新增多少" is not
+    # answered by 2025's loans beside another document's 2027 goals.
+    dated = statements
+    if query.asks & Asks.FIGURE and rarity:
+        # ... or, when its subject is named otherwise ("中欧班列" for "义新欧"), of the statements with a figure.
+        about = [st for st in _about_subject(query, statements, rarity) if HAS_NUMBER.search(YEAR.sub("", st.text))]
+        dated = about or [st for st in statements if HAS_NUMBER.search(YEAR.sub("", st.text))] or statements
     for year in query.years:
         supported = False
-        for st in statements:
+        for st in dated:
             passage, years = st.passage, _years_of(st)
             # A statement without years is read under its headings ("一、2025年主要工作": the report of
             # 2026 looking back), then its part of the document and the document's date.
@@ -221,7 +228,8 @@ def unanswered(
     if query.language == "zh":
         hay = (quoted + " ".join(st.passage.section for st in statements)).lower()
         for number in _QUESTION_NUMBER.findall(YEAR.sub(" ", query.raw)):
-            if number not in hay:
+            # The number itself, not the digits of another ("5" of "投资5个亿" is not in "2025" or "50家").
+            if not re.search(rf"(?<![\d.]){re.escape(number)}(?![\d]|\.\d)", hay):
                 # "打造几个三千亿级产业集群" against "4个五千亿级产业集群": the figure it names is not the one quoted.
                 return f"找到的相关内容没有提到“{number}”。"
     if query.asks & Asks.FIGURE and not HAS_NUMBER.search(YEAR.sub("", quoted)):

@@ -492,3 +492,24 @@ def test_a_city_must_be_named_where_the_statement_stands():
     # the city is named in the part of the document, not where the figure is
     assert "杭州" in unanswered(_q("杭州研发投入强度目标多少"), target, context=lambda p: part)
     assert "Hangzhou" in unanswered(_q("What R&D intensity is Hangzhou aiming for?"), target, context=lambda p: part)
+
+
+def test_a_figures_year_is_that_of_the_statements_about_its_subject():
+    loans = _answer(_passage("无还本续贷新增5982亿元。", date="2026-01-14"), "无还本续贷新增5982亿元")
+    goals = _answer(_passage("到2027年,未来产业综合实力显著提升。", doc_id="m", date="2024-01-18"), "到2027年,未来产业综合实力显著提升。")
+    idf = lambda t: 5.0 if t == "无还本续贷" else 1.0
+    assert "2027" in unanswered(_q("2027年无还本续贷要新增多少"), loans + goals, rarity=idf)
+    later = _answer(_passage("到2027年,无还本续贷新增8000亿元。"), "到2027年,无还本续贷新增8000亿元")
+    assert unanswered(_q("2027年无还本续贷要新增多少"), later + goals, rarity=idf) == ""
+
+
+def test_a_count_of_rivers_is_not_answered_by_kilometres():
+    rivers = _answer(_passage("全域幸福河湖建设700公里。"), "全域幸福河湖建设700公里")
+    assert "条" in unanswered(_q("全域幸福河湖今年建多少条"), rivers)
+
+
+def test_an_age_in_the_question_is_the_askers_case_and_a_number_is_matched_whole():
+    cover = _answer(_passage("70周岁以上户籍老年人意外伤害保险全覆盖。"), "70周岁以上户籍老年人意外伤害保险全覆盖")
+    assert unanswered(_q("家里老人75岁了，政府给不给买意外伤害保险"), cover) == ""
+    land = _answer(_passage("优先支持10亿元以上制造业重大项目,2025年完成投资8000亿元。"), "优先支持10亿元以上制造业重大项目,2025年完成投资8000亿元")
+    assert "5" in unanswered(_q("投资5个亿的制造业项目有啥优先"), land)
