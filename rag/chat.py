@@ -172,7 +172,7 @@ def user_html(question: str) -> str:
 
 def document_label(doc: DocumentInfo) -> str:
     """Checkbox label of a manifest document: "title（date）"."""
-    return f"{doc.title}（{doc.date}）"
+    return f"{doc.title}（{doc.date}）" if doc.date else doc.title
 
 
 def section_path(section: str, title: str) -> str:

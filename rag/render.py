@@ -47,8 +47,9 @@ def marker(statement: Statement, citations: Sequence[Passage]) -> int:
 
 def label(passage: Passage) -> str:
     """What an answer line says of its document: kind, title, date (and whether it is in force)."""
-    status = f"，{passage.validity}" if getattr(passage, "validity", "") else ""
-    return f"{KINDS.get(passage.doc_kind, passage.doc_kind)}《{passage.doc_title}》（{passage.doc_date}{status}）："
+    facts = [f for f in (passage.doc_date, getattr(passage, "validity", "")) if f]
+    said = f"（{'，'.join(facts)}）" if facts else ""  # a document without a date gets no empty brackets
+    return f"{KINDS.get(passage.doc_kind, passage.doc_kind)}《{passage.doc_title}》{said}："
 
 
 def groups(statements: Sequence[Statement], citations: Sequence[Passage]) -> list[Group]:

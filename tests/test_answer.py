@@ -513,3 +513,10 @@ def test_an_age_in_the_question_is_the_askers_case_and_a_number_is_matched_whole
     assert unanswered(_q("家里老人75岁了，政府给不给买意外伤害保险"), cover) == ""
     land = _answer(_passage("优先支持10亿元以上制造业重大项目,2025年完成投资8000亿元。"), "优先支持10亿元以上制造业重大项目,2025年完成投资8000亿元")
     assert "5" in unanswered(_q("投资5个亿的制造业项目有啥优先"), land)
+
+
+def test_a_document_without_a_date_is_named_without_empty_brackets():
+    from rag.render import label
+
+    assert label(_passage("某句。", date="")) == "政策文件《指导意见》："
+    assert label(_passage("某句。")) == "政策文件《指导意见》（2022-08-30）："
