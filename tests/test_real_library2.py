@@ -1,0 +1,67 @@
+"""The real model over the second library (a regulation, a work report, two central documents, a
+law-style rule): near misses of each kind beside the answerable question they were edited from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag.answer import ask
+from rag.settings import Settings
+
+pytestmark = pytest.mark.slow
+
+LIBRARY2 = Path(__file__).resolve().parents[1] / "library2"
+
+
+@pytest.fixture(scope="module")
+def library2(tmp_path_factory) -> Settings:
+    from rag.index import build_index
+
+    settings = Settings(corpus_dir=LIBRARY2, index_dir=tmp_path_factory.mktemp("library2") / "index")
+    build_index(settings)
+    return settings
+
+
+# (answerable question, a string its answer holds), (the minimal edit it does not answer, why)
+PAIRS = [
+    (("十三五末光纤用户占比多少", "94%"), ("十三五末光纤用户总数多少亿户", "户")),  # a share, not a count of households
+    (("全域幸福河湖今年建设多少公里", "700公里"), ("全域幸福河湖今年建多少条", "条")),  # kilometres, not rivers
+    (("十四五数字经济规划里移动宽带用户普及率多少", "108%"), ("十四五数字经济规划里5G用户普及率目标定的多少", "5G")),
+    (("今年无还本续贷要新增多少", "无还本续贷"), ("2027年无还本续贷要新增多少", "2027")),  # 2027 is another document's goal year
+    (("2026年浙江研发投入强度要达到多少", "3.35%"), ("What R&D spending intensity is Hangzhou aiming for in 2026?", "杭州")),
+    (("“十四五”数字经济发展规划的发文字号是多少", "国发〔2021〕29号"), ("十四五数字经济发展规划重点任务分工方案的文号", "没有")),
+    (("浙江省数字经济促进条例哪天起施行", "2021年3月1日"), ("浙江省数字经济促进条例2024年修正后哪天起施行", "2024")),
+    (("浙江省数字经济促进条例什么时候开始施行", "2021年3月1日"), ("上海市数据条例什么时候开始施行的？", "上海")),
+]
+
+
+@pytest.mark.parametrize("answerable, edited", PAIRS, ids=[p[1][0] for p in PAIRS])
+def test_a_near_miss_is_refused_and_the_question_it_was_edited_from_is_answered(library2, answerable, edited):
+    question, needle = answerable
+    answer = ask(question, settings=library2)
+    assert answer.found and needle in answer.text, (question, answer.text[:200])
+    question, reason = edited
+    answer = ask(question, settings=library2)
+    assert not answer.found and answer.citations == [] and reason in answer.text, (question, answer.text[:200])
+
+
+@pytest.mark.parametrize(
+    "question, needles",
+    [
+        ("2026年浙江省政府工作报告是谁作的？在哪次会议上作的？", ("浙江省省长刘捷", "第十四届人民代表大会第四次会议")),
+        ("浙江省数字经济促进条例是哪天、哪次会议通过的？", ("2020年12月24日", "常务委员会第二十六次会议")),
+        ("终端设备直连卫星服务管理规定从哪天开始施行？", ("本规定自2025年6月1日起施行",)),
+        ("未来产业实施意见是哪七个部门联合发的", ("国务院国有资产监督管理委员会", "中国科学院")),
+        ("When do the rules on terminal devices connecting directly to satellites take effect?", ("2025年6月1日",)),
+    ],
+)
+def test_a_document_record_question_gets_the_fields_it_asks_for(library2, question, needles):
+    answer = ask(question, settings=library2)
+    assert answer.found and all(n in answer.text for n in needles), answer.text[:300]
+
+
+def test_a_statement_is_completed_by_its_articles_sanction(library2):
+    answer = ask("开发商新建楼盘没按标准预留基站站址，逾期不改要罚多少钱？", settings=library2)
+    assert answer.found and "五万元以上二十万元以下罚款" in answer.text
