@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from .compose import HAS_NUMBER, Statement
-from .naming import PLACE_SUFFIX
+from .naming import PLACE_SUFFIX, is_function_word, word_before, word_tag
 from .query import YEAR
 from .retrieval import Passage, Retrieval, Retriever
 from .settings import Settings
@@ -80,7 +80,32 @@ def unknown_names(retriever: Retriever, query: Query) -> tuple[str, ...]:
     names = tuple(n for n in query.names if n.lower() not in known and PLACE_SUFFIX.sub("", n) not in known)
     # "Lishui" in an English question: a place none of whose Chinese names (丽水, 丽水市) the library mentions.
     names += tuple(w for w, chinese in query.english_places if w.lower() not in known and not any(c in known for c in chinese))
-    return names + tuple(q for q in quoted_terms(query) if not _mentioned(q, known) and q not in names)
+    names += tuple(q for q in quoted_terms(query) if not _mentioned(q, known) and q not in names)
+    return names + tuple(p for p in _programmes(query) if p not in names and not _stem_known(p, known))
+
+
+# A programme named without quotes ("天鹅行动主要搞什么"): two to four characters before 行动, 计划, 工程.
+_NAMED_PROGRAMME = re.compile(r"([\u4e00-\u9fff]{2,4})(行动|计划|工程)")
+
+
+def _programmes(query: Query) -> list[str]:
+    """The programmes a Chinese question names by a word of their own: the word jieba cuts just
+    before 行动/计划/工程 is no pronoun, numeral or measure ("叫啥计划", "那几个计划" name none)."""
+    if query.language != "zh":
+        return []
+    out = []
+    for m in _NAMED_PROGRAMME.finditer(query.text):
+        before = word_before(query.text, m.start(2))
+        if before and not is_function_word(before) and word_tag(before)[:1] not in ("m", "q", "r"):
+            out.append(m.group(1) + m.group(2))
+    return out
+
+
+def _stem_known(programme: str, known: str) -> bool:
+    """Whether the library holds a programme's name or its own word, however the asker ended it
+    ("鲲鹏行动" for the documents' 鲲鹏计划): any two to four characters just before its suffix."""
+    stem = _PROGRAMME.sub("", programme)
+    return programme.lower() in known or any(stem[-n:].lower() in known for n in range(2, len(stem) + 1))
 
 
 # What names a programme in general ("“鲲鹏行动”" for the documents' "鲲鹏计划"): the name is its stem.
@@ -140,6 +165,8 @@ _A_SHARE = re.compile(r"\d\s*%|百分点|[\d一二三四五六七八九十]\s*�
 # Measure words that count the same things: "多少家创新中心" is answered by "30个", "多少名" by "1000人".
 _ALIKE = ("个|家|所|座|项|批|条", "人|名|位|人次", "台|套|辆|艘|架|列")
 _COUNTED_ALIKE = {w: group for group in _ALIKE for w in group.split("|")}
+# An article's or item's label ("第三十条", "(二)") numbers the text, it is no figure of what it says.
+_LABEL = re.compile(r"第[一二三四五六七八九十百零〇两\d]+[编章节条款项]|[(（][一二三四五六七八九十\d]{1,3}[)）]")
 _ITEM_SEPARATOR = re.compile(r"[、；;]")  # how a statement enumerates
 # A title in a text ("《…2035年远景目标纲要》") names a document: its year is no period the text speaks of.
 _TITLED = re.compile(r"《[^》]*》")
@@ -232,7 +259,7 @@ def unanswered(
             if not re.search(rf"(?<![\d.]){re.escape(number)}(?![\d]|\.\d)", hay):
                 # "打造几个三千亿级产业集群" against "4个五千亿级产业集群": the figure it names is not the one quoted.
                 return f"找到的相关内容没有提到“{number}”。"
-    if query.asks & Asks.FIGURE and not HAS_NUMBER.search(YEAR.sub("", quoted)):
+    if query.asks & Asks.FIGURE and not HAS_NUMBER.search(_LABEL.sub("", YEAR.sub("", quoted))):
         return "文件中没有给出这方面的具体数字。"
     if query.asks & Asks.FIGURE and rarity is not None and not _figure_of_subject(query, statements, rarity):
         return "文件中没有给出这方面的具体数字。"
@@ -335,4 +362,4 @@ def _figure_of_subject(query: Query, statements: Sequence[Statement], rarity: Ca
     subject = _rarest_held(terms, texts, rarity)
     if not subject:
         return not terms  # statements that share no word with the question give no figure of its subject
-    return any(subject in x and HAS_NUMBER.search(YEAR.sub("", x)) for x in texts)
+    return any(subject in x and HAS_NUMBER.search(_LABEL.sub("", YEAR.sub("", x))) for x in texts)

@@ -255,6 +255,23 @@ def is_function_word(word: str) -> bool:
     return _pos_tokenizer(()).word_tag_tab.get(word, "")[:1] in _FUNCTION_FLAGS
 
 
+def word_tag(word: str) -> str:
+    """jieba's dictionary tag of a word ("" when its dictionary does not hold it)."""
+    return _pos_tokenizer(()).word_tag_tab.get(word, "")
+
+
+def word_before(text: str, end: int) -> str:
+    """The word jieba cuts just before position ``end`` of ``text`` ("" when none ends there)."""
+    pos = 0
+    for w in _pos_tokenizer(()).cut(text):
+        pos += len(w.word)
+        if pos == end:
+            return w.word
+        if pos > end:
+            return ""
+    return ""
+
+
 def names(tagged: Sequence[tuple[str, str]]) -> list[str]:
     return [w for w, _ in tagged if len(w) >= 2]
 

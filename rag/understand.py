@@ -108,7 +108,7 @@ _QUANTITY = re.compile(  # asks for a figure
 # A unit of measure asked for ("产量多少万吨", "投资多少亿元"): the answer's figure must be in it.
 # A count asked with its measure word ("多少亿户", "多少家", "多少标箱") is a unit too: 4.6亿 active users
 # is no count of households. (Not 个: "几个" is asked of anything.)
-UNITS = r"元|美元|吨|千瓦时|千瓦|瓦|亩|平方公里|平方米|公里|立方米|辆|标准煤|户|家|人次|人|名|位|所|座|台|套|艘|架|列|标箱|项|条"
+UNITS = r"元|美元|吨|千瓦时|千瓦|瓦|亩|平方公里|平方米|公里|立方米|辆|标准煤|户|家|人次|人|名|位|所|座|台|套|艘|架|列|标箱|项|条|天"
 _ASKED_UNIT = re.compile(rf"(?<!第)(?:多少|几)\s*(?:[十百千万亿]+)?({UNITS})")  # "第几名" is a rank
 # A share asked for ("百分之几", "占比多少", "what percentage"): its figure is a percentage, 成 or 分之.
 SHARE = "%"

@@ -520,3 +520,8 @@ def test_a_document_without_a_date_is_named_without_empty_brackets():
 
     assert label(_passage("某句。", date="")) == "政策文件《指导意见》："
     assert label(_passage("某句。")) == "政策文件《指导意见》（2022-08-30）："
+
+
+def test_an_articles_label_is_no_figure():
+    article = _answer(_passage("第三十条 终止提供服务的,应当制定用户善后处理方案。", kind="law"), "第三十条 终止提供服务的,应当制定用户善后处理方案。")
+    assert "数字" in unanswered(_q("终止服务要提前多少天通知用户"), article)

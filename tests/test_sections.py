@@ -95,3 +95,12 @@ def test_numbers_that_order_headings_and_words_of_grammar_do_not_match(library):
     for question in ("30条意见的发展目标是什么", "那个意见的发展目标是啥"):
         section = _section(library, question)
         assert section is not None and section.path == ("五、发展目标",), question
+
+
+def test_a_programme_named_without_quotes_that_the_library_never_mentions_is_not_answered(library):
+    from rag import ask
+
+    answer = ask("天鹅行动要抓住哪些机会？", settings=library.settings)
+    assert answer.status == "not_found" and "天鹅行动" in answer.reason
+    # a pronoun or a numeral before 计划 names no programme
+    assert "计划" not in ask("那几个计划要抓住哪些机会？", settings=library.settings).reason
