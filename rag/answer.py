@@ -143,6 +143,11 @@ def _answer(
     if record:
         citations = citations_of(record)
         return Answer(raw, render_text(record, citations), citations, Status.ANSWERED, citations, tuple(record), query)
+    if query.other_titles and query.record_fields and not query.documents:
+        # "被废止的《浙江省信息化促进条例》当初是哪天通过的": a document the library only mentions has
+        # no record here, whatever the passages that mention it say.
+        reason = f"文件库中没有《{query.other_titles[0]}》这份文件，无法回答它的发布、施行等信息。"
+        return Answer(raw, not_found_text(documents, reason), [], Status.NOT_FOUND, [], (), query, reason)
     if record == [] and query.record_fields and set(query.record_fields) <= RECORD_ONLY:
         # A 发文字号, 主送 or 抄送 is stated in a document's record or nowhere: the body has none to find.
         reason = "文件的记录中没有这一项。"

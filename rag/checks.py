@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from .compose import HAS_NUMBER, Statement
-from .naming import PLACE_SUFFIX, is_function_word, word_before, word_tag
+from .naming import PLACE_SUFFIX, is_function_word, places, tagged, word_before, word_tag
 from .query import YEAR
 from .retrieval import Passage, Retrieval, Retriever
 from .settings import Settings
@@ -167,6 +167,8 @@ _ALIKE = ("个|家|所|座|项|批|条", "人|名|位|人次", "台|套|辆|艘|
 _COUNTED_ALIKE = {w: group for group in _ALIKE for w in group.split("|")}
 # An article's or item's label ("第三十条", "(二)") numbers the text, it is no figure of what it says.
 _LABEL = re.compile(r"第[一二三四五六七八九十百零〇两\d]+[编章节条款项]|[(（][一二三四五六七八九十\d]{1,3}[)）]")
+# A question asking which places ("试点在哪几个城市", "哪些县"): the answer must name some.
+_ASKS_PLACES = re.compile(r"哪(?:些|几个|几座|个)(?:城市|地市|设区市|市|县|区县|地区|省份|省)")
 _ITEM_SEPARATOR = re.compile(r"[、；;]")  # how a statement enumerates
 # A title in a text ("《…2035年远景目标纲要》") names a document: its year is no period the text speaks of.
 _TITLED = re.compile(r"《[^》]*》")
@@ -268,6 +270,8 @@ def unanswered(
             return "文件中没有给出这方面的比例。"
     elif query.unit and not re.search(rf"[\d一二三四五六七八九十两百千万亿]\s*(?:[十百千万亿]+)?(?:{_COUNTED_ALIKE.get(query.unit, query.unit)})", quoted):
         return f"文件中没有以“{query.unit}”为单位的相关数字。"
+    if _ASKS_PLACES.search(query.raw) and not any(places(tagged(st.text, ())) for st in statements):
+        return "文件中没有列出具体的地方。"  # "试点在哪几个城市" against "推进…试点" naming none
     for asks, gives, reason in _GIVES:
         if query.asks & asks and not gives.search(quoted):
             return reason

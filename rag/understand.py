@@ -251,7 +251,10 @@ def understand(question: object, history: Sequence[Any] = (), catalog: Catalog |
     raw = text
     vocab = catalog.vocabulary
     documents = catalog.documents
-    named, naming = named_documents(text, documents)
+    # A 《title》 that is none of the library's documents names none of them by its words ("被废止的
+    # 《浙江省信息化促进条例》…": its 条例 is not the library's regulation).
+    foreign = [t for t in _TITLE.findall(text) if not any(t in d.title or d.title in t for d in documents)]
+    named, naming = named_documents(_TITLE.sub(lambda m: " " if m.group(1) in foreign else m.group(0), text), documents)
     year_named: tuple[str, ...] = ()
     if not named:  # "2020年的呢？": in a follow-up a bare year names that year's documents
         years = set(YEAR.findall(text))

@@ -525,3 +525,10 @@ def test_a_document_without_a_date_is_named_without_empty_brackets():
 def test_an_articles_label_is_no_figure():
     article = _answer(_passage("第三十条 终止提供服务的,应当制定用户善后处理方案。", kind="law"), "第三十条 终止提供服务的,应当制定用户善后处理方案。")
     assert "数字" in unanswered(_q("终止服务要提前多少天通知用户"), article)
+
+
+def test_which_cities_needs_cities():
+    pilot = _answer(_passage("推进灵活就业人员参加住房公积金制度试点。"), "推进灵活就业人员参加住房公积金制度试点")
+    assert "地方" in unanswered(_q("住房公积金制度试点在哪几个城市"), pilot)
+    named = _answer(_passage("支持杭州、宁波、温州开展可信数据空间创新发展试点。"), "支持杭州、宁波、温州开展可信数据空间创新发展试点")
+    assert unanswered(_q("可信数据空间试点在哪几个城市"), named) == ""

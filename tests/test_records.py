@@ -129,3 +129,8 @@ def test_a_record_of_another_document_or_year_is_not_this_ones(settings):
     assert not answer.found and "2021年3月1日" not in answer.text
     # the covering notice is the plan's own
     assert ask("国务院印发测试发展规划的通知文号是多少", settings=settings).found
+
+
+def test_a_record_of_a_document_the_library_only_mentions_is_not_answered(settings):
+    answer = ask("被废止的《某省旧测试条例》当初是哪天通过的", settings=settings)
+    assert not answer.found and "《某省旧测试条例》" in answer.text and "2020年12月24日" not in answer.text
