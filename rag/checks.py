@@ -165,8 +165,9 @@ _A_SHARE = re.compile(r"\d\s*%|百分点|[\d一二三四五六七八九十]\s*�
 # Measure words that count the same things: "多少家创新中心" is answered by "30个", "多少名" by "1000人".
 _ALIKE = ("个|家|所|座|项|批|条", "人|名|位|人次", "台|套|辆|艘|架|列")
 _COUNTED_ALIKE = {w: group for group in _ALIKE for w in group.split("|")}
-# An article's or item's label ("第三十条", "(二)") numbers the text, it is no figure of what it says.
-_LABEL = re.compile(r"第[一二三四五六七八九十百零〇两\d]+[编章节条款项]|[(（][一二三四五六七八九十\d]{1,3}[)）]")
+# An article's label ("第三十条") numbers the text, it is no figure of what it says. (Items' labels,
+# "(一)…(三)", may be the count asked for: "有几项重点任务".)
+_LABEL = re.compile(r"第[一二三四五六七八九十百零〇两\d]+[编章节条款]")
 # A question asking which places ("试点在哪几个城市", "哪些县"): the answer must name some.
 _ASKS_PLACES = re.compile(r"哪(?:些|几个|几座|个)(?:城市|地市|设区市|市|县|区县|地区|省份|省)")
 _ITEM_SEPARATOR = re.compile(r"[、；;]")  # how a statement enumerates
