@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .answer import Answer, Status, ask
     from .compose import Statement
     from .understand import Query
-    from .index import build_index
+    from .build import build_index
     from .retrieval import Passage, search
     from .settings import Settings
 
@@ -28,7 +28,7 @@ _WHERE = {
     "Query": "understand",
     "search": "retrieval",
     "Passage": "retrieval",
-    "build_index": "index",
+    "build_index": "build",
     "Settings": "settings",
 }
 

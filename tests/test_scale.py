@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from rag import retrieval
-from rag.index import build_index
+from rag.build import build_index
 from rag.naming import _title_grams, named_documents
 from rag.retrieval import _top, get_retriever
 
