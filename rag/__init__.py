@@ -17,7 +17,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .compose import Statement
     from .understand import Query
     from .build import build_index
-    from .retrieval import Passage, search
+    from .passage import Passage
+    from .retrieval import search
     from .settings import Settings
 
 _WHERE = {
@@ -27,7 +28,7 @@ _WHERE = {
     "Statement": "compose",
     "Query": "understand",
     "search": "retrieval",
-    "Passage": "retrieval",
+    "Passage": "passage",
     "build_index": "build",
     "Settings": "settings",
 }
