@@ -16,7 +16,8 @@
 * `unchanged_index`: when the live build is what a build would make, it is kept.
 
 What a build *is* (its value types, manifest and checks) is `rag.index`'s, which this
-module imports; loading stays there too, so the retrieval stage never imports this one.
+module imports. Loading stays there too: answering questions needs this module only when
+`rag.index.load_index` has to rebuild a missing or stale index (``auto_rebuild``).
 """
 
 from __future__ import annotations
