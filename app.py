@@ -433,7 +433,8 @@ demo.rag_admin = admin_auth.enabled(get_settings())  # whether this page has the
 
 def ensure_index(settings: Settings) -> None:
     """Build the index if it is missing or stale (progress in the terminal), then load it."""
-    from rag.index import build_index, check_index
+    from rag.build import build_index
+    from rag.index import check_index
 
     try:
         check_index(settings)

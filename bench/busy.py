@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from rag.answer import ask  # noqa: E402
-from rag.index import build_index  # noqa: E402
+from rag.build import build_index  # noqa: E402
 from rag.retrieval import get_retriever  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 

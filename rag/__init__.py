@@ -16,8 +16,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from .answer import Answer, Status, ask
     from .compose import Statement
     from .understand import Query
-    from .index import build_index
-    from .retrieval import Passage, search
+    from .build import build_index
+    from .passage import Passage
+    from .retrieval import search
     from .settings import Settings
 
 _WHERE = {
@@ -27,8 +28,8 @@ _WHERE = {
     "Statement": "compose",
     "Query": "understand",
     "search": "retrieval",
-    "Passage": "retrieval",
-    "build_index": "index",
+    "Passage": "passage",
+    "build_index": "build",
     "Settings": "settings",
 }
 

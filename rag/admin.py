@@ -135,7 +135,7 @@ def upload(paths: Iterable[Any], request: Any, settings: Settings) -> Iterator[l
 def update_index(settings: Settings, rollback: Rollback) -> list[str]:
     """Rebuild the index after a change to the folder and swap it into this process; the folder is put
     back (``rollback``) if the build fails. Returns the build's warnings (a file read only in part…)."""
-    from .index import build_index
+    from .build import build_index
     from .ingest import CorpusWarning
     from .retrieval import get_retriever, reset_cache
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from .ingest import KINDS
+from .passage import Passage
 from .render import groups, sentence
-from .retrieval import Passage
 
 if TYPE_CHECKING:  # pragma: no cover
     from .answer import Answer

@@ -44,7 +44,7 @@ def _text(value: str, zh: str, en: str) -> str:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from .index import build_index, unchanged_index
+    from .build import build_index, unchanged_index
     from .ingest import CorpusWarning
 
     settings = _settings(args)

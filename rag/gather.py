@@ -14,8 +14,8 @@ import re
 from typing import Sequence
 
 from .chunking import ELISION, statements
+from .passage import Passage
 from .quote import HAS_NUMBER, Statement, spans_of, term_weights
-from .retrieval import Passage
 from .understand import Query
 
 ANSWER_CHARS = 592  # a broad answer's length, with its documents' names and its markers: under 600

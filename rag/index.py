@@ -1,4 +1,4 @@
-"""Index stage: dense vectors (inner product on normalised vectors) + BM25 over jieba tokens.
+"""Index stage, the reading side: what a build is, which build is live, and loading it.
 
 Layout of the index folder::
 
@@ -12,13 +12,17 @@ Layout of the index folder::
 The vectors and the BM25 index are the store's (`rag.store`: embedded FAISS + bm25s, or
 Milvus); the chunks, documents and vocabulary stay in the build folder for every backend.
 
-A build is written into a fresh folder, synced, and only then made live by
-replacing CURRENT, so a crash, a kill or a full disk mid-build leaves the previous
-index untouched and nothing behind. Builds hold an exclusive lock on the folder
-(``.build.lock``, `fcntl.flock`): a second build waits for the first to finish.
-The manifest records the model, dimension, chunker and cleaning settings, the
-corpus fingerprint and the SHA-256 of every file of the build; loading verifies
-them and refuses a mismatch or damage, naming the command that fixes it.
+This module holds the value types of a build (`IndexedChunk`, `DocumentRecord`,
+`DocumentInfo`, `Manifest`, the loaded `Index`), the live-build pointer (`live_name`),
+the check of the live build against its manifest (`check_index`) and `load_index`.
+The manifest records the model, dimension, chunker and cleaning settings, the corpus
+fingerprint and the SHA-256 of every file of the build; loading verifies them and
+refuses a mismatch or damage, naming the command that fixes it.
+
+Making a build (embedding, calibration, the atomic swap, the lock) is `rag.build`'s,
+which imports this module; the one way back is `load_index`'s rebuild of a missing or
+stale index (``auto_rebuild``), which imports `rag.build` when it runs, so neither
+module needs the other at import time.
 """
 
 from __future__ import annotations
@@ -27,29 +31,22 @@ import hashlib
 import importlib.metadata
 import json
 import logging
-from collections import Counter
-import os
 import re
-import shutil
-import time
-import uuid
-import warnings
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
 
-from .chunking import CHUNKER_VERSION, announces, chunk_corpus, units
-from .embedding import Embedder, EmbeddingCache, get_embedder
+from .chunking import CHUNKER_VERSION, announces, units
+from .embedding import Embedder, get_embedder
 from .errors import IndexStateError
-from .ingest import CLEANING_VERSION, Corpus, CorpusWarning, corpus_fingerprint, load_corpus
+from .ingest import CLEANING_VERSION, corpus_fingerprint
 from .metadata import DocumentRecordInfo
-from .query import VOCABULARY_DIR, VOCABULARY_FILES, Vocabulary, english_lexicon
+from .query import VOCABULARY_DIR, VOCABULARY_FILES, Vocabulary
 from .settings import Settings
-from .workload import for_build, for_queries
-from .storage import build_lock, checksums, fsync, verify, writing
-from .store import Analyzer, Layout, StoreData, StoredChunk, StoreInfo, create_store, drop_store, index_kind, open_store, store_present
-from .tokencache import TokenCache
+from .storage import build_lock, verify
+from .store import Layout, StoreInfo, open_store
+from .workload import for_queries
 
 FORMAT_VERSION = 6  # 6: the manifest records the SHA-256 of every file of the build
 CURRENT = "CURRENT"
@@ -101,7 +98,7 @@ class IndexedChunk:
         return tuple(f"{heading}:{u}" for u in pieces)
 
 
-_CHUNK_FIELDS = tuple(f.name for f in fields(IndexedChunk))
+CHUNK_FIELDS = tuple(f.name for f in fields(IndexedChunk))
 
 
 @dataclass(frozen=True)
@@ -162,6 +159,9 @@ class Manifest:
         return StoreInfo.from_manifest(self.store, rows=0, chunks=self.n_chunks)
 
 
+OFFTOPIC_PATH = Path(__file__).with_name("offtopic.txt")  # read by rag.build.calibrate
+
+
 def resources_fingerprint(corpus_dir: Path) -> str:
     """Hash of what a build reads besides the documents: the library's vocabulary files, the
     off-topic questions (they set the not-found level) and the dictionary's version."""
@@ -172,253 +172,9 @@ def resources_fingerprint(corpus_dir: Path) -> str:
     return h.hexdigest()[:16]
 
 
-def _build_signature(settings: Settings) -> dict:
+def chunker_signature(settings: Settings) -> dict:
+    """How the settings chunk a corpus, as the manifest records it (``chunker``)."""
     return {"version": CHUNKER_VERSION, "target": settings.chunk_target, "max": settings.chunk_max}
-
-
-def build_index(settings: Settings | None = None, progress: bool = False, force: bool = False) -> Manifest:
-    """Read, clean, chunk, embed and index the corpus; make the new index live atomically.
-
-    When the live index was built from this very corpus, with these settings, resources
-    and model, it is kept as it is and its manifest returned (``force`` builds anyway).
-    Holds the index folder's lock (a concurrent build waits). A folder that cannot be
-    written (disk full, read-only) is a `StorageError`; the previous index still answers.
-    """
-    settings = settings or Settings.from_env()
-    with build_lock(Path(settings.index_dir)):
-        return _build(settings, progress, force)
-
-
-def _build(settings: Settings, progress: bool, force: bool = False) -> Manifest:
-    """`build_index` without the lock: the caller holds it."""
-    started = time.perf_counter()
-    if not force and (kept := unchanged_index(settings)) is not None:
-        return kept
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", CorpusWarning)
-        corpus = load_corpus(settings.corpus_dir)
-    for w in caught:  # re-emit, so callers (the CLI) can show them
-        warnings.warn(w.message, CorpusWarning, stacklevel=3)
-    chunks = _indexed_chunks(corpus, settings)
-    embedder = for_build(get_embedder(settings.model), settings)
-    root = Path(settings.index_dir)
-    with writing(root):
-        cache = EmbeddingCache(root / CACHE_DIR, embedder.name)
-        # Each chunk is embedded whole and sentence by sentence: a chunk listing eight
-        # targets should match a question about one of them (its score is the best row's).
-        pieces = [c.units for c in chunks]  # split once (a property: 0.5 s for 10,000 passages)
-        owners = [i for i, u in enumerate(pieces) for _ in range(1 + len(u))]
-        rows = [t for c, u in zip(chunks, pieces) for t in (c.search_text, *u)]
-        try:
-            vectors = cache.embed(embedder, rows, batch_size=settings.batch_size, progress=progress, workers=embedder.workers)
-            cache.save(rows)
-        finally:
-            cache.close()
-        name = f"build-{time.strftime('%Y%m%d-%H%M%S')}-{corpus.fingerprint[:8]}-{uuid.uuid4().hex[:8]}"
-        tmp = root / f".tmp-{name}"
-        pointer = root / f".{CURRENT}.{uuid.uuid4().hex[:8]}.tmp"
-        live = False
-        try:
-            tmp.mkdir()
-            manifest = _write_build(tmp, settings, corpus, chunks, owners, vectors, embedder, started)
-            os.replace(tmp, root / name)
-            pointer.write_text(name + "\n", encoding="utf-8")
-            fsync(pointer)
-            os.replace(pointer, root / CURRENT)
-            live = True
-            fsync(root)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            pointer.unlink(missing_ok=True)
-            if not live:
-                shutil.rmtree(root / name, ignore_errors=True)
-                drop_store(settings, name, None)  # its Milvus collections, if it got that far
-            raise
-    _remove_old_builds(root, keep=name, settings=settings)
-    return manifest
-
-
-def _write_build(tmp: Path, settings: Settings, corpus: Corpus, chunks: list["IndexedChunk"], owners: list[int],
-                 vectors: np.ndarray, embedder: Embedder, started: float) -> Manifest:
-    """Write every file of a build into ``tmp``, and its vectors and BM25 into the store; the
-    manifest, with the files' checksums and the store's record, last."""
-    import faiss
-
-    texts = [c.search_text for c in chunks]
-    dense = faiss.IndexFlatIP(embedder.dim)  # exact, in memory: the null level is measured on every row
-    dense.add(vectors)
-    vocabulary = Vocabulary.from_folder(Path(settings.corpus_dir) / VOCABULARY_DIR)
-    token_cache = TokenCache(tmp.parent / CACHE_DIR, vocabulary)  # a rebuild cuts only new passages
-    tokens = token_cache.tokenize(texts)  # once: for BM25 and for the corpus's vocabulary
-    token_cache.save(texts)
-    frequencies = Counter(t for words in tokens for t in words)
-    lexicon = english_lexicon(frequencies)
-    (tmp / "english.json").write_text(json.dumps(lexicon, ensure_ascii=False), encoding="utf-8")
-    # The library's vocabulary files travel with the build: the index answers as it was built.
-    (tmp / VOCABULARY_DIR).mkdir()
-    for fname in VOCABULARY_FILES:
-        source = Path(settings.corpus_dir) / VOCABULARY_DIR / fname
-        if source.is_file():
-            shutil.copyfile(source, tmp / VOCABULARY_DIR / fname)
-    calibration = calibrate(embedder, dense, vocabulary.with_lexicon(lexicon), tmp.parent / CACHE_DIR)
-    del dense
-    np.save(tmp / "owners.npy", np.asarray(owners, dtype=np.int32))
-    analyzer = Analyzer(vocabulary.words, tuple(sorted(vocabulary.ignored)))
-    stored = tuple(StoredChunk(c.doc_id, c.doc_kind, t, tuple(words)) for c, t, words in zip(chunks, texts, tokens))
-    store = create_store(settings, tmp.name.removeprefix(".tmp-"), tmp).write(
-        StoreData(np.asarray(vectors, dtype=np.float32), np.asarray(owners, dtype=np.int32), stored, analyzer)
-    )
-    with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as fh:
-        for c in chunks:
-            fh.write(json.dumps({f: getattr(c, f) for f in _CHUNK_FIELDS}, ensure_ascii=False) + "\n")  # asdict copies deeply: 10x slower
-    docs = [
-        asdict(DocumentRecord(d.doc_id, d.title, d.issuer, d.date, d.kind, d.source, d.file, d.text, d.metadata, d.info))
-        for d in corpus.documents
-    ]
-    (tmp / "documents.json").write_text(json.dumps(docs, ensure_ascii=False), encoding="utf-8")
-    counts = {d.doc_id: 0 for d in corpus.documents}
-    for c in chunks:
-        counts[c.doc_id] += 1
-    manifest = Manifest(
-        format_version=FORMAT_VERSION,
-        model=embedder.name,
-        dim=embedder.dim,
-        chunker=_build_signature(settings),
-        cleaning_version=CLEANING_VERSION,
-        corpus_fingerprint=corpus.fingerprint,
-        documents=tuple(DocumentInfo(d.doc_id, d.title, d.issuer, d.kind, d.date, counts[d.doc_id]) for d in corpus.documents),
-        n_chunks=len(chunks),
-        built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        build_seconds=round(time.perf_counter() - started, 2),
-        warnings=list(corpus.warnings),
-        calibration=calibration,
-        resources=resources_fingerprint(settings.corpus_dir),
-        files=checksums(tmp),
-        store=asdict(store),
-    )
-    # The manifest is written last: a folder without one is never a finished build.
-    (tmp / "manifest.json").write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=2), encoding="utf-8")
-    for path in tmp.rglob("*"):
-        fsync(path)  # on disk before CURRENT names it: a power cut cannot leave a live index half-written
-    return manifest
-
-
-OFFTOPIC_PATH = Path(__file__).with_name("offtopic.txt")
-
-
-def calibrate(embedder: Embedder, dense, vocabulary: Vocabulary, cache_dir: Path | None = None) -> dict:
-    """The index's null level: best-match similarity of questions on unrelated matters, per language.
-
-    Cosine similarities of a model sit in a narrow band of its own (e5 scores
-    nearly everything above 0.8), so a fixed threshold would not carry over to
-    another model or corpus. Measured here, at build time, with the questions of
-    offtopic.txt asked exactly as a user's would be.
-    """
-    questions = [
-        line.strip()
-        for line in OFFTOPIC_PATH.read_text(encoding="utf-8").splitlines()
-        if line.strip() and not line.startswith("#")
-    ]
-    from .understand import Catalog, understand
-
-    catalog = Catalog((), vocabulary)
-    by_language: dict[str, list[str]] = {}
-    for q in questions:
-        query = understand(q, catalog=catalog)
-        by_language.setdefault(query.language, []).append(query.plain_text)
-    out = {}
-    for lang, qs in sorted(by_language.items()):
-        sims, _ = dense.search(_query_vectors(embedder, qs, cache_dir), 1)
-        top = sims[:, 0].astype(np.float64)
-        out[lang] = {"mean": round(float(top.mean()), 5), "std": round(float(top.std()), 5), "n": len(qs)}
-    return out
-
-
-def _query_vectors(embedder: Embedder, questions: list[str], cache_dir: Path | None) -> np.ndarray:
-    """The off-topic questions' vectors, kept beside the passage vectors: they depend on the model
-    and the questions only, so a rebuild after a corpus change does not embed them again."""
-    if cache_dir is None:
-        return embedder.embed_queries(questions)
-    digest = hashlib.sha256("\0".join([embedder.name, *questions]).encode("utf-8")).hexdigest()
-    path = Path(cache_dir) / f"queries-{digest[:16]}.npy"
-    try:
-        vectors = np.load(path)
-        if vectors.shape == (len(questions), embedder.dim):
-            return vectors
-    except (OSError, ValueError, EOFError):
-        pass  # missing or damaged: it only costs time
-    vectors = np.asarray(embedder.embed_queries(questions), dtype=np.float32)
-    tmp = path.with_name(f".{path.stem}-{uuid.uuid4().hex[:8]}.tmp.npy")  # builds at once never share it
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.save(tmp, vectors)
-        os.replace(tmp, path)
-    except OSError:
-        tmp.unlink(missing_ok=True)  # a cache that cannot be written only costs time next build
-    return vectors
-
-
-# What a finished build folder holds besides its store's files; a folder missing one is rebuilt, not kept.
-_BUILD_FILES = ("manifest.json", "chunks.jsonl", "documents.json", "owners.npy", "english.json", VOCABULARY_DIR)
-
-
-def unchanged_index(settings: Settings) -> Manifest | None:
-    """The live index's manifest when a build would make the same index: same corpus, chunker,
-    cleaning, resources, model, backend and vector index type, and every file (and the store's
-    collections) present. None when a build is needed."""
-    try:
-        manifest = check_index(settings)
-    except IndexStateError:
-        return None
-    root = Path(settings.index_dir)
-    live = root / (root / CURRENT).read_text(encoding="utf-8").strip()
-    if not all((live / name).exists() for name in _BUILD_FILES):
-        return None
-    info = manifest.store_info
-    rows = int(np.load(live / "owners.npy", mmap_mode="r").shape[0])
-    if info.backend != settings.backend or info.index != index_kind(rows, settings):
-        return None
-    if not store_present(settings, live, info):
-        return None
-    embedder = get_embedder(settings.model)
-    if (embedder.name, embedder.dim) != (manifest.model, manifest.dim):
-        return None
-    for message in manifest.warnings:  # as a build would, so `rag build` still shows them
-        warnings.warn(message, CorpusWarning, stacklevel=3)
-    return manifest
-
-
-def _indexed_chunks(corpus: Corpus, settings: Settings) -> list[IndexedChunk]:
-    docs = {d.doc_id: d for d in corpus.documents}
-    out = []
-    for c in chunk_corpus(corpus.documents, settings.chunk_target, settings.chunk_max):
-        d = docs[c.doc_id]
-        out.append(
-            IndexedChunk(
-                c.chunk_id, d.doc_id, d.title, d.issuer, d.date, d.kind, c.section, c.text, c.start, c.end, c.outline,
-                page=c.page, last_page=c.last_page,
-            )
-        )
-    return out
-
-
-def _remove_old_builds(root: Path, keep: str, settings: Settings | None = None) -> None:
-    """Delete superseded builds and what killed builds left behind (the caller holds the lock),
-    their Milvus collections too (after the new build is live: a search never finds none)."""
-    for pattern in ("build-*", ".tmp-build-*", f".{CURRENT}*.tmp"):
-        for path in root.glob(pattern):
-            if path.name != keep:
-                if settings is not None and path.is_dir():
-                    drop_store(settings, path.name.removeprefix(".tmp-"), _store_record(path))
-                shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
-
-
-def _store_record(folder: Path) -> dict | None:
-    """The ``store`` of a build folder's manifest, or None when it has none (a killed build)."""
-    try:
-        return json.loads((folder / "manifest.json").read_text(encoding="utf-8")).get("store") or {"backend": "embedded"}
-    except (OSError, ValueError, AttributeError):
-        return None
 
 
 @dataclass(frozen=True)
@@ -470,9 +226,9 @@ def _check(settings: Settings) -> tuple[Path, Manifest]:
         raise IndexStateError(f"The index in {path} is damaged or made by another version ({exc!r}).", "rag build") from None
     if manifest.format_version != FORMAT_VERSION or manifest.cleaning_version != CLEANING_VERSION:
         raise IndexStateError("The index was made by another version of this program.", "rag build")
-    if manifest.chunker != _build_signature(settings):
+    if manifest.chunker != chunker_signature(settings):
         raise IndexStateError(
-            f"The index was chunked with {manifest.chunker}, the settings ask for {_build_signature(settings)}.",
+            f"The index was chunked with {manifest.chunker}, the settings ask for {chunker_signature(settings)}.",
             "rag build",
         )
     if manifest.resources != resources_fingerprint(settings.corpus_dir):
@@ -534,7 +290,9 @@ def _rebuild(settings: Settings, reason: IndexStateError) -> tuple[Path, Manifes
         logging.getLogger("rag").warning(
             "正在重建索引，通常需要 1–5 分钟，不下载任何内容。(Rebuilding the index: %s Nothing is downloaded.)", str(reason).split(" Fix:")[0]
         )
-        _build(settings, progress=False)
+        from .build import build_unlocked  # here, not at the top: rag.build imports this module
+
+        build_unlocked(settings, progress=False)
         return _check(settings)
 
 

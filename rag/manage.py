@@ -2,7 +2,7 @@
 
 Adding checks a file completely (it is read and cleaned) before anything is copied, and
 copies atomically, so a bad file is refused with its reason and the folder (and the live
-index built from it) is unchanged. `rag.index.build_index` then rebuilds atomically,
+index built from it) is unchanged. `rag.build.build_index` then rebuilds atomically,
 embedding only passages it has not embedded before.
 """
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from .chunking import ELISION, split_sentences
+from .passage import Passage
 from .query import YEAR
-from .retrieval import Passage
 
 # A figure, written in digits or in Chinese numerals with a measure word: what "多少" is answered by.
 HAS_NUMBER = re.compile(

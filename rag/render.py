@@ -14,7 +14,7 @@ from typing import Sequence
 
 from .compose import Statement
 from .ingest import KINDS
-from .retrieval import Passage
+from .passage import Passage
 
 
 @dataclass(frozen=True)

@@ -1,105 +1,36 @@
-"""Retrieval stage: dense and BM25 rankings fused by weighted reciprocal rank.
+"""Retrieval stage: the passages of a loaded index that best answer a `Query`.
 
 `search()` is the public entry point; `Retriever` holds a loaded index and is
-what the answer stage and the chat reuse.
+what the answer stage and the chat reuse. It checks the filters, asks the store
+for every passage's dense and BM25 scores, has them ranked (`rag.ranking`: score
+fusion, boosts, rerank) and returns the best as `Passage`s with their units scored,
+in a `Retrieval` with how far the best stood out from the whole library. The values
+are `rag.passage`'s, re-exported here; the retriever also serves the later stages'
+questions about the library (a document's record and validity, a passage's part,
+term weights).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import functools
-import math
 import threading
 import time
-from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 import numpy as np
 
 from .chunking import units
 from .errors import InputError
-from .index import DocumentRecord, Index, IndexedChunk, load_index
+from .index import DocumentRecord, Index, load_index
 from .ingest import KINDS
-from .query import YEAR
+from .passage import VALIDITY, Passage, Retrieval, ScoredUnit  # noqa: F401 (the stage's API)
+from .ranking import fuse, rerank, term_weight, top_k
 from .settings import Settings
 from .store import StoreFilter, StoreQuery
 from .understand import Catalog, Query, understand
 from .workload import query_terms
 
 RETRIEVERS = ("hybrid", "dense", "bm25")
-VALIDITY = {"not_yet": "尚未施行", "repealed": "已废止"}  # rag.metadata.DocumentRecordInfo.validity()
-
-
-@dataclass(frozen=True)
-class ScoredUnit:
-    """A quotable piece of a passage and its similarity to the question (None: not measured)."""
-
-    text: str
-    similarity: float | None = None
-
-
-@dataclass(frozen=True)
-class Passage:
-    """A retrieved passage. ``text`` is the source text as shown to users (plain text, unescaped)."""
-
-    text: str
-    doc_id: str
-    doc_title: str
-    doc_date: str
-    doc_issuer: str
-    doc_kind: str
-    section: str  # 《title》 › 一、… › (一)…
-    score: float  # fused score; higher is better
-    chunk_id: str = ""
-    start: int = 0  # offsets of ``text`` in the document's cleaned text
-    end: int = 0
-    dense_score: float = 0.0  # cosine similarity of question and passage
-    bm25_score: float = 0.0
-    # Headings of the parts the passage announces ("要重点抓好六方面工作:" -> the six), else ().
-    outline: tuple[str, ...] = ()
-    # The passage's quotable units with their similarity to the question searched (set by search).
-    units: tuple[ScoredUnit, ...] = dataclasses.field(default=(), repr=False, compare=False)
-    page: int | None = None  # first and last page, for a paged format (PDF, OFD)
-    last_page: int | None = None
-    # "" when in force or unknown; "尚未施行" / "已废止" from the document's record (shown with every citation).
-    validity: str = ""
-
-    @property
-    def pages(self) -> str:
-        """"第3页", "第3–4页", or "" for a format without pages."""
-        if self.page is None:
-            return ""
-        return f"第{self.page}页" if not self.last_page or self.last_page == self.page else f"第{self.page}–{self.last_page}页"
-
-    @property
-    def headings(self) -> tuple[str, ...]:
-        """The section path's headings below the document title."""
-        return tuple(self.section.split(" › ")[1:])
-
-    @classmethod
-    def from_chunk(
-        cls, chunk: IndexedChunk, score: float, dense: float, bm25: float, scored: tuple[ScoredUnit, ...] = (), validity: str = ""
-    ) -> "Passage":
-        return cls(
-            text=chunk.text,
-            doc_id=chunk.doc_id,
-            doc_title=chunk.doc_title,
-            doc_date=chunk.doc_date,
-            doc_issuer=chunk.doc_issuer,
-            doc_kind=chunk.doc_kind,
-            section=chunk.section_path,
-            score=float(score),
-            chunk_id=chunk.chunk_id,
-            start=chunk.start,
-            end=chunk.end,
-            dense_score=float(dense),
-            bm25_score=float(bm25),
-            outline=chunk.outline,
-            units=scored,
-            page=chunk.page,
-            last_page=chunk.last_page,
-            validity=validity,
-        )
 
 
 class Retriever:
@@ -171,54 +102,11 @@ class Retriever:
             self._units[i] = units(chunk.text, chunk.section)
         return self._units[i]
 
-    def _rerank(self, fused: np.ndarray, allowed: np.ndarray, query: Query, terms: list[str]) -> None:
-        """Adjust the leading candidates' scores in place with what whole-passage scores miss.
-
-        Proximity: a passage one of whose sentences holds most of the question's
-        rarer terms (its headings counting half) answers better than one that
-        scatters them. Period: a question about 2023 is answered by a passage
-        about 2023, not by a 2025 target on the same subject.
-        """
-        s = self.settings
-        candidates = [i for i in _top(fused, np.ones(len(fused), dtype=bool), s.rerank_depth * 2) if allowed[i]][: s.rerank_depth]
-        weights = {t: self.idf(t) for t in dict.fromkeys(terms)}
-        years = query.years
-        total = sum(weights.values())
-        for i in candidates:
-            chunk = self.index.chunks[i]
-            if total and s.weight_proximity:
-                heads = " ".join(chunk.section).lower()
-                best = max(
-                    sum(w for t, w in weights.items() if t in u) + 0.5 * sum(w for t, w in weights.items() if t not in u and t in heads)
-                    for u in [p.lower() for p in self._units_of(i)] or [chunk.text.lower()]
-                )
-                fused[i] += s.weight_proximity * best / total
-            if years and s.year_boost:
-                own = set(YEAR.findall(chunk.text))
-                context = chunk.text if own else self._part(chunk.doc_id, chunk.section[:1])
-                if any(y in context or y == chunk.doc_date[:4] for y in years):
-                    fused[i] += s.year_boost
-
-    def _documents_of_places(self, query: Query) -> list[str]:
-        """The documents whose title or issuer names a place the question names; none when every
-        document or no document does (the place then tells no document from another)."""
-        places = {*query.places, *(c for _, chinese in query.english_places for c in chinese)}
-        if not places:
-            return []
-        docs = [d.doc_id for d in self.index.manifest.documents if any(p in d.title + d.issuer for p in places)]
-        return docs if 0 < len(docs) < len(self.index.manifest.documents) else []
-
     def idf(self, term: str) -> float:
-        """Inverse passage frequency of a term (substring match); a term no passage holds weighs most."""
+        """Inverse passage frequency of a term (substring match); a term no passage holds weighs most
+        (see rag.ranking.term_weight)."""
         if term not in self._idf:
-            # Counted in every passage up to IDF_SAMPLE of them; in a larger library in an evenly
-            # spaced IDF_SAMPLE (each term a scan of 100,000 passages took 15-40 ms, ten new terms a
-            # question): the weights only rank a question's terms against each other.
-            texts = self._lowered
-            step = -(-len(texts) // IDF_SAMPLE)
-            sample = texts[::step]
-            df = sum(1 for text in sample if term in text) * len(texts) / max(len(sample), 1)
-            self._idf[term] = math.log((len(texts) + 1) / (df + 0.5))
+            self._idf[term] = term_weight(self._lowered, term)
         return self._idf[term]
 
     @functools.cached_property
@@ -326,25 +214,11 @@ class Retriever:
         terms, text = self._terms(query.search_text)  # once: BM25 and the rerank read the same terms
         vector = self._embed(query.search_text)
         dense, bm25, row_scores = self._scores(query, vector, text, terms, where, allowed)
-        fused = np.zeros(len(dense), dtype=np.float64)
-        if mode in ("hybrid", "dense"):
-            # The small model matches English questions to Chinese text only coarsely;
-            # their glossary words, matched by BM25, are the surer evidence.
-            weight = s.weight_dense_english if query.language == "en" and mode == "hybrid" else s.weight_dense
-            fused += weight * _normalise_scores(dense, allowed)
-        if mode in ("hybrid", "bm25"):
-            fused += s.weight_bm25 * _normalise_scores(bm25, allowed)
+        fused = fuse(mode, query, dense, bm25, allowed, s, self._doc_ids, self._is_policy, self.index.manifest.documents)
         if mode == "hybrid":
-            # A question that names a document ("讲话里…", "2020年的意见…") prefers its passages,
-            # and policy documents outrank reports and commentary saying the same thing.
-            if query.documents:
-                fused += s.named_document_boost * np.isin(self._doc_ids, list(query.documents))
-            fused += s.policy_boost * self._is_policy
-            if s.place_boost and (own := self._documents_of_places(query)):
-                fused += s.place_boost * np.isin(self._doc_ids, own)
-            self._rerank(fused, allowed, query, terms)
+            rerank(fused, allowed, query, terms, s, self.index.chunks, self.idf, self._units_of, self._part)
         # BM25 alone has nothing to say about passages without its terms.
-        order = _top(fused, allowed & (bm25 > 0) if mode == "bm25" else allowed, k).tolist()
+        order = top_k(fused, allowed & (bm25 > 0) if mode == "bm25" else allowed, k).tolist()
         self._measure_units(order, vector, dense, row_scores)
         chunks = self.index.chunks
         passages = [
@@ -368,32 +242,6 @@ class Retriever:
         )
 
 
-@dataclass(frozen=True)
-class Retrieval:
-    """One search: the passages and the evidence beyond them, for the answerability checks."""
-
-    query: Query
-    passages: list[Passage]
-    dense_top: float  # cosine similarity of the best passage the filters allow
-    # How far dense_top stands above what questions on unrelated matters reach in
-    # this index, in their standard deviations (see rag/offtopic.txt).
-    relevance: float
-    top_bm25: float
-
-
-IDF_SAMPLE = 5_000  # passages the rerank's term weights are counted in (all of them in a smaller library)
-
-
-def _top(scores: np.ndarray, allowed: np.ndarray, k: int) -> np.ndarray:
-    """The first ``k`` allowed entries of ``np.argsort(-scores, kind="stable")``, without sorting them all
-    (two sorts of 100,000 scores were 13 ms of a question): ties keep the order of their positions."""
-    idx = np.flatnonzero(allowed)
-    if len(idx) > k:
-        values = scores[idx]
-        idx = idx[values >= np.partition(values, len(values) - k)[len(values) - k]]  # the k best, and ties
-    return idx[np.argsort(-scores[idx], kind="stable")][:k]
-
-
 def _checked(name: str, values: Iterable[str] | None, known: set[str]) -> set[str] | None:
     """A filter as a set, or an `InputError` that names the valid values."""
     if values is None:
@@ -408,24 +256,6 @@ def _checked(name: str, values: Iterable[str] | None, known: set[str]) -> set[st
             f"(Unknown {name}: {', '.join(unknown)}; valid: {', '.join(sorted(known))}.)"
         )
     return values or None
-
-
-def _normalise_scores(scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
-    """Scores mapped to [0, 1]: the best allowed item is 1, the allowed mean or below is 0.
-
-    Score fusion rather than rank fusion: with few passages, how far ahead the
-    best one is matters (a BM25 hit on "研发经费" and "2.5%" should not be
-    outweighed by a passage the embedder ranks first by a hair).
-    """
-    out = np.zeros(len(scores), dtype=np.float64)
-    if not allowed.any():
-        return out
-    top = float(scores[allowed].max())
-    floor = float(scores[allowed].mean())
-    if top <= floor or top <= 0:
-        return out
-    out[allowed] = np.clip((scores[allowed] - floor) / (top - floor), 0.0, 1.0)
-    return out
 
 
 _cache_lock = threading.Lock()

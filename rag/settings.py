@@ -55,7 +55,7 @@ class Settings:
     # a national opinion), when some documents are that place's and others are not.
     place_boost: float = 0.15
     retriever: str = "hybrid"  # hybrid | dense | bm25
-    # Second look at the leading hybrid candidates (see Retriever._rerank): how many,
+    # Second look at the leading hybrid candidates (see rag.ranking.rerank): how many,
     # the weight of the best sentence's share of the question's terms, and the bonus
     # for speaking of the year the question asks about.
     rerank_depth: int = 12

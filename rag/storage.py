@@ -1,6 +1,6 @@
 """Storage of the index folder: the build lock, failed writes, checksums, syncing.
 
-What lets `rag.index` promise an index that is atomic, locked and verified:
+What lets `rag.build` and `rag.index` promise an index that is atomic, locked and verified:
 
 * `build_lock` - one build at a time per folder (`fcntl.flock`, released by the
   kernel when the holder exits, even by ``kill -9``); a second build waits.

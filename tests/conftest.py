@@ -67,7 +67,7 @@ def fake_settings(tmp_path: Path, corpus_copy: Path, fake_embedder) -> Settings:
 @pytest.fixture(scope="session")
 def real_settings(tmp_path_factory) -> Settings:
     """The real corpus and the bundled model, indexed once per test session."""
-    from rag.index import build_index
+    from rag.build import build_index
 
     settings = Settings(corpus_dir=CORPUS, index_dir=tmp_path_factory.mktemp("real") / "index")
     build_index(settings)

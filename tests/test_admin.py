@@ -14,8 +14,9 @@ from types import SimpleNamespace
 import pytest
 
 from rag import admin, admin_auth, retrieval
+from rag.build import build_index
 from rag.errors import AccessError, InputError, StorageError
-from rag.index import build_index, check_index
+from rag.index import check_index
 from rag.settings import Settings
 
 TOKEN = "s3cret-admin-token-for-tests"
@@ -285,7 +286,7 @@ def test_a_zipped_folder_adds_its_files(lib, tmp_path):
 
 
 def test_a_failed_build_puts_the_library_back_and_the_old_index_answers(lib, tmp_path, monkeypatch):
-    from rag import index
+    from rag import build
 
     def full_disk(*a, **kw):
         raise StorageError("磁盘已满。(The disk is full.)")
@@ -293,7 +294,7 @@ def test_a_failed_build_puts_the_library_back_and_the_old_index_answers(lib, tmp
     (tmp_path / "plan.txt").write_text(RULES, encoding="utf-8")  # replaces a document of the library
     (tmp_path / "rules.txt").write_text(RULES, encoding="utf-8")
     before, live, old = _files(lib.corpus_dir), check_index(lib), retrieval.get_retriever(lib)
-    monkeypatch.setattr(index, "build_index", full_disk)
+    monkeypatch.setattr(build, "build_index", full_disk)
     final = _final(admin.upload([str(tmp_path / "plan.txt"), str(tmp_path / "rules.txt")], _as_admin(lib), lib))
     assert {s.state for s in final.values()} == {"failed"}
     assert "恢复原状" in final["rules.txt"].reason and "disk is full" in final["rules.txt"].reason

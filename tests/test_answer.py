@@ -9,9 +9,9 @@ from rag.checks import Evidence, unanswered
 from rag.compose import ExtractiveComposer, Statement, spans_of
 from rag.gather import gather, says_something
 from rag.index import DocumentInfo
+from rag.passage import Passage
 from rag.query import Vocabulary
 from rag.render import citations_of, render_text
-from rag.retrieval import Passage
 from rag.settings import Settings
 from rag.understand import Asks, Catalog, understand
 

@@ -22,8 +22,8 @@ import pytest
 from rag import retrieval
 from rag.answer import ask
 from rag.api import create_api
+from rag.build import build_index
 from rag.embedding import register_embedder
-from rag.index import build_index
 from rag.serialize import to_jsonable
 from rag.settings import Settings
 

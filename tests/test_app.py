@@ -19,9 +19,9 @@ from rag import chat as fmt
 from rag.answer import NOT_FOUND_TEXT, Answer, Status
 from rag.compose import Statement, spans_of
 from rag.index import DocumentInfo
+from rag.passage import Passage
 from rag.query import Vocabulary
 from rag.render import citations_of, render_text
-from rag.retrieval import Passage
 from rag.understand import Catalog, understand
 
 VOCAB = Vocabulary(

@@ -14,7 +14,7 @@ sys.path.insert(0, str(ROOT / "eval"))
 import evaluate  # noqa: E402
 import validate_questions  # noqa: E402
 
-from rag.retrieval import Passage  # noqa: E402
+from rag.passage import Passage  # noqa: E402
 
 
 def test_shipped_questions_are_valid_and_held_out_from_each_other():

@@ -7,9 +7,9 @@ import subprocess
 
 import pytest
 
+from rag.build import build_index
 from rag.cli import main
 from rag.errors import InputError
-from rag.index import build_index
 from rag.settings import Settings
 
 from .test_hardening_index import _args, runner

@@ -14,10 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag import index as index_module
+from rag import build as build_module
+from rag.build import build_index
 from rag.embedding import EmbeddingCache, register_embedder
 from rag.errors import IndexStateError, StorageError
-from rag.index import CURRENT, build_index, check_index, load_index
+from rag.index import CURRENT, check_index, load_index
 from rag.storage import build_lock
 
 from .conftest import ROOT, FakeEmbedder
@@ -144,7 +145,7 @@ def test_a_full_disk_is_a_clear_error_that_leaves_nothing(fake_settings, monkeyp
     original = document.read_bytes()
     document.write_bytes(original + "\n31.新增条款。磁盘已满时的构建。\n".encode())  # new text: the cache has something to write
     if where == "owners":
-        monkeypatch.setattr(index_module.np, "save", _no_space)
+        monkeypatch.setattr(build_module.np, "save", _no_space)
     elif where == "faiss":  # faiss's own error for a full disk, written for real to /dev/full
         import faiss
 

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from rag.build import build_index
 from rag.cli import main
 from rag.embedding import register_embedder
-from rag.index import build_index, load_index
+from rag.index import load_index
 from tests.conftest import ROOT, FakeEmbedder
 
 

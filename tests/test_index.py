@@ -7,9 +7,10 @@ import json
 import pytest
 
 from rag import retrieval
+from rag.build import build_index
 from rag.embedding import register_embedder
 from rag.errors import IndexStateError
-from rag.index import CURRENT, build_index, check_index, load_index
+from rag.index import CURRENT, check_index, load_index
 
 from .conftest import FakeEmbedder
 

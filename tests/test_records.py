@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from rag import ask, retrieval
-from rag.index import build_index
+from rag.build import build_index
 from rag.records import chinese_date
 from rag.settings import Settings
 

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from rag import retrieval
-from rag.index import build_index
+from rag import ranking
+from rag.build import build_index
 from rag.naming import _title_grams, named_documents
-from rag.retrieval import _top, get_retriever
+from rag.ranking import top_k
+from rag.retrieval import get_retriever
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ def test_top_is_the_stable_sorts_first_k(seed):
     allowed = rng.random(300) < (0.05 if seed == 0 else 0.7)
     for k in (1, 5, 12, 24, 299, 400):
         direct = [i for i in np.argsort(-scores, kind="stable") if allowed[i]][:k]
-        assert _top(scores, allowed, k).tolist() == direct
+        assert top_k(scores, allowed, k).tolist() == direct
 
 
 def test_term_weights_are_exact_in_a_small_library_and_close_from_a_sample(fake_settings, monkeypatch):
@@ -68,7 +69,7 @@ def test_term_weights_are_exact_in_a_small_library_and_close_from_a_sample(fake_
     for term in ("发展", "研发经费", "山区26县", "从未出现的词"):
         df = sum(term in t for t in texts)
         assert retriever.idf(term) == pytest.approx(math.log((len(texts) + 1) / (df + 0.5)))
-    monkeypatch.setattr(retrieval, "IDF_SAMPLE", len(texts) // 4)
+    monkeypatch.setattr(ranking, "IDF_SAMPLE", len(texts) // 4)
     retriever._idf.clear()
     exact = math.log((len(texts) + 1) / (sum("发展" in t for t in texts) + 0.5))
     assert abs(retriever.idf("发展") - exact) < 0.3  # a common term, counted in a quarter of the passages

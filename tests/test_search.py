@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from rag.answer import ask
+from rag.build import build_index
 from rag.errors import IndexStateError, InputError
-from rag.index import build_index
 from rag.retrieval import Passage, search
 from rag.settings import Settings
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from rag import retrieval
-from rag.index import build_index
+from rag.build import build_index
 from rag.retrieval import get_retriever
 from rag.sections import find_section
 from rag.settings import Settings

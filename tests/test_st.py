@@ -6,8 +6,9 @@ import os
 
 import pytest
 
+from rag.build import build_index
 from rag.errors import IndexStateError, InputError
-from rag.index import build_index, load_index
+from rag.index import load_index
 from rag.retrieval import search
 
 pytestmark = pytest.mark.slow

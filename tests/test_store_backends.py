@@ -9,8 +9,9 @@ import socket
 import pytest
 
 from rag import retrieval
+from rag.build import build_index, unchanged_index
 from rag.errors import BackendError, IndexStateError, StorageError
-from rag.index import CURRENT, build_index, load_index, unchanged_index
+from rag.index import CURRENT, load_index
 from rag.retrieval import search
 from rag.settings import Settings
 
@@ -143,12 +144,12 @@ def test_a_rebuild_switches_collections_then_drops_the_old_ones(library, tmp_pat
 def test_a_failed_milvus_build_leaves_the_live_index_and_no_collection(library, tmp_path, monkeypatch):
     settings = _settings(library, tmp_path, "milvus")
     live = build_index(settings)
-    from rag import index as index_module
+    from rag import build as build_module
 
     def fail(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(index_module, "checksums", fail)  # after the store is written, before the switch
+    monkeypatch.setattr(build_module, "checksums", fail)  # after the store is written, before the switch
     with pytest.raises(StorageError, match="No space left"):
         build_index(settings, force=True)
     assert _collections(settings) == [f"{live.store['collection']}_chunks", f"{live.store['collection']}_rows"]

@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from rag import retrieval, store_graph
+from rag.build import build_index
 from rag.errors import IndexStateError, StorageError
-from rag.index import build_index, load_index
+from rag.index import load_index
 from rag.manage import add_files, remove_document
 from rag.retrieval import search
 from rag.settings import Settings
@@ -165,7 +166,7 @@ def test_another_graph_shape_or_a_damaged_graph_is_not_grown(library, tmp_path, 
 
 
 def test_a_failed_build_leaves_the_live_graph_answering(library, tmp_path, monkeypatch):
-    from rag import index as index_module
+    from rag import build as build_module
 
     settings = _settings(library, tmp_path / "index")
     build_index(settings)
@@ -176,7 +177,7 @@ def test_a_failed_build_leaves_the_live_graph_answering(library, tmp_path, monke
     def fail(folder):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(index_module, "checksums", fail)  # after the grown graph is written, before the switch
+    monkeypatch.setattr(build_module, "checksums", fail)  # after the grown graph is written, before the switch
     with pytest.raises(StorageError, match="No space left"):
         build_index(settings)
     monkeypatch.undo()

@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 
 from rag import retrieval
+from rag.build import build_index
 from rag.embedding import register_embedder
 from rag.errors import InputError
-from rag.index import CURRENT, build_index, load_index
+from rag.index import CURRENT, load_index
 from rag.retrieval import search
 from rag.settings import Settings
 from rag.workload import available_cores, clip_query, query_terms, thread_count
