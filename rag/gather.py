@@ -66,6 +66,18 @@ def one_section(passages: Sequence[Passage]) -> bool:
     return len(passages) >= 1 and len({p.doc_id for p in passages}) == 1 and bool(common_path(passages))
 
 
+BRIEF_PARTS = 4  # parts at least, for their leads to be cut to their first clauses when they do not fit
+BRIEF_CHARS = 60  # ... of about this many characters
+
+
+def _brief(text: str) -> str:
+    """A statement's first clauses, cut at a clause mark after BRIEF_CHARS characters at most."""
+    if len(text) <= BRIEF_CHARS or ELISION in text:
+        return text
+    cuts = [m.end() for m in re.finditer(r"[，,；;]", text) if 20 <= m.start() <= BRIEF_CHARS]
+    return text[: cuts[-1] - 1] if cuts else text
+
+
 def gather(query: Query, passages: Sequence[Passage], budget: int | None = None) -> list[Statement]:
     """The points of one section within ``budget`` characters (quotes and markers; by default what
     an answer of ANSWER_CHARS leaves beside the document's name), in the document's order. A section
@@ -106,6 +118,10 @@ def gather(query: Query, passages: Sequence[Passage], budget: int | None = None)
     # best statements left, whichever part they are in.
     leads = [max(members, key=lambda i: (scores[i], -i)) for part, members in by_part.items() if best_of[part] >= PART_FLOOR * top]
     leads.sort(key=lambda i: -scores[i])
+    # Many parts with long statements (a chapter of articles) do not fit: each part then says its
+    # first clauses only ("第三十八条…应当完善并规范使用全省统一的行政处罚办案系统"), so every part is heard.
+    if len(leads) >= BRIEF_PARTS and sum(len(pieces[i][1]) + MARKER for i in leads) > budget:
+        pieces = [(p, _brief(u)) if i in leads else (p, u) for i, (p, u) in enumerate(pieces)]
     rest = sorted((i for i in range(len(pieces)) if i not in leads), key=lambda i: (-scores[i], i))
     picked: list[int] = []
     for i in [*leads, *rest]:
