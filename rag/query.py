@@ -76,6 +76,8 @@ def language(text: str) -> str:
 
 def _stem(word: str) -> str:
     """A plural or possessive English word in its base form, enough to match a glossary entry."""
+    if word in _NOT_PLURAL:
+        return word
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
     if len(word) > 4 and word.endswith(("ches", "shes", "sses", "xes")):
@@ -83,6 +85,10 @@ def _stem(word: str) -> str:
     if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
         return word[:-1]
     return word
+
+
+# English words ending in s that are no plurals: "news" is not "new".
+_NOT_PLURAL = frozenset("news series species means economics statistics politics logistics physics electronics analytics".split())
 
 
 def _words(text: str) -> str:
@@ -282,6 +288,9 @@ def cedict() -> dict[str, tuple[str, ...]]:
             if m:
                 glosses.setdefault(m.group(1), []).extend(m.group(2).split("/"))
     return {k: tuple(v) for k, v in glosses.items()}
+
+
+LEXICON_VERSION = "2"  # 2: "news" is not the plural of "new" (the lexicon is built with the index)
 
 
 def english_lexicon(frequencies: Mapping[str, int], per_word: int = 4) -> dict[str, list[str]]:

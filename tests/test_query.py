@@ -120,3 +120,9 @@ def test_glossary_points_at_words_the_documents_use(corpus_text):
             assert all(t in corpus_text for t in zh.split()), line
             checked += 1
     assert checked > 800
+
+
+def test_words_ending_in_s_that_are_no_plurals_keep_their_s():
+    from rag.query import _words
+
+    assert _words("news series firms cities") == "news series firm city"
