@@ -17,7 +17,7 @@ LIBRARY2 = Path(__file__).resolve().parents[1] / "library2"
 
 @pytest.fixture(scope="module")
 def library2(tmp_path_factory) -> Settings:
-    from rag.index import build_index
+    from rag.build import build_index
 
     settings = Settings(corpus_dir=LIBRARY2, index_dir=tmp_path_factory.mktemp("library2") / "index")
     build_index(settings)
