@@ -65,3 +65,15 @@ def test_a_document_record_question_gets_the_fields_it_asks_for(library2, questi
 def test_a_statement_is_completed_by_its_articles_sanction(library2):
     answer = ask("开发商新建楼盘没按标准预留基站站址，逾期不改要罚多少钱？", settings=library2)
     assert answer.found and "五万元以上二十万元以下罚款" in answer.text
+
+
+@pytest.mark.parametrize(
+    "question, needle",
+    [
+        ("老人不会用智能手机，看病办事怎么办，条例管不管", "运用智能技术困难群体"),  # everyday words, few shared terms
+        ("新技术搞出来了没地方试产验证，咋整？", "中试和应用验证平台"),
+    ],
+)
+def test_colloquial_questions_in_everyday_words_are_answered(library2, question, needle):
+    answer = ask(question, settings=library2)
+    assert answer.found and needle in answer.text, answer.text[:200]
