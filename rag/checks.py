@@ -262,7 +262,7 @@ def unanswered(
             if not re.search(rf"(?<![\d.]){re.escape(number)}(?![\d]|\.\d)", hay):
                 # "打造几个三千亿级产业集群" against "4个五千亿级产业集群": the figure it names is not the one quoted.
                 return f"找到的相关内容没有提到“{number}”。"
-    if query.asks & Asks.FIGURE and not HAS_NUMBER.search(_LABEL.sub("", YEAR.sub("", quoted))):
+    if query.asks & Asks.FIGURE and not _has_figure(quoted):
         return "文件中没有给出这方面的具体数字。"
     if query.asks & Asks.FIGURE and rarity is not None and not _figure_of_subject(query, statements, rarity):
         return "文件中没有给出这方面的具体数字。"
@@ -303,10 +303,16 @@ _MONTH_RANGE = re.compile(r"(\d{1,2})\s*月?\s*(?:—|-|–|~|至|到)\s*(\d{1,2
 _NAMED_PERIODS = {"一季度": (1, 3), "第一季度": (1, 3), "上半年": (1, 6), "前三季度": (1, 9)}
 
 
+def _periods_at(text: str) -> list[tuple[int, tuple[int, int]]]:
+    """(where, (first month, last month)) for each part of a year a text names: "1月至9月", "1-9月", "前三季度"."""
+    named = [(m.start(), (int(m.group(1)), int(m.group(2)))) for m in _MONTH_RANGE.finditer(text)]
+    named += [(text.rfind(name), span) for name, span in _NAMED_PERIODS.items() if name in text]
+    return [(at, (a, b)) for at, (a, b) in named if 1 <= a < b <= 12]
+
+
 def _periods(text: str) -> set[tuple[int, int]]:
-    """The parts of a year a text names, as (first month, last month): "1月至9月", "1-9月", "前三季度"."""
-    found = {(int(a), int(b)) for a, b in _MONTH_RANGE.findall(text) if 1 <= int(a) < int(b) <= 12}
-    return found | {span for name, span in _NAMED_PERIODS.items() if name in text}
+    """The parts of a year a text names, as (first month, last month)."""
+    return {span for _, span in _periods_at(text)}
 
 
 def _periods_of(st: Statement) -> set[tuple[int, int]]:
@@ -317,10 +323,7 @@ def _periods_of(st: Statement) -> set[tuple[int, int]]:
         return own
     text = st.passage.text
     start, end = st.spans[0][0], st.spans[-1][1]
-    paragraph = text[text.rfind("\n", 0, start) + 1 : end]
-    named = [(m.start(), (int(m.group(1)), int(m.group(2)))) for m in _MONTH_RANGE.finditer(paragraph)]
-    named += [(paragraph.rfind(name), span) for name, span in _NAMED_PERIODS.items() if name in paragraph]
-    named = [(at, (a, b)) for at, (a, b) in named if 1 <= a < b <= 12]
+    named = _periods_at(text[text.rfind("\n", 0, start) + 1 : end])
     return {max(named)[1]} if named else set()
 
 
@@ -367,4 +370,9 @@ def _figure_of_subject(query: Query, statements: Sequence[Statement], rarity: Ca
     subject = _rarest_held(terms, texts, rarity)
     if not subject:
         return not terms  # statements that share no word with the question give no figure of its subject
-    return any(subject in x and HAS_NUMBER.search(_LABEL.sub("", YEAR.sub("", x))) for x in texts)
+    return any(subject in x and _has_figure(x) for x in texts)
+
+
+def _has_figure(text: str) -> bool:
+    """Whether a text gives a figure: a number that is neither a year nor an article's label."""
+    return bool(HAS_NUMBER.search(_LABEL.sub("", YEAR.sub("", text))))

@@ -166,7 +166,7 @@ class ExtractiveComposer:
         # passages: more of its items, within the room of a short answer.
         wants_items = bool(query.asks & Asks.LIST) and not query.asks & Asks.FIGURE
         most, floor = (self.list_statements, self.list_floor) if wants_items else (self.max_statements, self.floor)
-        room = ANSWER_CHARS - sum(len(c.text) + MARKER for c in chosen) - sum(label_chars(p) for p in {c.passage.doc_id: c.passage for c in chosen}.values())
+        room = _room(chosen)
         for st in ranked[1:]:
             if len(chosen) >= most:
                 break
@@ -195,7 +195,7 @@ class ExtractiveComposer:
                 docs.add(st.passage.doc_id)
         # What completes a statement in its paragraph (an article's sanction, what a short opening
         # sentence heads) is part of it, within the room of a short answer.
-        room = ANSWER_CHARS - sum(len(c.text) + MARKER for c in chosen) - sum(label_chars(p) for p in {c.passage.doc_id: c.passage for c in chosen}.values())
+        room = _room(chosen)
         for i, st in enumerate(chosen):
             grown = continued(st)
             if grown is not st and len(grown.text) - len(st.text) <= room:
@@ -204,6 +204,11 @@ class ExtractiveComposer:
         # A grown statement may now hold another one: that one is said already.
         chosen = [st for st in chosen if not any(o is not st and o.passage.chunk_id == st.passage.chunk_id and st.text in o.text for o in chosen)]
         return in_reading_order(chosen, query.documents, self.close_enough)
+
+
+def _room(chosen: Sequence[Statement]) -> int:
+    """What a short answer has left beside ``chosen``: their quotes, markers and documents' names."""
+    return ANSWER_CHARS - sum(len(c.text) + MARKER for c in chosen) - sum(label_chars(p) for p in {c.passage.doc_id: c.passage for c in chosen}.values())
 
 
 PART_SHARE = 0.6  # the share of a question part's terms its best statement must hold to be added

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from .query import DOCUMENT_YEAR, jieba_for
 
@@ -42,27 +42,34 @@ def _title_grams(title: str) -> set[str]:
     return {title[i : i + 4] for i in range(len(title) - 3)}
 
 
-_OWN: dict[int, tuple[Sequence[Any], dict[str, int], list[str]]] = {}
+_PER_CATALOG: dict[tuple[str, int], tuple[Sequence[Any], Any]] = {}
+
+
+def _per_catalog(name: str, documents: Sequence[Any], make: Callable[[Sequence[Any]], Any]) -> Any:
+    """``make(documents)``, computed once per catalog (a tuple: an index's documents do not change),
+    not per question: comparing every title with every other made a question over 2,000
+    documents cost ~1 s. A list (a subset picked for one question) is computed each time."""
+    hit = _PER_CATALOG.get((name, id(documents)))
+    if hit is not None and hit[0] is documents:
+        return hit[1]
+    value = make(documents)
+    if isinstance(documents, tuple):
+        if len(_PER_CATALOG) >= 32:
+            _PER_CATALOG.clear()
+        _PER_CATALOG[(name, id(documents))] = (documents, value)
+    return value
 
 
 def _own_phrases(documents: Sequence[Any]) -> tuple[dict[str, int], list[str]]:
-    """Title phrases found in one title only -> that document's position, and each document's issuer name.
+    """Title phrases found in one title only -> that document's position, and each document's issuer name."""
 
-    Computed once per catalog (a tuple: an index's documents do not change), not per question:
-    comparing every title with every other made a question over 2,000 documents cost ~1 s.
-    """
-    hit = _OWN.get(id(documents))
-    if hit is not None and hit[0] is documents:
-        return hit[1], hit[2]
-    grams = [_title_grams(d.title) for d in documents]
-    count = Counter(g for own in grams for g in own)
-    owner = {g: i for i, own in enumerate(grams) for g in own if count[g] == 1}
-    issuers = [re.split(r"[（(,，、]", d.issuer)[0] for d in documents]
-    if isinstance(documents, tuple):
-        if len(_OWN) >= 16:
-            _OWN.clear()
-        _OWN[id(documents)] = (documents, owner, issuers)
-    return owner, issuers
+    def make(documents: Sequence[Any]) -> tuple[dict[str, int], list[str]]:
+        grams = [_title_grams(d.title) for d in documents]
+        count = Counter(g for own in grams for g in own)
+        owner = {g: i for i, own in enumerate(grams) for g in own if count[g] == 1}
+        return owner, [re.split(r"[（(,，、]", d.issuer)[0] for d in documents]
+
+    return _per_catalog("phrases", documents, make)
 
 
 def named_documents(text: str, documents: Sequence[Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -105,23 +112,16 @@ def named_documents(text: str, documents: Sequence[Any]) -> tuple[tuple[str, ...
     return tuple(d.doc_id for d in picked), tuple(dict.fromkeys(words))
 
 
-_WORDS: dict[int, tuple[Sequence[Any], list[set[str]]]] = {}
-
-
 def _own_words(documents: Sequence[Any]) -> list[set[str]]:
-    """Each title's words (jieba, two characters or more) that no other title has; once per catalog."""
-    hit = _WORDS.get(id(documents))
-    if hit is not None and hit[0] is documents:
-        return hit[1]
-    cut = jieba_for(())
-    words = [{w for w in cut.lcut(d.title) if len(w) >= 2} for d in documents]
-    count = Counter(w for own in words for w in own)
-    own = [{w for w in ws if count[w] == 1} for ws in words]
-    if isinstance(documents, tuple):
-        if len(_WORDS) >= 16:
-            _WORDS.clear()
-        _WORDS[id(documents)] = (documents, own)
-    return own
+    """Each title's words (jieba, two characters or more) that no other title has."""
+
+    def make(documents: Sequence[Any]) -> list[set[str]]:
+        cut = jieba_for(())
+        words = [{w for w in cut.lcut(d.title) if len(w) >= 2} for d in documents]
+        count = Counter(w for own in words for w in own)
+        return [{w for w in ws if count[w] == 1} for ws in words]
+
+    return _per_catalog("words", documents, make)
 
 
 def named_by_words(words: Sequence[str], documents: Sequence[Any], least: int = 2) -> tuple[str, ...]:
@@ -129,7 +129,6 @@ def named_by_words(words: Sequence[str], documents: Sequence[Any], least: int = 
     Chinese words ("terminal devices … satellites": 终端, 卫星 of 《终端设备直连卫星服务管理规定》);
     () unless exactly one document is so named."""
     given = [w for w in words if len(w) >= 2]
-    documents = tuple(documents)
     hits = [
         d.doc_id
         for d, own in zip(documents, _own_words(documents))
@@ -252,7 +251,7 @@ _FUNCTION_FLAGS = {"r", "d", "p", "c", "u", "y", "e", "o"}
 
 def is_function_word(word: str) -> bool:
     """Whether jieba's dictionary tags a word as grammar rather than topic ("那个", "已经", "到底")."""
-    return _pos_tokenizer(()).word_tag_tab.get(word, "")[:1] in _FUNCTION_FLAGS
+    return word_tag(word)[:1] in _FUNCTION_FLAGS
 
 
 def word_tag(word: str) -> str:

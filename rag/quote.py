@@ -135,12 +135,11 @@ def continued(st: Statement, limit: int = CONTINUED) -> Statement:
         return st
     years = set(YEAR.findall(st.text))
     grown = st.text
+    # An opening sentence grows by the sentences after it; an article's clause by the rest of its sentence.
     for piece in split_sentences(rest) if opening else [rest[: (rest.find("。") + 1) or len(rest)]]:
         if not piece.strip() or len(grown) + len(piece) > limit or set(YEAR.findall(piece)) - years:
             break
         grown += piece
-        if not opening:
-            break  # an article's sentence ends at its full stop
     if grown == st.text:
         return st
     grown = grown.strip()

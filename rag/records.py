@@ -182,11 +182,10 @@ def _body_statements(retriever: Retriever, doc_id: str, wanted: Sequence[str]) -
     for field, pattern in _IN_BODY.items():
         if field not in wanted:
             continue
-        for i, chunk in enumerate(retriever.index.chunks):
-            m = pattern.search(chunk.text) if chunk.doc_id == doc_id else None
-            if not m:
+        for i in retriever.chunks_of(doc_id):
+            text = retriever.index.chunks[i].text
+            if not (m := pattern.search(text)):
                 continue
-            text = chunk.text
             start = max(text.rfind(mark, 0, m.start()) for mark in "。\n；") + 1
             end = min((j for j in (text.find(mark, m.end()) for mark in "。\n；") if j >= 0), default=len(text))
             passage = retriever.chunk_passage(i)
@@ -199,8 +198,9 @@ def _body_statements(retriever: Retriever, doc_id: str, wanted: Sequence[str]) -
 
 def _outline_statements(retriever: Retriever, doc_id: str) -> list[Statement]:
     """The parts of a document: the outline its opening passage carries."""
-    for i, chunk in enumerate(retriever.index.chunks):
-        if chunk.doc_id == doc_id and chunk.outline and not chunk.section:
+    for i in retriever.chunks_of(doc_id):
+        chunk = retriever.index.chunks[i]
+        if chunk.outline and not chunk.section:
             passage = retriever.chunk_passage(i)
             return [Statement("；".join(passage.outline), passage, (), score=1.0, lexical=1.0)]
     return []

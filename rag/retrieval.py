@@ -91,7 +91,7 @@ class Retriever:
         key = (doc_id, top)
         if key not in self._parts:
             chunks = self.index.chunks
-            self._parts[key] = "\n".join(chunks[i].text for i in self._chunks_of(doc_id) if chunks[i].section[:1] == top)
+            self._parts[key] = "\n".join(chunks[i].text for i in self.chunks_of(doc_id) if chunks[i].section[:1] == top)
         return self._parts[key]
 
     def _units_of(self, i: int) -> list[str]:
@@ -114,7 +114,7 @@ class Retriever:
         """Every chunk's text, lower-cased once (the rerank's term weights count passages holding a term)."""
         return [c.text.lower() for c in self.index.chunks]
 
-    def _chunks_of(self, doc_id: str) -> np.ndarray:
+    def chunks_of(self, doc_id: str) -> np.ndarray:
         """The chunk numbers of one document, in order."""
         return np.flatnonzero(self._doc_ids == doc_id)
 

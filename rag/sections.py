@@ -93,10 +93,10 @@ def find_section(retriever: Retriever, query: Query, passages: Sequence[Passage]
     share, _, doc_id, path, total, weights = best
     # "要抓住哪些机会" matches five sibling headings "(一)抓住…的政策机会", "(二)抓住…的技术机会"…:
     # it asks about the section they make up, not the one that happened to be retrieved first.
-    chunks = retriever.index.chunks
+    chunks = [(i, retriever.index.chunks[i]) for i in retriever.chunks_of(doc_id)]  # the document's, in order
     if len(path) >= 2:
         parent = path[:-1]
-        siblings = {tuple(c.section)[len(parent)] for c in chunks if c.doc_id == doc_id and tuple(c.section[: len(parent)]) == parent and len(c.section) > len(parent)}
+        siblings = {tuple(c.section)[len(parent)] for _, c in chunks if tuple(c.section[: len(parent)]) == parent and len(c.section) > len(parent)}
         under = _named(parent)
         matching = [h for h in siblings if sum(w for t, w in weights.items() if t in f"{under} {_named((h,))}") / total >= SIBLING_SHARE * share]
         if len(matching) >= 2:
@@ -108,8 +108,8 @@ def find_section(retriever: Retriever, query: Query, passages: Sequence[Passage]
         return None
     members = [
         retriever.chunk_passage(i, 1.0)
-        for i, c in enumerate(chunks)
-        if c.doc_id == doc_id and tuple(c.section[: len(path)]) == path
+        for i, c in chunks
+        if tuple(c.section[: len(path)]) == path
     ]
     if not members or len(members) > MAX_SECTION_PASSAGES:
         return None

@@ -188,6 +188,11 @@ _TAGS = re.compile(r"<(script|style)\b[^>]{0,200}>.*?(?:</\1\s*>|$)|<[^>]{0,200}
 ONLY_MARKUP_TEXT = "问题中只有网页标记（HTML），没有文字。请用中文或英文输入问题。(The question holds only HTML markup; type it as text.)"
 
 
+def _other_titles(text: str, documents: Sequence[Any]) -> tuple[str, ...]:
+    """The 《titles》 a question names that are none of the library's documents."""
+    return tuple(t for t in _TITLE.findall(text) if not any(t in d.title or d.title in t for d in documents))
+
+
 def wants_figure(text: str) -> bool:
     """A question answered by a figure. Only its last clause is read: "我们县今年上了几个光伏项目，
     …会不会算进考核？" tells how many projects, it does not ask; "哪几个" asks for a list."""
@@ -253,7 +258,7 @@ def understand(question: object, history: Sequence[Any] = (), catalog: Catalog |
     documents = catalog.documents
     # A 《title》 that is none of the library's documents names none of them by its words ("被废止的
     # 《浙江省信息化促进条例》…": its 条例 is not the library's regulation).
-    foreign = [t for t in _TITLE.findall(text) if not any(t in d.title or d.title in t for d in documents)]
+    foreign = _other_titles(text, documents)
     named, naming = named_documents(_TITLE.sub(lambda m: " " if m.group(1) in foreign else m.group(0), text), documents)
     year_named: tuple[str, ...] = ()
     if not named:  # "2020年的呢？": in a follow-up a bare year names that year's documents
@@ -283,11 +288,12 @@ def understand(question: object, history: Sequence[Any] = (), catalog: Catalog |
     expansion = tuple(dict.fromkeys([*(t for u in english for t in u.chinese), *synonyms]))
     # The curated words only: the index's null level was measured so (dictionary words would lift any question).
     plain = tuple(dict.fromkeys([*vocab.glossary_terms(text), *synonyms]))
+    places_en = english_places(text) if lang == "en" else ()  # an English question's places, by their Chinese names
     if lang == "en" and not inherited:
         # "the rules on terminal devices connecting directly to satellites" names a document by the
         # Chinese words of its title (终端, 卫星); "rules" alone names every rule, which is no name.
         # It narrows the documents its kind words name ("rules": both rules), or names one by three words.
-        given = [*expansion, *(c for _, chinese in english_places(text) for c in chinese), *kind_words(text)]
+        given = [*expansion, *(c for _, chinese in places_en for c in chinese), *kind_words(text)]
         if len(named) != 1:
             among = [d for d in documents if d.doc_id in named] if named else documents
             named = named_by_words(given, among, least=2 if named else 3)
@@ -310,14 +316,14 @@ def understand(question: object, history: Sequence[Any] = (), catalog: Catalog |
         identifiers=tuple(dict.fromkeys([*_IDENTIFIER.findall(text), *_CODE.findall(text)])),
         unit=next((u for m in _ASKED_UNIT.finditer(text) for u in m.groups() if u), SHARE if _ASKED_SHARE.search(text) else ""),
         quoted=tuple(m.strip() for m in _QUOTED.findall(text) if m.strip()),
-        other_titles=tuple(t for t in _TITLE.findall(text) if not any(t in d.title or d.title in t for d in documents)),
+        other_titles=_other_titles(text, documents),
         topic=_topic(text, terms),
         names=tuple(names(tags)),
         places=tuple(places(tags)),
         inherited=inherited,
         plain_expansion=plain,
         members=_members(raw) if asks & Asks.LIST else 0,
-        english_places=english_places(text) if lang == "en" else (),
+        english_places=places_en,
     )
 
 
