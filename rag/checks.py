@@ -353,10 +353,15 @@ def _rarest_held(terms: Sequence[str], texts: Sequence[str], rarity: Callable[[s
     return max(present, key=rarity) if present else ""
 
 
+def _subject_terms(query: Query) -> list[str]:
+    """The question's words that may name what it asks about: not its years, nor a time word
+    ("今年", "目前"), which says when, and is written wherever a text speaks of this year."""
+    return [t for t in query.topic if len(t) >= 2 and not YEAR.search(t) and word_tag(t) != "t"]
+
+
 def _about_subject(query: Query, statements: Sequence[Statement], rarity: Callable[[str], float]) -> list[Statement]:
     """The statements that hold the question's rarest term the statements hold (all when none does)."""
-    terms = [t for t in query.topic if len(t) >= 2 and not YEAR.search(t)]
-    subject = _rarest_held(terms, [st.text.lower() for st in statements], rarity)
+    subject = _rarest_held(_subject_terms(query), [st.text.lower() for st in statements], rarity)
     return [st for st in statements if subject in st.text.lower()] if subject else list(statements)
 
 
@@ -366,7 +371,7 @@ def _figure_of_subject(query: Query, statements: Sequence[Statement], rarity: Ca
     if query.asks & Asks.RECORD or query.language != "zh":
         return True  # an English question's terms are translations: too loose to pin a subject
     texts = [st.text.lower() for st in statements]
-    terms = [t for t in query.topic if len(t) >= 2 and not YEAR.search(t) and not re.fullmatch(r"[\d.%]+", t)]
+    terms = [t for t in _subject_terms(query) if not re.fullmatch(r"[\d.%]+", t)]
     subject = _rarest_held(terms, texts, rarity)
     if not subject:
         return not terms  # statements that share no word with the question give no figure of its subject

@@ -16,16 +16,11 @@ import re
 from dataclasses import dataclass
 
 from .ingest import Document, Paragraph
-from .structure import ARTICLE_RANK, law_heading, markdown_heading, opens_address
+from .structure import ARTICLE_RANK, NUMBERED, law_heading, markdown_heading, opens_address
 
 CHUNKER_VERSION = "11"  # 10: law/report structure; 11: long clauses no longer lose or repeat a comma group; hard cuts
 
 # Heading ranks: a heading closes every open heading of the same or a deeper rank.
-_NUMBERED = [
-    (re.compile(r"^[一二三四五六七八九十]+、"), 1),
-    (re.compile(r"^\([一二三四五六七八九十]+\)"), 2),
-    (re.compile(r"^\d{1,2}\.(?!\d)"), 3),
-]
 _LEAD_RANK, _SUBLEAD_RANK, _PLAIN_RANK = 4, 5, 1
 _SENTENCE_END = re.compile(r"(?<=[。！？!?])(?![”’」』)])|(?<=[。！？!?][”’」』)])")
 _TERMINAL = tuple("。！？!?；;：:，,、")
@@ -111,9 +106,13 @@ def statement_parts(text: str, long_sentence: int = LONG_SENTENCE, headings: tup
     """`statements()` before rendering: each with its lead-in and body apart (see `Statement`)."""
     out: list[Statement] = []
     for paragraph in text.split("\n"):
-        for sentence in split_sentences(paragraph.strip()):
+        sentences = split_sentences(paragraph.strip())
+        for n, sentence in enumerate(sentences):
             sentence = sentence.strip()
-            if not sentence or _is_heading(sentence, headings):
+            # A run-in heading ("加强生态文明建设。坚持…") is the paragraph's own first sentence too: it
+            # says what the sentences after it are about.
+            run_in = n == 0 and len(sentences) > 1 and not _NUMBERED_HEADING.match(sentence) and sentence.endswith("。")
+            if not sentence or (_is_heading(sentence, headings) and not run_in):
                 continue
             if len(sentence) <= long_sentence:
                 out.append(Statement("", sentence, True))
@@ -175,7 +174,7 @@ def _heading(para: Paragraph, in_article: bool = False) -> tuple[int, str, bool]
         return law
     if para.lead:
         return (_SUBLEAD_RANK if para.sublead else _LEAD_RANK), para.lead, False
-    for pattern, rank in _NUMBERED:
+    for pattern, rank in NUMBERED:
         if pattern.match(text):
             if "。" not in text and len(text) <= 40:
                 return rank, text, True

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from .document import Document, Paragraph
 from .profiles import BUILTIN, Profile
+from .structure import numbered
 from .metadata import addressee, front_length, is_record_line, merged, notice_signature, read_record, signature_start
 
 PUA_DECIMAL = "\ue010"  # stands for "." in the 2022 guideline's PDF extraction
@@ -154,9 +155,15 @@ def _lead_of(text: str) -> str | None:
 
 
 def _short_lead(text: str) -> str | None:
-    """An unmarked lead sentence ("产业集群势头良好。"): short, no commas."""
-    m = re.match(r"^([^。,，、;；:：\"“”()]{4,14})。", text)
-    return m.group(1) if m and len(text) > len(m.group(0)) + 20 else None
+    """An unmarked lead sentence ("产业集群势头良好。", "——数据要素市场体系初步建立。"): short, no
+    commas, before a longer paragraph; not a numbered heading, which is a heading already."""
+    m = re.match(r"^(?:——)?([^。,，、;；:：\"“”()]{4,14})。", text)
+    return m.group(1) if m and len(text) > len(m.group(0)) + 20 and not numbered(text) else None
+
+
+# Paragraphs opening with a short sentence of their own ("推动人工智能创新发展。深化…"): this many
+# make a document written with run-in headings, as government work reports are, bold or not.
+LEAD_STYLE = 5
 
 
 def _squash(text: str) -> str:
@@ -252,6 +259,7 @@ def clean_document(raw: str, entry: dict, profile: Profile | None = None) -> Doc
 def _paragraphs(kept: list[str]) -> list[Paragraph]:
     """Cleaned `Paragraph`s with their offsets, bold leads and Markdown heading levels."""
     bold_leads = sum(1 for p in kept if _lead_of(p))
+    run_in = bold_leads >= 2 or sum(1 for p in kept if _short_lead(_strip_markup(p).strip())) >= LEAD_STYLE
     result: list[Paragraph] = []
     offset = 0
     for para in kept:
@@ -261,8 +269,8 @@ def _paragraphs(kept: list[str]) -> list[Paragraph]:
             text = _strip_markup(piece).strip()
             if not re.search(r"[\w\u4e00-\u9fff]", text):
                 continue  # what an aside left behind, e.g. a lone "。"
-            if lead is None and bold_leads >= 2:
-                lead = _short_lead(text)  # same heading style, bold lost in scraping
+            if lead is None and run_in:
+                lead = _short_lead(text)  # same heading style, bold lost in scraping or never there
             result.append(Paragraph(text=text, start=offset, lead=lead, sublead=n > 0 and lead is not None, level=level))
             offset += len(text) + 2
     return result

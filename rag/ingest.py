@@ -21,7 +21,7 @@ from .errors import CorpusError
 from .profiles import BUILTIN, Profile, load_profiles
 from .readers import SUFFIXES, page_offsets, read_file
 
-CLEANING_VERSION = "6"  # 6: a report's speaker
+CLEANING_VERSION = "7"  # 6: a report's speaker; 7: run-in headings without bold
 MANIFEST_NAME = "manifest.toml"
 
 

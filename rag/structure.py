@@ -13,6 +13,17 @@ from __future__ import annotations
 import re
 
 _NUM = "[一二三四五六七八九十百千零〇两]+"
+# Numbered headings of any policy text, with their ranks: 一、 above (一) above 1.
+NUMBERED = [
+    (re.compile(r"^[一二三四五六七八九十]+、"), 1),
+    (re.compile(r"^\([一二三四五六七八九十]+\)"), 2),
+    (re.compile(r"^\d{1,2}\.(?!\d)"), 3),
+]
+
+
+def numbered(text: str) -> bool:
+    """Whether a paragraph opens with a heading's number ("(二)", "3.") or a law's 第X章/第X条."""
+    return any(pattern.match(text) for pattern, _ in NUMBERED) or law_heading(text) is not None
 PART_RANKS = {"编": -3, "章": -2, "节": -1}
 ARTICLE_RANK = 0
 _PART = re.compile(rf"^(第{_NUM}[编章节])([^。,，;；:：]{{0,30}})$")

@@ -200,8 +200,14 @@ def wants_figure(text: str) -> bool:
     return bool(_QUANTITY.search(last)) and not _ASKS_WHICH.search(last)
 
 
+AFTERTHOUGHT = 4  # characters: a last clause this short ("…要涨到多少，每月") adds to the question before it
+
+
 def _last_clause(text: str) -> str:
-    return re.split(r"[,，;；。]", text.strip().rstrip("?？!！。"))[-1]
+    clauses = re.split(r"[,，;；。]", text.strip().rstrip("?？!！。"))
+    if len(clauses) >= 2 and len(clauses[-1].strip()) <= AFTERTHOUGHT:
+        return "，".join(clauses[-2:])
+    return clauses[-1]
 
 
 def _asks(text: str, terms: Sequence[str], named: bool) -> tuple[Asks, tuple[str, ...]]:

@@ -502,6 +502,13 @@ def test_a_figures_year_is_that_of_the_statements_about_its_subject():
     later = _answer(_passage("到2027年,无还本续贷新增8000亿元。"), "到2027年,无还本续贷新增8000亿元")
     assert unanswered(_q("2027年无还本续贷要新增多少"), later + goals, rarity=idf) == ""
 
+    # A time word says when, not what: "今年" in another statement ("做好今年工作") does not make it the subject.
+    looking_back = "《报告》 › 一、2025年主要工作"
+    subsidy = _answer(_passage("低保最低月标准提高到1190元。", date="2026-01-14", section=looking_back), "低保最低月标准提高到1190元")
+    opening = _answer(_passage("2026年是开局之年。做好今年工作,必须坚持二十大精神。"), "2026年是开局之年。做好今年工作,必须坚持二十大精神")
+    rare = lambda t: {"今年": 6.0, "低保": 5.0}.get(t, 1.0)
+    assert "2026" in unanswered(_q("低保标准今年(2026年)要涨到多少"), subsidy + opening, rarity=rare)
+
 
 def test_a_count_of_rivers_is_not_answered_by_kilometres():
     rivers = _answer(_passage("全域幸福河湖建设700公里。"), "全域幸福河湖建设700公里")

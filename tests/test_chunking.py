@@ -129,3 +129,19 @@ def test_a_figure_ends_its_phrase_so_each_target_stays_a_statement(chunks_by_doc
     out = statements(chunk.text, headings=chunk.section)
     assert "到2025年,……研发经费占营业收入比重达到2.5%以上," in out
     assert any(s.endswith("劳动生产率达到35万元/人以上,") for s in out)
+
+
+def test_a_run_in_heading_opens_a_section_and_stays_its_paragraphs_first_statement():
+    """"加强生态文明建设。坚持…": the sentence heads a section of its own and says what the
+    sentences after it are about, so it is quoted with them."""
+    from rag.chunking import statements
+    from rag.cleaning import clean_document
+
+    topics = ["放大经济政策实施效应", "打造一流营商环境", "推动人工智能创新发展", "优化提升传统产业", "加强生态文明建设"]
+    body = "坚持双碳引领,严格落实碳排放双控制度,加快构建碳排放数智治理体系。"
+    raw = "三、重点工作\n\n" + "\n\n".join(f"{t}。{body}" for t in topics)
+    doc = clean_document(raw, {"id": "r", "title": "R", "kind": "report"})
+    chunks = chunk_document(doc, target=60, limit=200)
+    last = next(c for c in chunks if "加强生态文明建设" in c.text)
+    assert last.section == ("三、重点工作", "加强生态文明建设")
+    assert statements(last.text, headings=last.section)[0] == "加强生态文明建设。"

@@ -121,3 +121,17 @@ def test_clean_document_keeps_bold_leads_as_headings():
     leads = [(p.lead, p.sublead) for p in doc.paragraphs]
     assert leads == [(None, False), ("实体制造挑起大梁", False), ("要优化机制", True)]
     assert "**" not in doc.text
+
+
+def test_a_document_written_with_run_in_headings_gets_them_without_bold():
+    """A work report's paragraphs open with a short sentence of their own ("推动人工智能创新发展。…"):
+    enough of them make the document's style, and each opens a section; a numbered heading stays one."""
+    topics = ["放大经济政策实施效应", "打造一流营商环境", "推动人工智能创新发展", "优化提升传统产业", "突出抓好产业投资"]
+    body = "全力争取和用足用好各类政策资金,支持经济高质量发展,提高政策执行效率和效果。"
+    raw = "三、重点工作\n\n" + "\n\n".join(f"{t}。{body}" for t in topics) + f"\n\n(一)着力提振市场信心。{body}\n"
+    doc = clean_document(raw, {"id": "r", "title": "R", "kind": "report"})
+    assert [p.lead for p in doc.paragraphs if p.lead] == topics
+    assert doc.paragraphs[-1].lead is None  # "(一)…" is a numbered heading, not a run-in one
+    # Four such paragraphs are a way of writing, not a style: no leads without bold.
+    few = clean_document("\n\n".join(f"{t}。{body}" for t in topics[:4]), {"id": "f", "title": "F", "kind": "report"})
+    assert not any(p.lead for p in few.paragraphs)

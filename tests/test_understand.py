@@ -82,6 +82,9 @@ def test_what_is_asked():
     assert understand("对专精特新企业有哪些支持？", catalog=CATALOG).asks & Asks.BROAD
     # told, not asked: "几个光伏项目" in the first clause
     assert not understand("我们县今年上了几个光伏项目，新增绿电会不会算进考核？", catalog=CATALOG).asks & Asks.FIGURE
+    # ... but a last clause of a word or two is an afterthought to the question before it
+    assert understand("低保标准今年要涨到多少，每月", catalog=CATALOG).asks & Asks.FIGURE
+    assert not understand("今年要涨到多少，说说看哪几个", catalog=CATALOG).asks & Asks.FIGURE
 
 
 def test_record_questions_name_the_fields_they_ask_for():
