@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from .checks import Evidence, gather_evidence, missing_place, unanswered, unknown_names
-from .compose import Composer, ExtractiveComposer, KIND_ORDER, Statement
+from .compose import Composer, ExtractiveComposer, KIND_ORDER, Statement, with_section
 from .errors import InputError
 from .ingest import KINDS
 from .records import answer_from_record
@@ -163,6 +163,16 @@ def _answer(
     statements = composer.compose(query, list(section.passages) if section else passages)
     if section and not statements:
         statements = composer.compose(query, passages)
+    elif section:
+        # A second section the question is about, among the passages outside the first.
+        # (Of a document the question names, if it names one: "30条里…" asks that one.)
+        rest = [
+            p for p in passages
+            if (p.doc_id != section.doc_id or tuple(p.headings[: len(section.path)]) != section.path)
+            and (not query.documents or p.doc_id in query.documents)
+        ]
+        if rest and (other := find_section(retriever, query, rest)):
+            statements = with_section(query, statements, other.passages)
     reason = (
         unanswered(query, statements, retriever.part_text, lambda place: _in_scope(retriever, place), retriever.idf)
         if statements

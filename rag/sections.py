@@ -65,6 +65,12 @@ def _named(headings: Sequence[str]) -> str:
     return " ".join(ORDINAL.sub("", h, count=1) for h in headings).lower()
 
 
+def _heading_text(query: Query, headings: Sequence[str]) -> str:
+    """What headings say (`_named`), with the labels the question names them by ("第七章")."""
+    labels = [x for x in query.identifiers if any(h.startswith(x) for h in headings)]
+    return " ".join([_named(headings), *labels])
+
+
 def find_section(retriever: Retriever, query: Query, passages: Sequence[Passage]) -> Section | None:
     """The section of a retrieved passage whose heading is most about the query, or None."""
     weights = {t: retriever.idf(t) for t in heading_terms(retriever, query)}
@@ -81,8 +87,9 @@ def find_section(retriever: Retriever, query: Query, passages: Sequence[Passage]
         if not own_total:
             continue
         for depth in range(len(heads), 0, -1):
-            # A section is read under its parents: "在制造业变革中寻求新路径 › (三)抓住…的改革机会".
-            heading = _named(heads[:depth])
+            # A section is read under its parents: "在制造业变革中寻求新路径 › (三)抓住…的改革机会";
+            # a part the question names by its label ("第七章激励保障措施") by that label too.
+            heading = _heading_text(query, heads[:depth])
             share = sum(w for t, w in own.items() if t in heading) / own_total
             # the best-matching heading wins; ties go to the better-retrieved passage, then the deeper section
             key = (share, -rank, p.doc_id, heads[:depth], own_total, own)
@@ -97,8 +104,7 @@ def find_section(retriever: Retriever, query: Query, passages: Sequence[Passage]
     if len(path) >= 2:
         parent = path[:-1]
         siblings = {tuple(c.section)[len(parent)] for _, c in chunks if tuple(c.section[: len(parent)]) == parent and len(c.section) > len(parent)}
-        under = _named(parent)
-        matching = [h for h in siblings if sum(w for t, w in weights.items() if t in f"{under} {_named((h,))}") / total >= SIBLING_SHARE * share]
+        matching = [h for h in siblings if sum(w for t, w in weights.items() if t in _heading_text(query, (*parent, h))) / total >= SIBLING_SHARE * share]
         if len(matching) >= 2:
             path = parent
     # A sentence of another retrieved passage that holds more of the question than this heading

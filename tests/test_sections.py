@@ -104,3 +104,36 @@ def test_a_programme_named_without_quotes_that_the_library_never_mentions_is_not
     assert answer.status == "not_found" and "天鹅行动" in answer.reason
     # a pronoun or a numeral before 计划 names no programme
     assert "计划" not in ask("那几个计划要抓住哪些机会？", settings=library.settings).reason
+
+
+def test_a_chapter_named_by_its_label_is_found_by_it(library):
+    # "第二章" is stripped from headings when matching words; named by the question, it is the label.
+    section = _section(library, "条例第二章都规定了哪些？")
+    assert section is not None and section.path == ("第二章 数据资源",)
+
+
+def test_a_second_section_on_the_same_matter_fills_the_room_the_first_leaves(tmp_path: Path, fake_embedder):
+    """"…数据资源有哪些规定" in a library where the regulation and a plan each have a section on it:
+    the answer gathers the first and, in the room left, the second, each cited to its document."""
+    from rag import ask
+
+    plan = "数字产业发展规划\n一、总体要求\n到2027年，数据产业规模显著提升。\n二、数据资源\n（一）推进数据资源开发\n推动数据资源分级分类开发利用，建设数据资源交易场所。\n（二）加强数据资源安全\n建立数据资源安全评估制度。\n"
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "law.txt").write_text(LAW, encoding="utf-8")
+    (corpus / "plan.txt").write_text(plan, encoding="utf-8")
+    retrieval.reset_cache()
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", model="fake", auto_rebuild=False)
+    build_index(settings)
+    try:
+        answer = ask("数据资源方面有哪些规定？", settings=settings)
+        assert answer.status == "answered"
+        assert {c.doc_id for c in answer.citations} == {"law", "plan"}
+        for point in ("公共数据平台", "向社会开放", "交易场所", "安全评估"):
+            assert point in answer.text, point
+        assert len(answer.text) <= 600
+        # Asked of one document, only that document's section is gathered.
+        named = ask("测试促进条例对数据资源有哪些规定？", settings=settings)
+        assert {c.doc_id for c in named.citations} == {"law"}
+    finally:
+        retrieval.reset_cache()
