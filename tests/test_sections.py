@@ -47,16 +47,21 @@ OPINION = """关于推动测试产业发展的实施意见
 """
 
 
-@pytest.fixture
-def library(tmp_path: Path, fake_embedder):
+def _build(tmp_path: Path, texts: dict[str, str]) -> Settings:
+    """An index of ``texts`` (file stem: text) with the fake embedder, through the real build."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    (corpus / "law.txt").write_text(LAW, encoding="utf-8")
-    (corpus / "opinion.txt").write_text(OPINION, encoding="utf-8")
+    for stem, text in texts.items():
+        (corpus / f"{stem}.txt").write_text(text, encoding="utf-8")
     retrieval.reset_cache()
     settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", model="fake", auto_rebuild=False)
     build_index(settings)
-    yield get_retriever(settings)
+    return settings
+
+
+@pytest.fixture
+def library(tmp_path: Path, fake_embedder):
+    yield get_retriever(_build(tmp_path, {"law": LAW, "opinion": OPINION}))
     retrieval.reset_cache()
 
 
@@ -118,13 +123,7 @@ def test_a_second_section_on_the_same_matter_fills_the_room_the_first_leaves(tmp
     from rag import ask
 
     plan = "数字产业发展规划\n一、总体要求\n到2027年，数据产业规模显著提升。\n二、数据资源\n（一）推进数据资源开发\n推动数据资源分级分类开发利用，建设数据资源交易场所。\n（二）加强数据资源安全\n建立数据资源安全评估制度。\n"
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "law.txt").write_text(LAW, encoding="utf-8")
-    (corpus / "plan.txt").write_text(plan, encoding="utf-8")
-    retrieval.reset_cache()
-    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", model="fake", auto_rebuild=False)
-    build_index(settings)
+    settings = _build(tmp_path, {"law": LAW, "plan": plan})
     try:
         answer = ask("数据资源方面有哪些规定？", settings=settings)
         assert answer.status == "answered"
