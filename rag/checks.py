@@ -262,14 +262,16 @@ def unanswered(
             if not re.search(rf"(?<![\d.]){re.escape(number)}(?![\d]|\.\d)", hay):
                 # "打造几个三千亿级产业集群" against "4个五千亿级产业集群": the figure it names is not the one quoted.
                 return f"找到的相关内容没有提到“{number}”。"
-    if query.asks & Asks.FIGURE and not _has_figure(quoted):
+    # The figures quoted, without those the question gives itself: it asks for another.
+    figures = _without(quoted, own_numbers(query))
+    if query.asks & Asks.FIGURE and not _has_figure(figures):
         return "文件中没有给出这方面的具体数字。"
     if query.asks & Asks.FIGURE and rarity is not None and not _figure_of_subject(query, statements, rarity):
         return "文件中没有给出这方面的具体数字。"
     if query.unit == SHARE:
-        if not _A_SHARE.search(quoted):
+        if not _A_SHARE.search(figures):
             return "文件中没有给出这方面的比例。"
-    elif query.unit and not re.search(rf"[\d一二三四五六七八九十两百千万亿]\s*(?:[十百千万亿]+)?(?:{_COUNTED_ALIKE.get(query.unit, query.unit)})", quoted):
+    elif query.unit and not re.search(rf"[\d一二三四五六七八九十两百千万亿]\s*(?:[十百千万亿]+)?(?:{_COUNTED_ALIKE.get(query.unit, query.unit)})", figures):
         return f"文件中没有以“{query.unit}”为单位的相关数字。"
     if _ASKS_PLACES.search(query.raw) and not any(places(tagged(st.text, ())) for st in statements):
         return "文件中没有列出具体的地方。"  # "试点在哪几个城市" against "推进…试点" naming none
@@ -375,7 +377,26 @@ def _figure_of_subject(query: Query, statements: Sequence[Statement], rarity: Ca
     subject = _rarest_held(terms, texts, rarity)
     if not subject:
         return not terms  # statements that share no word with the question give no figure of its subject
-    return any(subject in x and _has_figure(x) for x in texts)
+    return any(subject in x and _has_figure(_without(x, own_numbers(query))) for x in texts)
+
+
+# A number as a question writes it: "1.5%", "26", "4+1", or a numeral with its measure word ("三级").
+_NUMBER_TOKEN = re.compile(r"\d+(?:\.\d+)?(?:\+\d+)?%?")
+
+
+def own_numbers(query: Query) -> tuple[str, ...]:
+    """The figures a question gives itself ("用1.5%的国土面积贡献了多少出口额", "三级保障体系…多少资金"):
+    it knows them, so they do not answer what it asks."""
+    text = YEAR.sub(" ", query.raw)
+    words = [m.group(0) for m in HAS_NUMBER.finditer(text) if not m.group(0).isdigit()]
+    return tuple(sorted({*_NUMBER_TOKEN.findall(text), *words}, key=len, reverse=True))
+
+
+def _without(text: str, numbers: Sequence[str]) -> str:
+    """``text`` without the whole ``numbers`` ("1.5%" goes, the 1.5 of "21.5%" stays)."""
+    for number in numbers:
+        text = re.sub(rf"(?<![\d.]){re.escape(number)}(?![\d]|\.\d)", " ", text)
+    return text
 
 
 def _has_figure(text: str) -> bool:

@@ -112,7 +112,11 @@ UNITS = r"元|美元|吨|千瓦时|千瓦|瓦|亩|平方公里|平方米|公里|
 _ASKED_UNIT = re.compile(rf"(?<!第)(?:多少|几)\s*(?:[十百千万亿]+)?({UNITS})")  # "第几名" is a rank
 # A share asked for ("百分之几", "占比多少", "what percentage"): its figure is a percentage, 成 or 分之.
 SHARE = "%"
-_ASKED_SHARE = re.compile(r"百分之(?:几|多少)|百分比|几成|(?:占比|比重|比例)(?:是|为|有|达到?|要到|到了?)?(?:多少|几)|what (?:share|percentage|proportion)", re.I)
+_ASKED_SHARE = re.compile(
+    r"百分之(?:几|多少)|百分比|几成|(?:占比|比重|比例)(?:是|为|有|达到?|要到|到了?)?(?:多少|几)|(?:多少|多大)的?(?:比例|比重|占比)"
+    r"|what (?:share|percentage|proportion)",
+    re.I,
+)
 _ASKS_WHICH = re.compile(r"哪些|哪几|哪[一二三四五六七八九十两\d]+[个项条大类种方]")  # "哪几个" is a list, not a figure
 _TOTAL = re.compile(r"合计|加起来|总共|一共|总额|总和|总计|in total|combined|altogether", re.I)
 # "一共有几个新区" asks how many there are, which a count answers ("7个省级新区"); a total is a sum.

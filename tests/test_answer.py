@@ -107,6 +107,9 @@ def _answer(passage: Passage, quote: str) -> list[Statement]:
         ("首台套产品保险补偿比例是多少？", GUIDELINE, "推行首台套产品政府首购制度,逐步提高采购比例", "具体数字"),
         ("省级未来工厂怎么申报？", GUIDELINE, "到2025年,建设“未来工厂”100家", "申报"),
         ("首台套产品认定后奖励多少钱？", GUIDELINE, "到2025年,建设“未来工厂”100家", "金额"),
+        # the figures the question gives itself are not the ones it asks for
+        ("用1.5%的国土面积贡献了全国多少比例的出口额？", _passage("以1.5%的国土面积,支撑了块状经济的蜕变。"), "以1.5%的国土面积,支撑了块状经济的蜕变", "没有给出"),
+        ("三级保障体系中省级每年安排多少财政资金？", _passage("要构建省级、市级、县级三级保障体系。"), "要构建省级、市级、县级三级保障体系", "具体数字"),
     ],
 )
 def test_an_answer_on_the_topic_that_does_not_give_what_is_asked_is_withdrawn(question, passage, quote, reason):
@@ -122,6 +125,7 @@ def test_an_answer_on_the_topic_that_does_not_give_what_is_asked_is_withdrawn(qu
         # the speech (2024) reports 2023 in the part the passage belongs to
         ("2023年研发费用占营收比重是多少？", _passage("规上工业企业研发费用支出占营收比重达到3.1%。", date="2024"), "规上工业企业研发费用支出占营收比重达到3.1%"),
         ("产业数字化指数排第几？", SPEECH, "产业数字化指数连续四年居全国第一"),
+        ("用1.5%的国土面积创造了全国多少比例的工业增加值？", _passage("以1.5%的国土面积,创造了全国7.2%的工业增加值。"), "以1.5%的国土面积,创造了全国7.2%的工业增加值"),
         # "几个光伏项目" is told, not asked
         ("我们县今年上了几个光伏项目，新增绿电会不会算进能耗总量考核？", GUIDELINE, "地方新增可再生能源消费量,不纳入能耗总量考核"),
     ],

@@ -151,6 +151,10 @@ def test_the_topic_leaves_out_the_words_that_say_what_is_asked():
     q = understand("绿色低碳要取得新成效具体怎么做", catalog=CATALOG)
     assert "具体" not in q.topic and "绿色" in q.topic and all(len(t) >= 2 for t in q.topic)
     assert understand("产量要达到多少万吨", catalog=CATALOG).unit == "吨"
+    # a share asked for, whichever side of its noun the question word stands
+    assert understand("出口额占全国的比重是多少", catalog=CATALOG).unit == "%"
+    assert understand("贡献了全国多少比例的出口额", catalog=CATALOG).unit == "%"
+    assert understand("出口额有多少", catalog=CATALOG).unit == ""
 
 
 def test_a_short_question_without_a_subject_of_its_own_continues_the_previous_one():
