@@ -168,6 +168,8 @@ _COUNTED_ALIKE = {w: group for group in _ALIKE for w in group.split("|")}
 # An article's label ("第三十条") numbers the text, it is no figure of what it says. (Items' labels,
 # "(一)…(三)", may be the count asked for: "有几项重点任务".)
 _LABEL = re.compile(r"第[一二三四五六七八九十百零〇两\d]+[编章节条款]")
+# How a policy text states a target, not a result: "到2025年…", "力争…", "每年新增…", "确保…".
+_TARGET = re.compile(r"到\s*20\d\d\s*年|力争|目标|每年|确保|预期")
 # A question asking which places ("试点在哪几个城市", "哪些县"): the answer must name some.
 _ASKS_PLACES = re.compile(r"哪(?:些|几个|几座|个)(?:城市|地市|设区市|市|县|区县|地区|省份|省)")
 _ITEM_SEPARATOR = re.compile(r"[、；;]")  # how a statement enumerates
@@ -273,6 +275,11 @@ def unanswered(
             return "文件中没有给出这方面的比例。"
     elif query.unit and not re.search(rf"[\d一二三四五六七八九十两百千万亿]\s*(?:[十百千万亿]+)?(?:{_COUNTED_ALIKE.get(query.unit, query.unit)})", figures):
         return f"文件中没有以“{query.unit}”为单位的相关数字。"
+    if query.asks & Asks.FIGURE and "实际" in query.raw and "实际" not in quoted:
+        # "去年实际整治了多少家" asks what was done; "每年整治提升…5000家" is what is to be done.
+        with_figures = [st.text for st in statements if _has_figure(_without(st.text, own_numbers(query)))]
+        if with_figures and all(_TARGET.search(t) for t in with_figures):
+            return "文件中只有目标，没有实际完成的数字。"
     if _ASKS_PLACES.search(query.raw) and not any(places(tagged(st.text, ())) for st in statements):
         return "文件中没有列出具体的地方。"  # "试点在哪几个城市" against "推进…试点" naming none
     for asks, gives, reason in _GIVES:

@@ -109,6 +109,8 @@ def _answer(passage: Passage, quote: str) -> list[Statement]:
         ("首台套产品认定后奖励多少钱？", GUIDELINE, "到2025年,建设“未来工厂”100家", "金额"),
         # the figures the question gives itself are not the ones it asks for
         ("用1.5%的国土面积贡献了全国多少比例的出口额？", _passage("以1.5%的国土面积,支撑了块状经济的蜕变。"), "以1.5%的国土面积,支撑了块状经济的蜕变", "没有给出"),
+        # what was done is not what is to be done
+        ("去年全省实际整治了多少家高耗低效企业？", GUIDELINE, "每年整治提升高耗低效企业5000家", "实际"),
         ("三级保障体系中省级每年安排多少财政资金？", _passage("要构建省级、市级、县级三级保障体系。"), "要构建省级、市级、县级三级保障体系", "具体数字"),
     ],
 )
@@ -125,6 +127,8 @@ def test_an_answer_on_the_topic_that_does_not_give_what_is_asked_is_withdrawn(qu
         # the speech (2024) reports 2023 in the part the passage belongs to
         ("2023年研发费用占营收比重是多少？", _passage("规上工业企业研发费用支出占营收比重达到3.1%。", date="2024"), "规上工业企业研发费用支出占营收比重达到3.1%"),
         ("产业数字化指数排第几？", SPEECH, "产业数字化指数连续四年居全国第一"),
+        ("去年全省实际整治了多少家高耗低效企业？", _passage("整治提升高耗低效企业5230家。", date="2024"), "整治提升高耗低效企业5230家"),
+        ("实际使用外资多少？", _passage("实际使用外资115.6亿美元。", date="2026"), "实际使用外资115.6亿美元"),
         ("用1.5%的国土面积创造了全国多少比例的工业增加值？", _passage("以1.5%的国土面积,创造了全国7.2%的工业增加值。"), "以1.5%的国土面积,创造了全国7.2%的工业增加值"),
         # "几个光伏项目" is told, not asked
         ("我们县今年上了几个光伏项目，新增绿电会不会算进能耗总量考核？", GUIDELINE, "地方新增可再生能源消费量,不纳入能耗总量考核"),
