@@ -23,7 +23,8 @@ from .ingest import KINDS
 from .records import answer_from_record
 from .render import citations_of, render_text
 from .retrieval import Passage, Retriever, get_retriever
-from .sections import find_section, wants_section
+from .gather import gather
+from .sections import find_section, named_articles, wants_section
 from .settings import Settings
 from .understand import Query
 
@@ -158,9 +159,16 @@ def _answer(
     if not passages or not evidence.found(retriever.settings):
         reason = evidence.reason
         return Answer(raw, not_found_text(documents, reason), [], Status.NOT_FOUND, passages, (), query, reason)
-    # A broad question is answered from the section it is about, when one is (its heading says so).
-    section = find_section(retriever, query, passages) if wants_section(query) else None
-    statements = composer.compose(query, list(section.passages) if section else passages)
+    # "第三十八条讲的啥" is answered by the article, whole, within the room of a short answer; a broad
+    # question from the section it is about, when one is (its heading says so).
+    articles = named_articles(retriever, query, passages)
+    section = None if articles else find_section(retriever, query, passages) if wants_section(query) else None
+    if articles:
+        statements = gather(query, list(articles[0].passages))
+        for other in articles[1:]:  # the same article number in another document, the question naming none
+            statements = with_section(query, statements, other.passages)
+    else:
+        statements = composer.compose(query, list(section.passages) if section else passages)
     if section and not statements:
         statements = composer.compose(query, passages)
     elif section:

@@ -120,3 +120,26 @@ def find_section(retriever: Retriever, query: Query, passages: Sequence[Passage]
     if not members or len(members) > MAX_SECTION_PASSAGES:
         return None
     return Section(doc_id, path, tuple(members))
+
+
+_ARTICLE_LABEL = re.compile(r"^第[一二三四五六七八九十百零〇两\d]+条$")
+
+
+def named_articles(retriever: Retriever, query: Query, passages: Sequence[Passage]) -> list[Section]:
+    """The whole article a question names and asks nothing more of ("条例第三十八条讲的啥"), when a
+    best-retrieved passage is that article, with all its paragraphs: of the document named, or of
+    each document whose article it may be when none is (best retrieved first)."""
+    labels = [x for x in query.identifiers if _ARTICLE_LABEL.match(x)]
+    if len(labels) != 1 or query.asks & (Asks.FIGURE | Asks.RECORD | Asks.OUTLINE):
+        return []
+    out: list[Section] = []
+    for p in passages[:CANDIDATES]:
+        if not p.headings or p.headings[-1] != labels[0] or (query.documents and p.doc_id not in query.documents):
+            continue
+        if any(s.doc_id == p.doc_id for s in out):
+            continue
+        path = tuple(p.headings)
+        members = [retriever.chunk_passage(i, 1.0) for i in retriever.chunks_of(p.doc_id) if tuple(retriever.index.chunks[i].section) == path]
+        out.append(Section(p.doc_id, path, tuple(members)))
+    return out
+

@@ -136,3 +136,24 @@ def test_a_second_section_on_the_same_matter_fills_the_room_the_first_leaves(tmp
         assert {c.doc_id for c in named.citations} == {"law"}
     finally:
         retrieval.reset_cache()
+
+
+def test_an_article_named_and_asked_nothing_more_of_is_quoted_whole(tmp_path: Path, fake_embedder):
+    """"条例第十条讲的啥": the article's every paragraph, not its best sentence; with no document
+    named, each document's article of that number."""
+    from rag import ask
+
+    law = LAW.replace("第十条 县级以上人民政府应当加强公共数据平台建设，推进公共数据归集共享。",
+                      "第十条 县级以上人民政府应当加强公共数据平台建设，推进公共数据归集共享。\n经审核确认的电子监测记录，可以作为行政执法的证据。")
+    rules = "测试服务管理规定\n第一章 总则\n第十条 提供测试服务应当遵守法律法规，不得危害国家安全。\n第十一条 本规定自2025年6月1日起施行。\n"
+    settings = _build(tmp_path, {"law": law, "rules": rules})
+    try:
+        answer = ask("测试促进条例第十条讲的啥", settings=settings)
+        assert answer.status == "answered" and {c.doc_id for c in answer.citations} == {"law"}
+        assert "公共数据平台" in answer.text and "电子监测记录" in answer.text  # both paragraphs
+        both = ask("第十条的内容是什么", settings=settings)
+        assert {c.doc_id for c in both.citations} == {"law", "rules"}
+        # A figure asked of the article is not answered by quoting it.
+        assert ask("测试促进条例第十条罚款多少", settings=settings).status == "not_found"
+    finally:
+        retrieval.reset_cache()
