@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from .ingest import Document, Paragraph
 from .structure import ARTICLE_RANK, NUMBERED, law_heading, markdown_heading, opens_address
 
-CHUNKER_VERSION = "11"  # 10: law/report structure; 11: long clauses no longer lose or repeat a comma group; hard cuts
+CHUNKER_VERSION = "12"  # 10: law/report structure; 11: long clauses no longer lose or repeat a comma group; hard cuts; 12: an outline keeps to one kind of number
 
 # Heading ranks: a heading closes every open heading of the same or a deeper rank.
 _LEAD_RANK, _SUBLEAD_RANK, _PLAIN_RANK = 4, 5, 1
@@ -328,11 +328,19 @@ def _with_outlines(chunks: list[Chunk]) -> list[Chunk]:
         for later in chunks[i + 1 :]:
             if later.section[:depth] != c.section or len(later.section) == depth:
                 break  # left the section, or back to its own text
-            if later.section[depth] not in titles:
-                titles.append(later.section[depth])
+            title = later.section[depth]
+            if titles and _numbering(title) != _numbering(titles[0]):
+                break  # "1.…10." announced; "(十)…" after them is the next part of the text
+            if title not in titles:
+                titles.append(title)
         if len(titles) >= 2:
             out[i] = dataclasses.replace(c, outline=tuple(titles))
     return out
+
+
+def _numbering(title: str) -> int:
+    """Which kind of number a heading opens with (一、 / (一) / 1.), -1 for none."""
+    return next((rank for pattern, rank in NUMBERED if pattern.match(title)), -1)
 
 
 def _chunk(doc: Document, n: int, section: tuple[str, ...], text: str, span: tuple[int, int]) -> Chunk:

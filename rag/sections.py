@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from .gather import ORDINAL
-from .naming import is_function_word
+from .naming import is_function_word, word_tag
 from .query import YEAR
 from .retrieval import Passage, Retriever
 from .understand import Asks, Query
@@ -56,6 +56,7 @@ def heading_terms(retriever: Retriever, query: Query) -> tuple[str, ...]:
         if len(t) >= 2 and not YEAR.search(t) and t not in titles and not _PART_OF_TEXT.fullmatch(t)
         and not (t.isdigit() and f"{t}条" in query.raw)  # "30条意见": a document called by its count of articles
         and not is_function_word(t)  # "那个", "到底": no heading is about them
+        and word_tag(t) != "t"  # "今年", "目前": they say when, not what a section is about
     )
 
 

@@ -145,3 +145,18 @@ def test_a_run_in_heading_opens_a_section_and_stays_its_paragraphs_first_stateme
     last = next(c for c in chunks if "加强生态文明建设" in c.text)
     assert last.section == ("三、重点工作", "加强生态文明建设")
     assert statements(last.text, headings=last.section)[0] == "加强生态文明建设。"
+
+
+def test_an_outline_keeps_to_the_kind_of_number_it_announces():
+    """"十方面民生实事：1.…2.…" then "(十)…": the next part of the text is no item of the list."""
+    from rag.cleaning import clean_document
+
+    body = "为群众办好实事，确保各项任务落到实处，让群众有更多获得感。"
+    raw = (
+        "三、重点工作\n\n今年要继续认真办好十方面民生实事，坚决做到言必信、行必果。\n\n"
+        f"1.医疗卫生方面。{body}\n\n2.养老帮困方面。{body}\n\n(十)着力加强政府自身建设。{body}"
+    )
+    doc = clean_document(raw, {"id": "r", "title": "R", "kind": "report"})
+    chunks = chunk_document(doc, target=40, limit=200)
+    intro = next(c for c in chunks if "十方面民生实事" in c.text)
+    assert intro.outline == ("1.医疗卫生方面", "2.养老帮困方面")

@@ -157,3 +157,9 @@ def test_an_article_named_and_asked_nothing_more_of_is_quoted_whole(tmp_path: Pa
         assert ask("测试促进条例第十条罚款多少", settings=settings).status == "not_found"
     finally:
         retrieval.reset_cache()
+
+
+def test_a_time_word_is_no_heading_term(library):
+    # "今年" says when; the heading "五、发展目标" says what, and is the section asked about.
+    section = _section(library, "今年的发展目标是啥")
+    assert section is not None and section.path == ("五、发展目标",)
