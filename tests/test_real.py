@@ -173,6 +173,9 @@ def test_a_list_announced_by_a_passage_is_answered_whole(real_settings):
         ("22年全省工业增加值到多少了，全国排第几", "2022"),  # the figure given is 2023's
         ("“启明计划”每年引进多少名人才", "数字"),  # the plan is named, no number of people
         ("今年“星火”计划培育了多少家企业？", "星火"),  # a programme the documents never name
+        ("浙江用1.5%的国土面积贡献了全国多少比例的出口额", "比例"),  # 1.5% is the question's own figure
+        ("三级保障体系中省级“保特大”每年安排多少省级财政资金", "数字"),  # 三级 names the system, no sum
+        ("去年全省实际整治了多少家高耗低效企业", "实际"),  # 每年整治提升…5000家 is a target
     ],
 )
 def test_near_misses_say_what_the_documents_lack(real_settings, question, reason):
@@ -220,3 +223,11 @@ def test_the_parts_of_a_named_document_are_its_outline(real_settings):
 def test_follow_up_with_a_new_subject(real_settings):
     answer = ask("山区26县呢？", settings=real_settings, history=["到2025年规上工业企业研发经费占营业收入比重要达到多少？"])
     assert answer.found and "2170亿元" in answer.text
+
+
+def test_the_same_section_of_another_document_fills_a_broad_answers_room(real_settings):
+    """"融资畅通工程有哪些招": the 2020 opinions' section, and the 2022 guideline's on the same matter,
+    each under its document's name."""
+    answer = ask("制造业企业融资难，融资畅通工程有哪些招？", settings=real_settings)
+    assert answer.found and {c.doc_id for c in answer.citations} >= {"opinions-2020", "guideline-2022"}
+    assert "技改贷款" in answer.text and "尽职免责制度" in answer.text and len(answer.text) <= 600

@@ -77,3 +77,27 @@ def test_a_statement_is_completed_by_its_articles_sanction(library2):
 def test_colloquial_questions_in_everyday_words_are_answered(library2, question, needle):
     answer = ask(question, settings=library2)
     assert answer.found and needle in answer.text, answer.text[:200]
+
+
+@pytest.mark.parametrize(
+    "question, needles",
+    [
+        # a run-in heading of the work report (推动人工智能创新发展。…) is a section of its own
+        ("浙江今年怎么推动人工智能创新发展？", ("杭州语料库建设", "可信数据空间")),
+        # a chapter named by its label
+        ("条例第七章激励保障措施都有哪些支持？", ("数字经济产业投资基金", "科技创新券")),
+        # an article named and asked nothing more of: every paragraph of it
+        ("条例第三十八条讲的撒", ("行政处罚办案系统", "可以作为行政执法的证据")),
+        # the points of the numbered list the passage announces, not the part after it
+        ("今年民生实事里养老帮困这块有哪些实事", ("护理员1万人", "老年教育课程100门")),
+    ],
+)
+def test_broad_questions_are_answered_from_the_part_they_name(library2, question, needles):
+    answer = ask(question, settings=library2)
+    assert answer.found and all(n in answer.text for n in needles) and len(answer.text) <= 600, answer.text[:300]
+
+
+def test_a_figure_asked_with_an_afterthought_is_still_a_figure(library2):
+    # "…要涨到多少，每月": 1190元 is 2025's standard; the report gives none for 2026
+    answer = ask("低保标准今年(2026年)要涨到多少，每月", settings=library2)
+    assert not answer.found and "2026" in answer.text
