@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from .ingest import Document, Paragraph
 from .structure import ARTICLE_RANK, NUMBERED, law_heading, markdown_heading, opens_address
 
-CHUNKER_VERSION = "12"  # 10: law/report structure; 11: long clauses no longer lose or repeat a comma group; hard cuts; 12: an outline keeps to one kind of number
+CHUNKER_VERSION = "13"  # 10: law/report structure; 11: long clauses no longer lose or repeat a comma group; hard cuts; 12: an outline keeps to one kind of number; 13: dashed items are a list, only an opening passage has its subsections
 
 # Heading ranks: a heading closes every open heading of the same or a deeper rank.
 _LEAD_RANK, _SUBLEAD_RANK, _PLAIN_RANK = 4, 5, 1
@@ -317,12 +317,15 @@ def announces(text: str) -> bool:
 
 
 def _with_outlines(chunks: list[Chunk]) -> list[Chunk]:
-    """Give the last passage before a section's subsections the headings of those subsections:
-    the list it introduces ("要重点抓好六方面工作:", or a section's opening paragraph)."""
+    """Give a section's opening passage, or a passage announcing a list ("要重点抓好六方面工作:"), the
+    headings of the subsections that follow — or, when what follows is a run of dashed items in the
+    same section ("做到“五个更加注重”：——更加注重…。"), their first sentences."""
     out = list(chunks)
     for i, c in enumerate(chunks):
         following = chunks[i + 1].section if i + 1 < len(chunks) else ()
-        if not (announces(c.text) or (len(following) > len(c.section) and following[: len(c.section)] == c.section)):
+        opening = i == 0 or chunks[i - 1].section != c.section
+        deeper = len(following) > len(c.section) and following[: len(c.section)] == c.section
+        if not (announces(c.text) or (opening and deeper)):
             continue
         depth, titles = len(c.section), []
         for later in chunks[i + 1 :]:
@@ -333,9 +336,27 @@ def _with_outlines(chunks: list[Chunk]) -> list[Chunk]:
                 break  # "1.…10." announced; "(十)…" after them is the next part of the text
             if title not in titles:
                 titles.append(title)
+        if not titles and announces(c.text):
+            titles = _dashed_items(chunks[i + 1 :], c.section)
         if len(titles) >= 2:
             out[i] = dataclasses.replace(c, outline=tuple(titles))
     return out
+
+
+_DASHED = re.compile(r"^——([^。]{2,40})。")
+
+
+def _dashed_items(later: list[Chunk], section: tuple[str, ...]) -> list[str]:
+    """The first sentences of the dashed paragraphs that follow in the same section."""
+    items: list[str] = []
+    for c in later:
+        if c.section != section:
+            break
+        heads = [m.group(1) for line in c.text.split("\n") if (m := _DASHED.match(line.strip()))]
+        if not heads:
+            break
+        items.extend(heads)
+    return items
 
 
 def _numbering(title: str) -> int:

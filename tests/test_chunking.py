@@ -160,3 +160,23 @@ def test_an_outline_keeps_to_the_kind_of_number_it_announces():
     chunks = chunk_document(doc, target=40, limit=200)
     intro = next(c for c in chunks if "十方面民生实事" in c.text)
     assert intro.outline == ("1.医疗卫生方面", "2.养老帮困方面")
+
+
+def test_dashed_items_after_an_announcing_passage_are_its_list():
+    """"做到“三个更加注重”：——更加注重…。" — the items are the dashed paragraphs' first sentences; the
+    last of them, before the section's subsections, does not announce those subsections."""
+    from rag.cleaning import clean_document
+
+    body = "坚持问题导向、目标导向、效果导向相统一，推动各项工作落实到位。"
+    raw = (
+        "二、主要目标任务\n\n实现上述目标，在工作推进中做到“三个更加注重”：\n\n"
+        f"——更加注重强化战略引领，突出战略导向。{body}\n\n——更加注重秉持长期主义，推动可持续发展。{body}\n\n"
+        f"——更加注重抓具体抓深入，以实干实绩求实效。{body}\n\n(一)聚焦建设创新浙江。{body}\n\n(二)聚焦畅通经济循环。{body}"
+    )
+    doc = clean_document(raw, {"id": "r", "title": "R", "kind": "report"})
+    chunks = chunk_document(doc, target=40, limit=200)
+    intro = next(c for c in chunks if "三个更加注重" in c.text)
+    # (the cleaned text's commas are half-width)
+    assert intro.outline == ("更加注重强化战略引领,突出战略导向", "更加注重秉持长期主义,推动可持续发展", "更加注重抓具体抓深入,以实干实绩求实效")
+    last_item = next(c for c in chunks if "抓具体抓深入" in c.text)
+    assert last_item.outline == ()
