@@ -22,6 +22,7 @@ from .naming import PLACE_SUFFIX, is_function_word, places, tagged, word_before,
 from .query import YEAR
 from .retrieval import Passage, Retrieval, Retriever
 from .settings import Settings
+from .figures import about_subject, figure_of_subject, has_figure, own_numbers, without
 from .understand import SHARE, Asks, Query
 
 
@@ -165,9 +166,6 @@ _A_SHARE = re.compile(r"\d\s*%|百分点|[\d一二三四五六七八九十]\s*�
 # Measure words that count the same things: "多少家创新中心" is answered by "30个", "多少名" by "1000人".
 _ALIKE = ("个|家|所|座|项|批|条", "人|名|位|人次", "台|套|辆|艘|架|列")
 _COUNTED_ALIKE = {w: group for group in _ALIKE for w in group.split("|")}
-# An article's label ("第三十条") numbers the text, it is no figure of what it says. (Items' labels,
-# "(一)…(三)", may be the count asked for: "有几项重点任务".)
-_LABEL = re.compile(r"第[一二三四五六七八九十百零〇两\d]+[编章节条款]")
 # How a policy text states a target, not a result: "到2025年…", "力争…", "每年新增…", "确保…".
 _TARGET = re.compile(r"到\s*20\d\d\s*年|力争|目标|每年|确保|预期")
 # A question asking which places ("试点在哪几个城市", "哪些县"): the answer must name some.
@@ -223,7 +221,7 @@ def unanswered(
     dated = statements
     if query.asks & Asks.FIGURE and rarity:
         # ... or, when its subject is named otherwise ("中欧班列" for "义新欧"), of the statements with a figure.
-        about = [st for st in _about_subject(query, statements, rarity) if HAS_NUMBER.search(YEAR.sub("", st.text))]
+        about = [st for st in about_subject(query, statements, rarity) if HAS_NUMBER.search(YEAR.sub("", st.text))]
         dated = about or [st for st in statements if HAS_NUMBER.search(YEAR.sub("", st.text))] or statements
     for year in query.years:
         supported = False
@@ -241,7 +239,7 @@ def unanswered(
         return "文件中没有列出具体名单。"  # "十大省实验室分别是哪十个" against "完成十大省实验室布局"
     if query.asks & Asks.WHOLE_YEAR and statements:
         # The figures of what is asked about (the statements holding its rarest term), not a neighbour's.
-        about = _about_subject(query, statements, rarity) if rarity else list(statements)
+        about = about_subject(query, statements, rarity) if rarity else list(statements)
         if all(_PART_OF_YEAR.search(st.text) for st in about if HAS_NUMBER.search(st.text)):
             return "文件中只有部分月份的数据，没有全年数据。"
     if asked := _periods(query.raw):
@@ -265,10 +263,10 @@ def unanswered(
                 # "打造几个三千亿级产业集群" against "4个五千亿级产业集群": the figure it names is not the one quoted.
                 return f"找到的相关内容没有提到“{number}”。"
     # The figures quoted, without those the question gives itself: it asks for another.
-    figures = _without(quoted, own_numbers(query))
-    if query.asks & Asks.FIGURE and not _has_figure(figures):
+    figures = without(quoted, own_numbers(query))
+    if query.asks & Asks.FIGURE and not has_figure(figures):
         return "文件中没有给出这方面的具体数字。"
-    if query.asks & Asks.FIGURE and rarity is not None and not _figure_of_subject(query, statements, rarity):
+    if query.asks & Asks.FIGURE and rarity is not None and not figure_of_subject(query, statements, rarity):
         return "文件中没有给出这方面的具体数字。"
     if query.unit == SHARE:
         if not _A_SHARE.search(figures):
@@ -277,7 +275,7 @@ def unanswered(
         return f"文件中没有以“{query.unit}”为单位的相关数字。"
     if query.asks & Asks.FIGURE and "实际" in query.raw and "实际" not in quoted:
         # "去年实际整治了多少家" asks what was done; "每年整治提升…5000家" is what is to be done.
-        with_figures = [st.text for st in statements if _has_figure(_without(st.text, own_numbers(query)))]
+        with_figures = [st.text for st in statements if has_figure(without(st.text, own_numbers(query)))]
         if with_figures and all(_TARGET.search(t) for t in with_figures):
             return "文件中只有目标，没有实际完成的数字。"
     if _ASKS_PLACES.search(query.raw) and not any(places(tagged(st.text, ())) for st in statements):
@@ -354,58 +352,3 @@ def _years_of(st: Statement) -> set[str]:
     before = _TITLED.sub("", text[text.rfind("\n", 0, start) + 1 : start])
     found = YEAR.findall(before)
     return {found[-1]} if found else set()
-
-
-def _rarest_held(terms: Sequence[str], texts: Sequence[str], rarity: Callable[[str], float]) -> str:
-    """The rarest of ``terms`` that ``texts`` hold: what a figure is asked about, as the statements name it ("" for none)."""
-    present = [t for t in terms if any(t in x for x in texts)]
-    return max(present, key=rarity) if present else ""
-
-
-def _subject_terms(query: Query) -> list[str]:
-    """The question's words that may name what it asks about: not its years, nor a time word
-    ("今年", "目前"), which says when, and is written wherever a text speaks of this year."""
-    return [t for t in query.topic if len(t) >= 2 and not YEAR.search(t) and word_tag(t) != "t"]
-
-
-def _about_subject(query: Query, statements: Sequence[Statement], rarity: Callable[[str], float]) -> list[Statement]:
-    """The statements that hold the question's rarest term the statements hold (all when none does)."""
-    subject = _rarest_held(_subject_terms(query), [st.text.lower() for st in statements], rarity)
-    return [st for st in statements if subject in st.text.lower()] if subject else list(statements)
-
-
-def _figure_of_subject(query: Query, statements: Sequence[Statement], rarity: Callable[[str], float]) -> bool:
-    """Whether a statement that names what a figure is asked about (the question's rarest term the
-    statements hold) gives a figure: the number quoted must be the subject's, not a neighbour's."""
-    if query.asks & Asks.RECORD or query.language != "zh":
-        return True  # an English question's terms are translations: too loose to pin a subject
-    texts = [st.text.lower() for st in statements]
-    terms = [t for t in _subject_terms(query) if not re.fullmatch(r"[\d.%]+", t)]
-    subject = _rarest_held(terms, texts, rarity)
-    if not subject:
-        return not terms  # statements that share no word with the question give no figure of its subject
-    return any(subject in x and _has_figure(_without(x, own_numbers(query))) for x in texts)
-
-
-# A number as a question writes it: "1.5%", "26", "4+1", or a numeral with its measure word ("三级").
-_NUMBER_TOKEN = re.compile(r"\d+(?:\.\d+)?(?:\+\d+)?%?")
-
-
-def own_numbers(query: Query) -> tuple[str, ...]:
-    """The figures a question gives itself ("用1.5%的国土面积贡献了多少出口额", "三级保障体系…多少资金"):
-    it knows them, so they do not answer what it asks."""
-    text = YEAR.sub(" ", query.raw)
-    words = [m.group(0) for m in HAS_NUMBER.finditer(text) if not m.group(0).isdigit()]
-    return tuple(sorted({*_NUMBER_TOKEN.findall(text), *words}, key=len, reverse=True))
-
-
-def _without(text: str, numbers: Sequence[str]) -> str:
-    """``text`` without the whole ``numbers`` ("1.5%" goes, the 1.5 of "21.5%" stays)."""
-    for number in numbers:
-        text = re.sub(rf"(?<![\d.]){re.escape(number)}(?![\d]|\.\d)", " ", text)
-    return text
-
-
-def _has_figure(text: str) -> bool:
-    """Whether a text gives a figure: a number that is neither a year nor an article's label."""
-    return bool(HAS_NUMBER.search(_LABEL.sub("", YEAR.sub("", text))))

@@ -14,7 +14,7 @@ import re
 from typing import Protocol, Sequence
 
 from .chunking import ELISION, LONG_SENTENCE, split_sentences, statements
-from .gather import ANSWER_CHARS, MARKER, gather, label_chars, one_section, parts
+from .gather import ANSWER_CHARS, MARKER, gather, label_chars, one_section
 from .quote import HAS_NUMBER, Statement, continued, spans_of, term_weights
 from .query import YEAR
 from .retrieval import Passage, ScoredUnit

@@ -1,0 +1,75 @@
+"""Figures: which numbers a statement gives for what a question asks.
+
+A figure asked for ("多少") is answered by a number of the question's subject — the statements
+holding its rarest term — that is neither a year, an article's label, nor a figure the question
+gives itself ("用1.5%的国土面积贡献了多少出口额" is not answered by 1.5%).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable, Sequence
+
+from .naming import word_tag
+from .quote import HAS_NUMBER, Statement
+from .query import YEAR
+from .understand import Asks, Query
+
+# An article's label ("第三十条") numbers the text, it is no figure of what it says. (Items' labels,
+# "(一)…(三)", may be the count asked for: "有几项重点任务".)
+_LABEL = re.compile(r"第[一二三四五六七八九十百零〇两\d]+[编章节条款]")
+
+
+def rarest_held(terms: Sequence[str], texts: Sequence[str], rarity: Callable[[str], float]) -> str:
+    """The rarest of ``terms`` that ``texts`` hold: what a figure is asked about, as the statements name it ("" for none)."""
+    present = [t for t in terms if any(t in x for x in texts)]
+    return max(present, key=rarity) if present else ""
+
+
+def subject_terms(query: Query) -> list[str]:
+    """The question's words that may name what it asks about: not its years, nor a time word
+    ("今年", "目前"), which says when, and is written wherever a text speaks of this year."""
+    return [t for t in query.topic if len(t) >= 2 and not YEAR.search(t) and word_tag(t) != "t"]
+
+
+def about_subject(query: Query, statements: Sequence[Statement], rarity: Callable[[str], float]) -> list[Statement]:
+    """The statements that hold the question's rarest term the statements hold (all when none does)."""
+    subject = rarest_held(subject_terms(query), [st.text.lower() for st in statements], rarity)
+    return [st for st in statements if subject in st.text.lower()] if subject else list(statements)
+
+
+def figure_of_subject(query: Query, statements: Sequence[Statement], rarity: Callable[[str], float]) -> bool:
+    """Whether a statement that names what a figure is asked about (the question's rarest term the
+    statements hold) gives a figure: the number quoted must be the subject's, not a neighbour's."""
+    if query.asks & Asks.RECORD or query.language != "zh":
+        return True  # an English question's terms are translations: too loose to pin a subject
+    texts = [st.text.lower() for st in statements]
+    terms = [t for t in subject_terms(query) if not re.fullmatch(r"[\d.%]+", t)]
+    subject = rarest_held(terms, texts, rarity)
+    if not subject:
+        return not terms  # statements that share no word with the question give no figure of its subject
+    return any(subject in x and has_figure(without(x, own_numbers(query))) for x in texts)
+
+
+# A number as a question writes it: "1.5%", "26", "4+1", or a numeral with its measure word ("三级").
+_NUMBER_TOKEN = re.compile(r"\d+(?:\.\d+)?(?:\+\d+)?%?")
+
+
+def own_numbers(query: Query) -> tuple[str, ...]:
+    """The figures a question gives itself ("用1.5%的国土面积贡献了多少出口额", "三级保障体系…多少资金"):
+    it knows them, so they do not answer what it asks."""
+    text = YEAR.sub(" ", query.raw)
+    words = [m.group(0) for m in HAS_NUMBER.finditer(text) if not m.group(0).isdigit()]
+    return tuple(sorted({*_NUMBER_TOKEN.findall(text), *words}, key=len, reverse=True))
+
+
+def without(text: str, numbers: Sequence[str]) -> str:
+    """``text`` without the whole ``numbers`` ("1.5%" goes, the 1.5 of "21.5%" stays)."""
+    for number in numbers:
+        text = re.sub(rf"(?<![\d.]){re.escape(number)}(?![\d]|\.\d)", " ", text)
+    return text
+
+
+def has_figure(text: str) -> bool:
+    """Whether a text gives a figure: a number that is neither a year nor an article's label."""
+    return bool(HAS_NUMBER.search(_LABEL.sub("", YEAR.sub("", text))))
