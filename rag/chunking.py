@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from .ingest import Document, Paragraph
 from .structure import ARTICLE_RANK, NUMBERED, law_heading, markdown_heading, opens_address
 
-CHUNKER_VERSION = "13"  # 10: law/report structure; 11: long clauses no longer lose or repeat a comma group; hard cuts; 12: an outline keeps to one kind of number; 13: dashed items are a list, only an opening passage has its subsections
+CHUNKER_VERSION = "14"  # 10: law/report structure; 11: long clauses no longer lose or repeat a comma group; hard cuts; 12: an outline keeps to one kind of number; 13: dashed items are a list, only an opening passage has its subsections
 
 # Heading ranks: a heading closes every open heading of the same or a deeper rank.
 _LEAD_RANK, _SUBLEAD_RANK, _PLAIN_RANK = 4, 5, 1

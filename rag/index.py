@@ -95,7 +95,8 @@ class IndexedChunk:
         if len(pieces) < 2:
             return ()
         heading = self.section[-1] if self.section else self.doc_title
-        return tuple(f"{heading}:{u}" for u in pieces)
+        # A unit opening with its run-in heading ("加强生态文明建设。坚持…") has it once, as the prefix.
+        return tuple(f"{heading}:{u.removeprefix(heading + '。')}" for u in pieces)
 
 
 CHUNK_FIELDS = tuple(f.name for f in fields(IndexedChunk))

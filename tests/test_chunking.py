@@ -145,6 +145,12 @@ def test_a_run_in_heading_opens_a_section_and_stays_its_paragraphs_first_stateme
     last = next(c for c in chunks if "加强生态文明建设" in c.text)
     assert last.section == ("三、重点工作", "加强生态文明建设")
     assert statements(last.text, headings=last.section)[0] == "加强生态文明建设。"
+    # ... and is embedded once, as the heading its units are prefixed with
+    from rag.index import IndexedChunk
+
+    text = last.text + "推广绿色低碳生活方式,健全绿色消费激励机制,推进资源节约集约利用,开展水预算管理试点。"
+    indexed = IndexedChunk("r#9", "r", "R", "", "", "report", last.section, text, 0, len(text))
+    assert indexed.units and all(u.count("加强生态文明建设") == 1 for u in indexed.units)
 
 
 def test_an_outline_keeps_to_the_kind_of_number_it_announces():
