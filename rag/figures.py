@@ -55,12 +55,22 @@ def figure_of_subject(query: Query, statements: Sequence[Statement], rarity: Cal
 _NUMBER_TOKEN = re.compile(r"\d+(?:\.\d+)?(?:\+\d+)?%?")
 
 
+# Where a question asks for an amount ("多少", "几"): not an ordinal ("第几批"), a year ("多少年定的")
+# or a rank, which the statement may write with the very number the question gives.
+_ASKED_AMOUNT = re.compile(r"(?<!第)(?:多少|几)(?![年批届期号名])")
+
+
 def own_numbers(query: Query) -> tuple[str, ...]:
-    """The figures a question gives itself ("用1.5%的国土面积贡献了多少出口额", "三级保障体系…多少资金"):
-    it knows them, so they do not answer what it asks."""
+    """The figures a question gives itself before the amount it asks ("用1.5%的国土面积贡献了多少
+    出口额", "三级保障体系…安排多少资金"): it knows them, so they do not answer what it asks. None
+    when it asks no amount ("68家雄鹰企业是第几批", "2.5%是哪个文件提出的")."""
     text = YEAR.sub(" ", query.raw)
-    words = [m.group(0) for m in HAS_NUMBER.finditer(text) if not m.group(0).isdigit()]
-    return tuple(sorted({*_NUMBER_TOKEN.findall(text), *words}, key=len, reverse=True))
+    asked = _ASKED_AMOUNT.search(text)
+    if not asked:
+        return ()
+    given = text[: asked.start()]
+    words = [m.group(0) for m in HAS_NUMBER.finditer(given) if not m.group(0).isdigit()]
+    return tuple(sorted({*_NUMBER_TOKEN.findall(given), *words}, key=len, reverse=True))
 
 
 def without(text: str, numbers: Sequence[str]) -> str:
