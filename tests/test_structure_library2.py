@@ -59,9 +59,10 @@ def test_regulation_chapters_articles_and_items(library):
 def test_work_report_parts_subsections_and_livelihood_items(library):
     doc = "work-report-2026"
     assert _section(library, doc, "提升科技创新质效") == ("一、2025年主要工作和“十四五”发展成就", "(一)强化创新驱动发展,创新浙江建设成效明显")
-    assert _section(library, doc, "着力提振市场信心增强社会预期") == ("三、2026年重点工作", "(一)着力提振市场信心增强社会预期")
+    # ... and its run-in headings ("放大经济政策实施效应。…") are sections of their own
+    assert _section(library, doc, "着力提振市场信心增强社会预期") == ("三、2026年重点工作", "(一)着力提振市场信心增强社会预期", "放大经济政策实施效应")
     assert _section(library, doc, "1.医疗卫生方面") == ("三、2026年重点工作", "1.医疗卫生方面")
-    assert _section(library, doc, "全面加强政治建设") == ("三、2026年重点工作", "(十)着力加强政府自身建设")
+    assert _section(library, doc, "全面加强政治建设") == ("三、2026年重点工作", "(十)着力加强政府自身建设", "全面加强政治建设")
     # "各位代表!…" speaks at the level of the part again, not inside its last subsection.
     assert _section(library, doc, "“十四五”发展成就来之不易") == ("一、2025年主要工作和“十四五”发展成就",)
     paragraphs = [p.text for p in library[0].get(doc).paragraphs]
