@@ -19,11 +19,11 @@ from typing import Any, Sequence
 from .checks import Evidence, gather_evidence, missing_place, unanswered, unknown_names
 from .compose import Composer, ExtractiveComposer, KIND_ORDER, Statement, with_section
 from .errors import InputError
+from .gather import gather
 from .ingest import KINDS
 from .records import answer_from_record
 from .render import citations_of, render_text
 from .retrieval import Passage, Retriever, get_retriever
-from .gather import gather
 from .sections import find_section, named_articles, wants_section
 from .settings import Settings
 from .understand import Query
@@ -174,11 +174,7 @@ def _answer(
     elif section:
         # A second section the question is about, among the passages outside the first.
         # (Of a document the question names, if it names one: "30条里…" asks that one.)
-        rest = [
-            p for p in passages
-            if (p.doc_id != section.doc_id or tuple(p.headings[: len(section.path)]) != section.path)
-            and (not query.documents or p.doc_id in query.documents)
-        ]
+        rest = [p for p in passages if not section.holds(p) and (not query.documents or p.doc_id in query.documents)]
         if rest and (other := find_section(retriever, query, rest)):
             statements = with_section(query, statements, other.passages)
     reason = (

@@ -263,7 +263,8 @@ def unanswered(
                 # "打造几个三千亿级产业集群" against "4个五千亿级产业集群": the figure it names is not the one quoted.
                 return f"找到的相关内容没有提到“{number}”。"
     # The figures quoted, without those the question gives itself: it asks for another.
-    figures = without(quoted, own_numbers(query))
+    own = own_numbers(query)
+    figures = without(quoted, own)
     if query.asks & Asks.FIGURE and not has_figure(figures):
         return "文件中没有给出这方面的具体数字。"
     if query.asks & Asks.FIGURE and rarity is not None and not figure_of_subject(query, statements, rarity):
@@ -275,7 +276,7 @@ def unanswered(
         return f"文件中没有以“{query.unit}”为单位的相关数字。"
     if query.asks & Asks.FIGURE and "实际" in query.raw and "实际" not in quoted:
         # "去年实际整治了多少家" asks what was done; "每年整治提升…5000家" is what is to be done.
-        with_figures = [st.text for st in statements if has_figure(without(st.text, own_numbers(query)))]
+        with_figures = [st.text for st in statements if has_figure(without(st.text, own))]
         if with_figures and all(_TARGET.search(t) for t in with_figures):
             return "文件中只有目标，没有实际完成的数字。"
     if _ASKS_PLACES.search(query.raw) and not any(places(tagged(st.text, ())) for st in statements):

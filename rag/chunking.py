@@ -16,9 +16,9 @@ import re
 from dataclasses import dataclass
 
 from .ingest import Document, Paragraph
-from .structure import ARTICLE_RANK, NUMBERED, law_heading, markdown_heading, opens_address
+from .structure import ARTICLE_RANK, law_heading, markdown_heading, numbering, opens_address
 
-CHUNKER_VERSION = "14"  # 10: law/report structure; 11: long clauses no longer lose or repeat a comma group; hard cuts; 12: an outline keeps to one kind of number; 13: dashed items are a list, only an opening passage has its subsections
+CHUNKER_VERSION = "14"  # 10: law/report structure; 11: long clauses no longer lose or repeat a comma group; hard cuts; 12: an outline keeps to one kind of number; 13: dashed items are a list, only an opening passage has its subsections; 14: a unit embeds its run-in heading once
 
 # Heading ranks: a heading closes every open heading of the same or a deeper rank.
 _LEAD_RANK, _SUBLEAD_RANK, _PLAIN_RANK = 4, 5, 1
@@ -174,14 +174,13 @@ def _heading(para: Paragraph, in_article: bool = False) -> tuple[int, str, bool]
         return law
     if para.lead:
         return (_SUBLEAD_RANK if para.sublead else _LEAD_RANK), para.lead, False
-    for pattern, rank in NUMBERED:
-        if pattern.match(text):
-            if "。" not in text and len(text) <= 40:
-                return rank, text, True
-            first = text.split("。", 1)[0]
-            if text == first + "。" and len(first) <= 40:
-                return rank, first, True  # "(一)发展现状。" on a line of its own: a heading line
-            return rank, first if len(first) <= 40 else first[:40] + "…", False
+    if (rank := numbering(text)) is not None:
+        if "。" not in text and len(text) <= 40:
+            return rank, text, True
+        first = text.split("。", 1)[0]
+        if text == first + "。" and len(first) <= 40:
+            return rank, first, True  # "(一)发展现状。" on a line of its own: a heading line
+        return rank, first if len(first) <= 40 else first[:40] + "…", False
     if md := markdown_heading(text, para.level):
         return md
     if len(text) <= 30 and not text.endswith(_TERMINAL):
@@ -332,7 +331,7 @@ def _with_outlines(chunks: list[Chunk]) -> list[Chunk]:
             if later.section[:depth] != c.section or len(later.section) == depth:
                 break  # left the section, or back to its own text
             title = later.section[depth]
-            if titles and _numbering(title) != _numbering(titles[0]):
+            if titles and numbering(title) != numbering(titles[0]):
                 break  # "1.…10." announced; "(十)…" after them is the next part of the text
             if title not in titles:
                 titles.append(title)
@@ -357,11 +356,6 @@ def _dashed_items(later: list[Chunk], section: tuple[str, ...]) -> list[str]:
             break
         items.extend(heads)
     return items
-
-
-def _numbering(title: str) -> int:
-    """Which kind of number a heading opens with (一、 / (一) / 1.), -1 for none."""
-    return next((rank for pattern, rank in NUMBERED if pattern.match(title)), -1)
 
 
 def _chunk(doc: Document, n: int, section: tuple[str, ...], text: str, span: tuple[int, int]) -> Chunk:

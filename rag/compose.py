@@ -211,9 +211,11 @@ def with_section(query: Query, chosen: Sequence[Statement], passages: Sequence[P
     is about (``passages``, in reading order): the same heading in another document (the 2022
     guideline's 融资畅通 beside the 2020 opinions'), or the other half of "缺地缺能耗"."""
     out = list(chosen)
-    new_doc = passages and all(c.passage.doc_id != passages[0].doc_id for c in out)
+    if not passages:
+        return out
+    new_doc = all(c.passage.doc_id != passages[0].doc_id for c in out)
     room = _room(out) - (label_chars(passages[0]) if new_doc else 0)
-    if not passages or room < least:
+    if room < least:
         return out
     quoted = [c.text.split(ELISION)[-1] for c in out]
     return out + [st for st in gather(query, passages, budget=room) if not any(st.text.split(ELISION)[-1] in q or q in st.text for q in quoted)]

@@ -48,7 +48,8 @@ def figure_of_subject(query: Query, statements: Sequence[Statement], rarity: Cal
     subject = rarest_held(terms, texts, rarity)
     if not subject:
         return not terms  # statements that share no word with the question give no figure of its subject
-    return any(subject in x and has_figure(without(x, own_numbers(query))) for x in texts)
+    own = own_numbers(query)
+    return any(subject in x and has_figure(without(x, own)) for x in texts)
 
 
 # A number as a question writes it: "1.5%", "26", "4+1", or a numeral with its measure word ("三级").

@@ -36,6 +36,19 @@ class Section:
     path: tuple[str, ...]
     passages: tuple[Passage, ...]
 
+    def holds(self, passage: Passage) -> bool:
+        """Whether ``passage`` lies in this section."""
+        return _within(passage, self.doc_id, self.path)
+
+
+def _within(passage: Passage, doc_id: str, path: tuple[str, ...]) -> bool:
+    return passage.doc_id == doc_id and tuple(passage.headings[: len(path)]) == path
+
+
+def _members(retriever: Retriever, doc_id: str, path: tuple[str, ...]) -> list[Passage]:
+    """The passages of a document's section, in reading order."""
+    return [retriever.chunk_passage(i, 1.0) for i in retriever.chunks_of(doc_id) if tuple(retriever.index.chunks[i].section[: len(path)]) == path]
+
 
 CANDIDATES = 3  # a section answers only if one of the best-retrieved passages lies in it
 
@@ -110,14 +123,10 @@ def find_section(retriever: Retriever, query: Query, passages: Sequence[Passage]
             path = parent
     # A sentence of another retrieved passage that holds more of the question than this heading
     # ("今年经济社会发展主要预期目标为：…" against "(五)聚焦经济社会全面绿色转型") is the answer, not the section.
-    outside = [u.text.lower() for p in passages[:CANDIDATES] if p.doc_id != doc_id or tuple(p.headings[: len(path)]) != path for u in p.units]
+    outside = [u.text.lower() for p in passages[:CANDIDATES] if not _within(p, doc_id, path) for u in p.units]
     if any(sum(w for t, w in weights.items() if t in u) / total > share for u in outside):
         return None
-    members = [
-        retriever.chunk_passage(i, 1.0)
-        for i, c in chunks
-        if tuple(c.section[: len(path)]) == path
-    ]
+    members = _members(retriever, doc_id, path)
     if not members or len(members) > MAX_SECTION_PASSAGES:
         return None
     return Section(doc_id, path, tuple(members))
@@ -140,7 +149,6 @@ def named_articles(retriever: Retriever, query: Query, passages: Sequence[Passag
         if any(s.doc_id == p.doc_id for s in out):
             continue
         path = tuple(p.headings)
-        members = [retriever.chunk_passage(i, 1.0) for i in retriever.chunks_of(p.doc_id) if tuple(retriever.index.chunks[i].section) == path]
-        out.append(Section(p.doc_id, path, tuple(members)))
+        out.append(Section(p.doc_id, path, tuple(_members(retriever, p.doc_id, path))))
     return out
 

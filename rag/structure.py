@@ -1,5 +1,6 @@
-"""Headings of the kinds of Chinese policy text that are not numbered 一、/(一)/1.
+"""Headings of the kinds of Chinese policy text.
 
+- Numbered headings: 一、 above (一) above 1. (`NUMBERED`, `numbering`).
 - Laws, regulations and rules: 第X编 / 第X章 / 第X节 are heading lines ("第一章总则" once
   normalised); every 第X条 opens an article, whose (一)(二)… are its items, not headings.
 - Markdown headings (``## 背景``): their level gives their rank.
@@ -13,17 +14,6 @@ from __future__ import annotations
 import re
 
 _NUM = "[一二三四五六七八九十百千零〇两]+"
-# Numbered headings of any policy text, with their ranks: 一、 above (一) above 1.
-NUMBERED = [
-    (re.compile(r"^[一二三四五六七八九十]+、"), 1),
-    (re.compile(r"^\([一二三四五六七八九十]+\)"), 2),
-    (re.compile(r"^\d{1,2}\.(?!\d)"), 3),
-]
-
-
-def numbered(text: str) -> bool:
-    """Whether a paragraph opens with a heading's number ("(二)", "3.") or a law's 第X章/第X条."""
-    return any(pattern.match(text) for pattern, _ in NUMBERED) or law_heading(text) is not None
 PART_RANKS = {"编": -3, "章": -2, "节": -1}
 ARTICLE_RANK = 0
 _PART = re.compile(rf"^(第{_NUM}[编章节])([^。,，;；:：]{{0,30}})$")
@@ -41,6 +31,24 @@ def law_heading(text: str) -> tuple[int, str, bool] | None:
     if m:
         return ARTICLE_RANK, m.group(0), False
     return None
+
+
+# Numbered headings of any policy text, with their ranks: 一、 above (一) above 1.
+NUMBERED = [
+    (re.compile(r"^[一二三四五六七八九十]+、"), 1),
+    (re.compile(r"^\([一二三四五六七八九十]+\)"), 2),
+    (re.compile(r"^\d{1,2}\.(?!\d)"), 3),
+]
+
+
+def numbering(text: str) -> int | None:
+    """The rank of the heading number a text opens with (一、 1, (一) 2, 1. 3), None for none."""
+    return next((rank for pattern, rank in NUMBERED if pattern.match(text)), None)
+
+
+def numbered(text: str) -> bool:
+    """Whether a paragraph opens with a heading's number ("(二)", "3.") or a law's 第X章/第X条."""
+    return numbering(text) is not None or law_heading(text) is not None
 
 
 def markdown_heading(text: str, level: int | None) -> tuple[int, str, bool] | None:
