@@ -74,8 +74,8 @@ def term_weights(terms: Sequence[str], passages: Sequence[Passage]) -> dict[str,
 
 
 # An article of a law (第六十条) is one provision: "…责令限期改正；逾期不改正的，处五万元以上…罚款" is a
-# duty and its sanction, one clause each.
-_ARTICLE = re.compile(r"^第[一二三四五六七八九十百零〇两\d]+条$")
+# duty and its sanction, one clause each. (Its label, whole: a heading or what a question names.)
+ARTICLE_LABEL = re.compile(r"^第[一二三四五六七八九十百零〇两\d]+条$")
 OPENING = 40  # characters: a paragraph's short first sentence heads what the next ones detail
 CONTINUED = 220  # characters a statement grows to at most
 
@@ -129,7 +129,7 @@ def continued(st: Statement, limit: int = CONTINUED) -> Statement:
     stop = text.find("\n", end)
     rest = text[end : len(text) if stop < 0 else stop]
     paragraph_start = text.rfind("\n", 0, start) + 1
-    in_article = bool(st.passage.headings) and bool(_ARTICLE.match(st.passage.headings[-1]))
+    in_article = bool(st.passage.headings) and bool(ARTICLE_LABEL.match(st.passage.headings[-1]))
     opening = start == paragraph_start and len(st.text) <= OPENING and st.text.endswith(("。", "！"))
     if not rest.strip() or not (in_article or opening):
         return st

@@ -14,6 +14,7 @@ from typing import Sequence
 
 from .gather import ORDINAL
 from .naming import is_function_word, word_tag
+from .quote import ARTICLE_LABEL
 from .query import YEAR
 from .retrieval import Passage, Retriever
 from .understand import Asks, Query
@@ -132,14 +133,11 @@ def find_section(retriever: Retriever, query: Query, passages: Sequence[Passage]
     return Section(doc_id, path, tuple(members))
 
 
-_ARTICLE_LABEL = re.compile(r"^第[一二三四五六七八九十百零〇两\d]+条$")
-
-
 def named_articles(retriever: Retriever, query: Query, passages: Sequence[Passage]) -> list[Section]:
     """The whole article a question names and asks nothing more of ("条例第三十八条讲的啥"), when a
     best-retrieved passage is that article, with all its paragraphs: of the document named, or of
     each document whose article it may be when none is (best retrieved first)."""
-    labels = [x for x in query.identifiers if _ARTICLE_LABEL.match(x)]
+    labels = [x for x in query.identifiers if ARTICLE_LABEL.match(x)]
     if len(labels) != 1 or query.asks & (Asks.FIGURE | Asks.RECORD | Asks.OUTLINE):
         return []
     out: list[Section] = []
