@@ -255,11 +255,11 @@ def unanswered(
     for identifier in query.identifiers:
         if not any(identifier.lower() in (st.text + st.passage.section).lower() for st in statements):
             return f"找到的相关内容不是关于“{identifier}”的。"
-    if query.language == "zh":
+    named = _QUESTION_NUMBER.findall(YEAR.sub(" ", query.raw)) if query.language == "zh" else []
+    if named:
         hay = (quoted + " ".join(st.passage.section for st in statements)).lower()
-        for number in _QUESTION_NUMBER.findall(YEAR.sub(" ", query.raw)):
-            # The number itself, not the digits of another ("5" of "投资5个亿" is not in "2025" or "50家").
-            if not re.search(rf"(?<![\d.]){re.escape(number)}(?![\d]|\.\d)", hay):
+        for number in named:
+            if not _holds_number(hay, number):
                 # "打造几个三千亿级产业集群" against "4个五千亿级产业集群": the figure it names is not the one quoted.
                 return f"找到的相关内容没有提到“{number}”。"
     # The figures quoted, without those the question gives itself: it asks for another.
@@ -268,6 +268,13 @@ def unanswered(
     if query.asks & Asks.FIGURE and not has_figure(figures):
         return "文件中没有给出这方面的具体数字。"
     if query.asks & Asks.FIGURE and rarity is not None and not figure_of_subject(query, statements, rarity):
+        return "文件中没有给出这方面的具体数字。"
+    given = [n for n in named if n in own]
+    if query.asks & Asks.FIGURE and given and not any(
+        has_figure(without(st.text, own)) and any(_holds_number(st.text + st.passage.text, n) for n in given) for st in statements
+    ):
+        # "48个传统制造业行业增加值涨了多少": the figure must stand with the 48 it is of; "17个重点传统制造业…
+        # 增长6.8%" is another subject's, though another statement names the 48 trades.
         return "文件中没有给出这方面的具体数字。"
     if query.unit == SHARE:
         if not _A_SHARE.search(figures):
@@ -285,6 +292,11 @@ def unanswered(
         if query.asks & asks and not gives.search(quoted):
             return reason
     return missing_place(query, statements, context, in_scope)
+
+
+def _holds_number(text: str, number: str) -> bool:
+    """Whether a text holds the number itself, not the digits of another ("5" is not in "2025" or "50家")."""
+    return bool(re.search(rf"(?<![\d.]){re.escape(number)}(?![\d]|\.\d)", text))
 
 
 def missing_place(

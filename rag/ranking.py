@@ -16,10 +16,12 @@ weights already counted) and hands it in; nothing here holds state.
 from __future__ import annotations
 
 import math
+from difflib import SequenceMatcher
 from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 
+from .gather import ORDINAL
 from .query import YEAR
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -87,11 +89,29 @@ def rerank(
                 for u in [p.lower() for p in units_of(i)] or [chunk.text.lower()]
             )
             fused[i] += s.weight_proximity * best / total
+        if s.heading_boost and chunk.section:
+            fused[i] += s.heading_boost * heading_echo(query.text, chunk.section[-1])
         if years and s.year_boost:
             own = set(YEAR.findall(chunk.text))
             context = chunk.text if own else part_of(chunk.doc_id, chunk.section[:1])
             if any(y in context or y == chunk.doc_date[:4] for y in years):
                 fused[i] += s.year_boost
+
+
+MIN_ECHO = 4  # characters: a shorter run in common is a word, not a heading repeated
+
+
+def heading_echo(question: str, heading: str) -> float:
+    """How much of a heading, without its number, the question repeats word for word: the longest run
+    of characters the two share over the heading's length, 0 below MIN_ECHO characters.
+
+    "浙江今年怎么推动人工智能创新发展" repeats all of "推动人工智能创新发展"; a question that echoes its
+    section's heading is asking for that section, whatever else the passages' words say."""
+    named = ORDINAL.sub("", heading, count=1).strip(" 。.")
+    if len(named) < 2:
+        return 0.0
+    match = SequenceMatcher(None, question, named, autojunk=False).find_longest_match(0, len(question), 0, len(named))
+    return match.size / len(named) if match.size >= min(MIN_ECHO, len(named)) and match.size >= 2 else 0.0
 
 
 def place_documents(query: Query, documents: Sequence[DocumentInfo]) -> list[str]:

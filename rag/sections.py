@@ -16,6 +16,7 @@ from .gather import ORDINAL
 from .naming import is_function_word, word_tag
 from .quote import ARTICLE_LABEL
 from .query import YEAR
+from .ranking import heading_echo
 from .retrieval import Passage, Retriever
 from .understand import Asks, Query
 
@@ -106,6 +107,10 @@ def find_section(retriever: Retriever, query: Query, passages: Sequence[Passage]
             # a part the question names by its label ("第七章激励保障措施") by that label too.
             heading = _heading_text(query, heads[:depth])
             share = sum(w for t, w in own.items() if t in heading) / own_total
+            # A question that repeats the whole heading word for word ("…医疗卫生方面具体有哪些") names the
+            # section, whatever its other words ("具体") weigh; part of one ("产业集群" of 产业集群的突围) does not.
+            if heading_echo(query.text, heads[depth - 1]) == 1.0:
+                share = 1.0
             # the best-matching heading wins; ties go to the better-retrieved passage, then the deeper section
             key = (share, -rank, p.doc_id, heads[:depth], own_total, own)
             if share >= MIN_HEADING_SHARE and (best is None or key[:2] > best[:2]):
@@ -124,7 +129,13 @@ def find_section(retriever: Retriever, query: Query, passages: Sequence[Passage]
             path = parent
     # A sentence of another retrieved passage that holds more of the question than this heading
     # ("今年经济社会发展主要预期目标为：…" against "(五)聚焦经济社会全面绿色转型") is the answer, not the section.
-    outside = [u.text.lower() for p in passages[:CANDIDATES] if not _within(p, doc_id, path) for u in p.units]
+    # Not a sentence that names this section itself: an outline of its parent's ("1.医疗卫生方面；2.养老…")
+    # points to it, it does not answer instead of it.
+    own_heading = _named(path[-1:])
+    outside = [
+        u.text.lower() for p in passages[:CANDIDATES] if not _within(p, doc_id, path) for u in p.units
+        if not (len(own_heading) >= 2 and own_heading in u.text.lower())
+    ]
     if any(sum(w for t, w in weights.items() if t in u) / total > share for u in outside):
         return None
     members = _members(retriever, doc_id, path)

@@ -330,6 +330,17 @@ def test_a_figure_must_be_given_where_its_subject_is_named():
     assert unanswered(_q("到2025年培育多少家领军企业？"), statements, rarity=lambda t: rarity(t, 1.0)) == ""
 
 
+def test_a_figure_asked_of_a_number_the_question_gives_must_stand_with_that_number():
+    """"48个传统行业增加值涨了多少": a statement naming the 48 trades and another giving a growth
+    rate of 17 trades do not answer it; the rate written beside the 48 does."""
+    speech = _passage("全省17个重点传统制造业增加值增长6.8%。", doc_id="s", title="讲话", kind="speech")
+    guideline = _passage("深入推进48个传统制造业行业改造提升。")
+    apart = _answer(speech, "全省17个重点传统制造业增加值增长6.8%") + _answer(guideline, "深入推进48个传统制造业行业改造提升")
+    assert "数字" in unanswered(_q("全省48个传统制造业行业增加值去年涨了多少？"), apart)
+    together = _passage("全省48个传统制造业行业增加值增长6.8%。", doc_id="s", title="讲话", kind="speech")
+    assert unanswered(_q("全省48个传统制造业行业增加值去年涨了多少？"), _answer(together, "全省48个传统制造业行业增加值增长6.8%")) == ""
+
+
 def test_a_term_the_question_quotes_must_be_what_the_statements_speak_of():
     record = _passage("发文字号：国发〔2021〕29号", doc_id="plan", title="“十四五”数字经济发展规划", section="《“十四五”数字经济发展规划》")
     statements = _answer(record, "发文字号：国发〔2021〕29号")

@@ -4,6 +4,7 @@ An inline library of two documents, indexed with the fake embedder through the r
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -163,3 +164,50 @@ def test_a_time_word_is_no_heading_term(library):
     # "今年" says when; the heading "五、发展目标" says what, and is the section asked about.
     section = _section(library, "今年的发展目标是啥")
     assert section is not None and section.path == ("五、发展目标",)
+
+
+def test_heading_echo_is_the_share_of_a_heading_the_question_repeats():
+    from rag.ranking import heading_echo
+
+    assert heading_echo("浙江今年怎么推动人工智能创新发展", "推动人工智能创新发展") == 1.0
+    assert heading_echo("今年民生实事医疗卫生方面具体有哪些", "1.医疗卫生方面") == 1.0  # its number is no word
+    assert heading_echo("8个重点产业集群由谁牵头", "产业集群的突围") == pytest.approx(4 / 7)
+    assert heading_echo("数据资源有哪些规定", "第十条") == 0.0  # a heading that only numbers
+    assert heading_echo("发展目标是什么", "(一)抓住新政策的政策机会") == 0.0  # two characters in common are a word
+
+
+def test_a_question_repeating_a_whole_heading_asks_for_its_section_though_an_outline_names_it_too(tmp_path: Path, fake_embedder):
+    """"今年民生实事医疗卫生方面具体有哪些": the section 1.医疗卫生方面, whatever "具体" weighs, and not
+    the outline of the parent that names every one of its parts ("1.医疗卫生方面；2.养老帮困方面")."""
+    report = (
+        "2026年测试工作报告\n三、2026年重点工作\n今年继续认真办好十方面民生实事。\n1.医疗卫生方面；2.养老帮困方面。\n"
+        "1.医疗卫生方面\n孕产妇生育费用零自付。举办名中医服务活动1000场。\n"
+        "2.养老帮困方面\n新增老年助餐点1000个。\n"
+    )
+    retriever = get_retriever(_build(tmp_path, {"report": report}))
+    try:
+        section = _section(retriever, "今年民生实事医疗卫生方面具体有哪些")
+        assert section is not None and section.path[-1] == "1.医疗卫生方面"
+    finally:
+        retrieval.reset_cache()
+
+
+def test_a_passage_whose_heading_the_question_repeats_is_lifted_by_the_heading_boost(tmp_path: Path, fake_embedder):
+    # Both passages hold the question's words; only the second's heading is what the question repeats.
+    text = (
+        "测试规划\n一、推进数据开放\n要强化数据安全体系，推进公共数据开放共享。\n"
+        "二、强化数据安全体系\n加快保障能力建设，落实分级分类保护制度。\n"
+    )
+    settings = _build(tmp_path, {"plan": text})
+    question = "强化数据安全体系有哪些要求"
+
+    def lead(s: Settings) -> float:
+        """How far the echoed passage's score stands above the other's."""
+        retrieval.reset_cache()
+        scores = {p.headings[-1]: p.score for p in get_retriever(s).search(question, k=2)}
+        return scores["二、强化数据安全体系"] - scores["一、推进数据开放"]
+
+    try:
+        assert lead(settings) - lead(dataclasses.replace(settings, heading_boost=0.0)) == pytest.approx(settings.heading_boost)
+    finally:
+        retrieval.reset_cache()
