@@ -95,6 +95,11 @@ def gather(query: Query, passages: Sequence[Passage], budget: int | None = None)
         text = f"{heading}：{'；'.join(named)}" if heading else "；".join(named)
         chosen.append(Statement(text, passages[0], (), 1.0, 1.0))
         budget -= len(text) + MARKER
+    elif depth and says_something(heading := passages[0].headings[depth - 1]) and not passages[0].text.startswith(heading):
+        # The section's name first ("第二章 发展与促进"): the answer says which part of the document it
+        # gathers, as the citations do. Not when the passage opens with it (a run-in heading it quotes).
+        chosen.append(Statement(heading, passages[0], (), 1.0, 1.0))
+        budget -= len(heading) + MARKER
     # Every term of the question, its grammar words too: within a section on goals and tasks,
     # "目标" is what tells the targets from the tasks.
     weights = term_weights(query.terms or query.topic, passages)

@@ -289,6 +289,14 @@ def test_a_chapter_of_articles_gives_every_article_before_more_of_any_one():
     assert [st.passage.start for st in statements] == sorted(st.passage.start for st in statements)  # reading order
 
 
+def test_a_section_answer_names_its_section_first_unless_it_quotes_its_heading():
+    statements = gather(_q("条例在治理数字化方面规定了哪些内容"), LAW_CHAPTER[:2])
+    assert statements[0].text == "第六章 治理数字化" and not statements[0].spans  # said, not quoted
+    run_in = _passage("推动人工智能创新发展。深化国家数据要素综合试验区建设。", section="《报告》 › 三、重点工作 › 推动人工智能创新发展", chunk_id="r#1")
+    said = gather(_q("怎么推动人工智能创新发展"), [run_in])
+    assert [st.text for st in said].count("推动人工智能创新发展") == 0  # its passage opens with its heading
+
+
 def test_the_part_about_what_is_asked_comes_before_breadth():
     goals = "“十五五”发展的主要目标是：到2030年，全员劳动生产率达到30万元/人左右，居民人均可支配收入达到9万元左右，常住人口城镇化率达到78%左右。"
     section = [
