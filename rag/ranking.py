@@ -16,7 +16,6 @@ weights already counted) and hands it in; nothing here holds state.
 from __future__ import annotations
 
 import math
-from difflib import SequenceMatcher
 from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
@@ -90,7 +89,7 @@ def rerank(
             )
             fused[i] += s.weight_proximity * best / total
         if s.heading_boost and chunk.section:
-            fused[i] += s.heading_boost * heading_echo(query.text, chunk.section[-1])
+            fused[i] += s.heading_boost * repeats_heading(query.text, chunk.section[-1])
         if years and s.year_boost:
             own = set(YEAR.findall(chunk.text))
             context = chunk.text if own else part_of(chunk.doc_id, chunk.section[:1])
@@ -98,20 +97,16 @@ def rerank(
                 fused[i] += s.year_boost
 
 
-MIN_ECHO = 4  # characters: a shorter run in common is a word, not a heading repeated
+MIN_HEADING = 2  # characters of a heading's name: "附则" is one, a bare number is none
 
 
-def heading_echo(question: str, heading: str) -> float:
-    """How much of a heading, without its number, the question repeats word for word: the longest run
-    of characters the two share over the heading's length, 0 below MIN_ECHO characters.
-
-    "浙江今年怎么推动人工智能创新发展" repeats all of "推动人工智能创新发展"; a question that echoes its
-    section's heading is asking for that section, whatever else the passages' words say."""
+def repeats_heading(question: str, heading: str) -> bool:
+    """Whether the question repeats a heading's whole name, without its number: "浙江今年怎么推动人工智能
+    创新发展" repeats "推动人工智能创新发展", "…医疗卫生方面具体有哪些" "1.医疗卫生方面". A question that
+    does is asking for that section, whatever else its passages' words say; one that repeats part of
+    a heading ("产业集群" of 产业集群的突围) is not."""
     named = ORDINAL.sub("", heading, count=1).strip(" 。.")
-    if len(named) < 2:
-        return 0.0
-    match = SequenceMatcher(None, question, named, autojunk=False).find_longest_match(0, len(question), 0, len(named))
-    return match.size / len(named) if match.size >= min(MIN_ECHO, len(named)) and match.size >= 2 else 0.0
+    return len(named) >= MIN_HEADING and named in question
 
 
 def place_documents(query: Query, documents: Sequence[DocumentInfo]) -> list[str]:

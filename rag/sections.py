@@ -16,7 +16,7 @@ from .gather import ORDINAL
 from .naming import is_function_word, word_tag
 from .quote import ARTICLE_LABEL
 from .query import YEAR
-from .ranking import heading_echo
+from .ranking import repeats_heading
 from .retrieval import Passage, Retriever
 from .understand import Asks, Query
 
@@ -107,9 +107,9 @@ def find_section(retriever: Retriever, query: Query, passages: Sequence[Passage]
             # a part the question names by its label ("第七章激励保障措施") by that label too.
             heading = _heading_text(query, heads[:depth])
             share = sum(w for t, w in own.items() if t in heading) / own_total
-            # A question that repeats the whole heading word for word ("…医疗卫生方面具体有哪些") names the
-            # section, whatever its other words ("具体") weigh; part of one ("产业集群" of 产业集群的突围) does not.
-            if heading_echo(query.text, heads[depth - 1]) == 1.0:
+            # A question that repeats the whole heading ("…医疗卫生方面具体有哪些") names the section,
+            # whatever its other words ("具体") weigh.
+            if repeats_heading(query.text, heads[depth - 1]):
                 share = 1.0
             # the best-matching heading wins; ties go to the better-retrieved passage, then the deeper section
             key = (share, -rank, p.doc_id, heads[:depth], own_total, own)

@@ -61,7 +61,7 @@ class Settings:
     rerank_depth: int = 12
     weight_proximity: float = 0.6
     year_boost: float = 0.3
-    heading_boost: float = 0.3  # a passage whose own heading the question repeats (see rag.ranking.heading_echo)
+    heading_boost: float = 0.3  # a passage whose own heading the question repeats (see rag.ranking.repeats_heading)
     # Questions longer than this are refused with a message, not truncated silently.
     max_question_chars: int = 2000
     # Not-found rule (calibrated on the dev parts of eval/questions/; see eval/README.md).

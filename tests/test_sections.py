@@ -166,14 +166,14 @@ def test_a_time_word_is_no_heading_term(library):
     assert section is not None and section.path == ("五、发展目标",)
 
 
-def test_heading_echo_is_the_share_of_a_heading_the_question_repeats():
-    from rag.ranking import heading_echo
+def test_a_question_repeats_a_heading_when_it_holds_its_whole_name():
+    from rag.ranking import repeats_heading
 
-    assert heading_echo("浙江今年怎么推动人工智能创新发展", "推动人工智能创新发展") == 1.0
-    assert heading_echo("今年民生实事医疗卫生方面具体有哪些", "1.医疗卫生方面") == 1.0  # its number is no word
-    assert heading_echo("8个重点产业集群由谁牵头", "产业集群的突围") == pytest.approx(4 / 7)
-    assert heading_echo("数据资源有哪些规定", "第十条") == 0.0  # a heading that only numbers
-    assert heading_echo("发展目标是什么", "(一)抓住新政策的政策机会") == 0.0  # two characters in common are a word
+    assert repeats_heading("浙江今年怎么推动人工智能创新发展", "推动人工智能创新发展")
+    assert repeats_heading("今年民生实事医疗卫生方面具体有哪些", "1.医疗卫生方面")  # its number is no word
+    assert repeats_heading("附则里说了什么", "第五章 附则")
+    assert not repeats_heading("8个重点产业集群由谁牵头", "产业集群的突围")  # part of a heading
+    assert not repeats_heading("第十条讲的啥", "第十条")  # a heading that only numbers
 
 
 def test_a_question_repeating_a_whole_heading_asks_for_its_section_though_an_outline_names_it_too(tmp_path: Path, fake_embedder):
@@ -202,7 +202,7 @@ def test_a_passage_whose_heading_the_question_repeats_is_lifted_by_the_heading_b
     question = "强化数据安全体系有哪些要求"
 
     def lead(s: Settings) -> float:
-        """How far the echoed passage's score stands above the other's."""
+        """How far the passage under the repeated heading scores above the other."""
         retrieval.reset_cache()
         scores = {p.headings[-1]: p.score for p in get_retriever(s).search(question, k=2)}
         return scores["二、强化数据安全体系"] - scores["一、推进数据开放"]
