@@ -170,6 +170,7 @@ _COUNTED_ALIKE = {w: group for group in _ALIKE for w in group.split("|")}
 _TARGET = re.compile(r"到\s*20\d\d\s*年|力争|目标|每年|确保|预期")
 # A question asking which places ("试点在哪几个城市", "哪些县"): the answer must name some.
 _ASKS_PLACES = re.compile(r"哪(?:些|几个|几座|个)(?:城市|地市|设区市|市|县|区县|地区|省份|省)")
+_A_DATE = re.compile(r"(?:19|20)\d\d|\d{1,2}\s*[月日]|[一二三四五六七八九十]{1,3}月")  # how a year or a date is written
 _ITEM_SEPARATOR = re.compile(r"[、；;]")  # how a statement enumerates
 # A title in a text ("《…2035年远景目标纲要》") names a document: its year is no period the text speaks of.
 _TITLED = re.compile(r"《[^》]*》")
@@ -291,6 +292,12 @@ def unanswered(
     for asks, gives, reason in _GIVES:
         if query.asks & asks and not gives.search(quoted):
             return reason
+    if query.asks & Asks.DATE and not query.asks & Asks.RECORD:
+        # "中期评估定在哪一年" is answered by a year or a date written where its subject is named, not
+        # by a neighbour's ("展望2035年…"); a year in a title ("《…2035年远景目标纲要》") names a document.
+        about = about_subject(query, statements, rarity) if rarity and query.language == "zh" else statements
+        if not any(_A_DATE.search(_TITLED.sub("", st.text)) for st in about):
+            return "文件中没有写明时间。"
     return missing_place(query, statements, context, in_scope)
 
 

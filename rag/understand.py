@@ -43,6 +43,7 @@ class Asks(enum.Flag):
     OUTLINE = enum.auto()  # "主要任务有哪些方面": the parts of a named document
     BROAD = enum.auto()  # "有哪些支持", "主要目标是什么": gather a section's points
     TOTAL = enum.auto()  # "加起来一共多少", "总额": a figure stated as a total
+    DATE = enum.auto()  # "哪年", "什么时候", "when": answered by a year or a date
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,7 @@ _MONEY = re.compile(
 _IDENTIFIER = re.compile(r"第[一二三四五六七八九十百零〇两\d]+(?:批|届|轮|期|次|条|章|节|款|项|编)")
 # A code of letters and digits ("5G", "IPv6", "415X", "PM2.5") names one thing exactly; not an ordinal ("14th").
 _CODE = re.compile(r"(?<![A-Za-z0-9.])(?=[A-Za-z0-9.+]*\d)(?=[A-Za-z0-9.+]*[A-Za-z])(?![0-9]+(?:st|nd|rd|th)\b)[A-Za-z0-9.+]{2,12}(?![A-Za-z0-9])")
+_DATE = re.compile(r"哪一?年|哪一?天|什么时候|啥时候|何时|什么时间|几月|几号|\bwhen\b|\bwhat (?:year|date)\b|\bwhich year\b", re.I)
 _PERSON = re.compile(r"是谁|组长|负责人|哪个(?:厅|局|部门|单位)|^who\b|who (?:is|was|are|leads|heads|chairs)\b", re.I)
 _BROAD = re.compile(  # asks for what a section gathers, not one fact
     r"(?:有|采取了?|提出了?|出台了?|作出了?|取得了?)(?:哪些|什么|啥)(?:支持|政策|措施|举措|任务|要求|规定|保障|重点|方向|安排|部署|做法|成绩|成效|亮点|目标)"
@@ -224,6 +226,7 @@ def _asks(text: str, terms: Sequence[str], named: bool) -> tuple[Asks, tuple[str
         (Asks.CRITERIA, bool(_CRITERIA.search(text))),
         (Asks.MONEY, bool(_MONEY.search(text))),
         (Asks.PERSON, bool(_PERSON.search(text))),
+        (Asks.DATE, bool(_DATE.search(text))),
         (Asks.BROAD, bool(_BROAD.search(text))),
     ):
         if test:

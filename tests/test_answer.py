@@ -349,6 +349,19 @@ def test_a_figure_asked_of_a_number_the_question_gives_must_stand_with_that_numb
     assert unanswered(_q("全省48个传统制造业行业增加值去年涨了多少？"), _answer(together, "全省48个传统制造业行业增加值增长6.8%")) == ""
 
 
+def test_a_question_asking_when_needs_a_year_or_date_where_its_subject_is_named():
+    plan = _passage("适时组织开展规划中期评估。展望2035年,数字经济将迈向繁荣成熟期。", title="数字经济规划", date="2021-12-12")
+    statements = [Statement(u, plan, spans_of(u, plan.text), 1.0, 1.0) for u in ("适时组织开展规划中期评估。", "展望2035年,数字经济将迈向繁荣成熟期。")]
+    rarity = {"中期": 6.0, "评估": 5.0, "规划": 2.0, "数字经济": 1.0}.get
+    question = _q("规划的中期评估定在哪一年开展？")
+    assert question.asks & Asks.DATE
+    assert "时间" in unanswered(question, statements, rarity=lambda t: rarity(t, 1.0))  # 2035 is another subject's year
+    assert unanswered(_q("数字经济哪一年迈向繁荣成熟期？"), statements, rarity=lambda t: rarity(t, 1.0)) == ""
+    # a year only in a title names a document, not when anything happened
+    titled = _passage("依据《国民经济和社会发展第十四个五年规划和2035年远景目标纲要》,制定本规划。")
+    assert "时间" in unanswered(_q("What year did China join the WTO?"), _answer(titled, "依据《国民经济和社会发展第十四个五年规划和2035年远景目标纲要》,制定本规划"))
+
+
 def test_a_term_the_question_quotes_must_be_what_the_statements_speak_of():
     record = _passage("发文字号：国发〔2021〕29号", doc_id="plan", title="“十四五”数字经济发展规划", section="《“十四五”数字经济发展规划》")
     statements = _answer(record, "发文字号：国发〔2021〕29号")

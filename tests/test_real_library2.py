@@ -36,6 +36,8 @@ PAIRS = [
     (("“十四五”数字经济发展规划的发文字号是多少", "国发〔2021〕29号"), ("十四五数字经济发展规划重点任务分工方案的文号", "没有")),
     (("浙江省数字经济促进条例哪天起施行", "2021年3月1日"), ("浙江省数字经济促进条例2024年修正后哪天起施行", "2024")),
     (("浙江省数字经济促进条例什么时候开始施行", "2021年3月1日"), ("上海市数据条例什么时候开始施行的？", "上海")),
+    # when, asked of what the plan dates nowhere ("适时组织开展…评估"): not answered by its 2035 outlook
+    (("数字经济哪一年迈向繁荣成熟期", "2035年"), ("数字经济规划的中期评估定在哪一年开展？", "时间")),
 ]
 
 
@@ -86,12 +88,15 @@ def test_colloquial_questions_in_everyday_words_are_answered(library2, question,
     [
         # a run-in heading of the work report (推动人工智能创新发展。…) is a section of its own
         ("浙江今年怎么推动人工智能创新发展？", ("杭州语料库建设", "可信数据空间")),
-        # a chapter named by its label
-        ("条例第七章激励保障措施都有哪些支持？", ("数字经济产业投资基金", "科技创新券")),
+        # a chapter named by its label, the answer naming it (the name takes the room of one point:
+        # 第四十九条's second paragraph, on 科技创新券, no longer fits)
+        ("条例第七章激励保障措施都有哪些支持？", ("第七章 激励和保障措施", "数字经济产业投资基金", "优先保障数字经济发展")),
         # an article named and asked nothing more of: every paragraph of it
         ("条例第三十八条讲的撒", ("行政处罚办案系统", "可以作为行政执法的证据")),
         # the points of the numbered list the passage announces, not the part after it
         ("今年民生实事里养老帮困这块有哪些实事", ("护理员1万人", "老年教育课程100门")),
+        # a question that repeats a heading whole asks for its section, not for the parent's outline naming it
+        ("今年民生实事医疗卫生方面具体有哪些", ("生育费用", "名中医惠老", "门诊报销待遇无差别")),
     ],
 )
 def test_broad_questions_are_answered_from_the_part_they_name(library2, question, needles):
