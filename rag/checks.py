@@ -19,7 +19,7 @@ from typing import Callable, Sequence
 
 from .compose import HAS_NUMBER, Statement
 from .naming import PLACE_SUFFIX, is_function_word, places, tagged, word_before, word_tag
-from .query import YEAR
+from .query import YEAR, jieba_for
 from .retrieval import Passage, Retrieval, Retriever
 from .settings import Settings
 from .figures import about_subject, figure_of_subject, has_figure, own_numbers, without
@@ -104,9 +104,28 @@ def _programmes(query: Query) -> list[str]:
 
 def _stem_known(programme: str, known: str) -> bool:
     """Whether the library holds a programme's name or its own word, however the asker ended it
-    ("鲲鹏行动" for the documents' 鲲鹏计划): any two to four characters just before its suffix."""
+    ("鲲鹏行动" for the documents' 鲲鹏计划): any two to four characters just before its suffix, as a
+    word of the text, not inside a longer one ("天鹅" of 黑天鹅 names no 天鹅行动)."""
     stem = _PROGRAMME.sub("", programme)
-    return programme.lower() in known or any(stem[-n:].lower() in known for n in range(2, len(stem) + 1))
+    return programme.lower() in known or any(_as_word(stem[-n:].lower(), known) for n in range(2, len(stem) + 1))
+
+
+WORD_CONTEXT = 6  # characters either side of an occurrence that jieba cuts to tell a word from part of one
+MAX_OCCURRENCES = 20  # occurrences looked at: a word written this often is the library's in any case
+
+
+def _as_word(word: str, text: str) -> bool:
+    """Whether ``text`` writes ``word`` as a word of its own somewhere: jieba, cutting the characters
+    around an occurrence, gives it whole."""
+    start = text.find(word)
+    for _ in range(MAX_OCCURRENCES):
+        if start < 0:
+            return False
+        window = text[max(0, start - WORD_CONTEXT): start + len(word) + WORD_CONTEXT]
+        if word in jieba_for(()).lcut(window):
+            return True
+        start = text.find(word, start + 1)
+    return True
 
 
 # What names a programme in general ("“鲲鹏行动”" for the documents' "鲲鹏计划"): the name is its stem.

@@ -112,6 +112,20 @@ def test_a_programme_named_without_quotes_that_the_library_never_mentions_is_not
     assert "计划" not in ask("那几个计划要抓住哪些机会？", settings=library.settings).reason
 
 
+def test_a_programme_whose_word_the_library_holds_only_inside_a_longer_one_is_not_answered(tmp_path: Path, fake_embedder):
+    """"天鹅行动" in a library that speaks of 黑天鹅 (black swans) and of its own 雄鹰行动."""
+    from rag import ask
+
+    text = "测试意见\n一、总体要求\n当前黑天鹅事件频发，要全面实施雄鹰行动，培育一批领军企业。\n"
+    settings = _build(tmp_path, {"opinion": text})
+    try:
+        answer = ask("天鹅行动主要搞什么", settings=settings)
+        assert answer.status == "not_found" and "天鹅行动" in answer.reason
+        assert "雄鹰" not in ask("雄鹰计划主要搞什么", settings=settings).reason  # its own word, otherwise ended
+    finally:
+        retrieval.reset_cache()
+
+
 def test_a_chapter_named_by_its_label_is_found_by_it(library):
     # "第二章" is stripped from headings when matching words; named by the question, it is the label.
     section = _section(library, "条例第二章都规定了哪些？")
