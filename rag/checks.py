@@ -116,13 +116,14 @@ MAX_OCCURRENCES = 20  # occurrences looked at: a word written this often is the 
 
 def _as_word(word: str, text: str) -> bool:
     """Whether ``text`` writes ``word`` as a word of its own somewhere: jieba, cutting the characters
-    around an occurrence, gives it whole."""
+    around an occurrence, gives it whole, or as the stem of a programme's name."""
     start = text.find(word)
     for _ in range(MAX_OCCURRENCES):
         if start < 0:
             return False
         window = text[max(0, start - WORD_CONTEXT): start + len(word) + WORD_CONTEXT]
-        if word in jieba_for(()).lcut(window):
+        # whole, or the stem of a programme's name cut as one word ("雄鹰行动")
+        if any(t == word or (t.startswith(word) and _PROGRAMME.fullmatch(t[len(word):])) for t in jieba_for(()).lcut(window)):
             return True
         start = text.find(word, start + 1)
     return True
