@@ -148,8 +148,8 @@ def answer_html(answer: "Answer", turn: int, upto: int | None = None) -> str:
         if parts:
             paras.append(f'<p><span class="doc-label">{escape(group.label)}</span>{"".join(parts)}</p>')
     reading = ""
-    if answer.query is not None and answer.query.inherited is not None:
-        reading = f'<p class="reading">{escape(answer.query.inherited.reason)}</p>'
+    if answer.query is not None and answer.query.reading:
+        reading = f'<p class="reading">{escape(answer.query.reading)}</p>'
     return f'<div class="answer">{reading}{"".join(paras)}</div>'
 
 

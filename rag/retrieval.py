@@ -59,7 +59,7 @@ class Retriever:
     @functools.cached_property
     def catalog(self) -> Catalog:
         """What question understanding needs of this library: its documents and vocabulary."""
-        return Catalog(tuple(self.index.manifest.documents), self.index.vocabulary)
+        return Catalog(tuple(self.index.manifest.documents), self.index.vocabulary, self.known_text)
 
     def understand(self, question: object, history: Sequence[object] = ()) -> Query:
         """The `Query` of a question in this library (see rag.understand)."""

@@ -26,6 +26,7 @@ from .query import (
     language,
     period_years,
 )
+from .spelling import respell
 
 
 class Asks(enum.Flag):
@@ -52,6 +53,7 @@ class Catalog:
 
     documents: tuple = ()  # DocumentInfo of the index manifest
     vocabulary: Vocabulary = field(default_factory=Vocabulary)
+    text: str = field(default="", repr=False, compare=False)  # all it says, lower-cased: what slips are read as
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ class Query:
     names: tuple[str, ...] = ()  # places and organisations it names
     places: tuple[str, ...] = ()  # places it names, without their suffix ("湖州市" -> 湖州)
     inherited: Inherited | None = None
+    respelled: tuple[tuple[str, str], ...] = ()  # (typed, read) slips read as the library's words ("数子" -> 数字)
     plain_expansion: tuple[str, ...] = ()  # the curated part of ``expansion`` (see plain_text)
     members: int = 0  # for a list naming its size ("十大实验室分别是哪十个"): how many items it asks for
     english_places: tuple[tuple[str, tuple[str, ...]], ...] = ()  # an English question's places and their Chinese names
@@ -90,6 +93,16 @@ class Query:
     def plain_text(self) -> str:
         """The question with the curated words only (glossary, synonyms): how the index's null level was measured."""
         return f"{self.text} {' '.join(self.plain_expansion)}" if self.plain_expansion else self.text
+
+    @property
+    def reading(self) -> str:
+        """How the question was read, when not as typed: a follow-up in its context ("按上一问理解为…"),
+        slips read as the library's words ("按“数字”理解“数子”。"); "" when as typed."""
+        notes = [self.inherited.reason] if self.inherited is not None else []
+        if self.respelled:
+            typed = "、".join(f"“{t}”" for t, _ in self.respelled)
+            notes.append(f"按{'、'.join(f'“{r}”' for _, r in self.respelled)}理解{typed}。")
+        return " ".join(notes)
 
 
 # ---------------------------------------------------------------- what is asked
@@ -267,6 +280,7 @@ def understand(question: object, history: Sequence[Any] = (), catalog: Catalog |
         question = _TAGS.sub(" ", question)
     text = clean_question(question, max_chars)
     raw = text
+    text, respelled = respell(text, catalog.text)  # "数子经济" is 数字经济 (rag.spelling)
     vocab = catalog.vocabulary
     documents = catalog.documents
     # A 《title》 that is none of the library's documents names none of them by its words ("被废止的
@@ -334,6 +348,7 @@ def understand(question: object, history: Sequence[Any] = (), catalog: Catalog |
         names=tuple(names(tags)),
         places=tuple(places(tags)),
         inherited=inherited,
+        respelled=respelled,
         plain_expansion=plain,
         members=_members(raw) if asks & Asks.LIST else 0,
         english_places=places_en,
