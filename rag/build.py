@@ -32,6 +32,7 @@ import warnings
 from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
@@ -145,7 +146,8 @@ def _write_build(tmp: Path, settings: Settings, corpus: Corpus, chunks: list["In
         source = Path(settings.corpus_dir) / VOCABULARY_DIR / fname
         if source.is_file():
             shutil.copyfile(source, tmp / VOCABULARY_DIR / fname)
-    calibration = calibrate(embedder, dense, vocabulary.with_lexicon(lexicon), tmp.parent / CACHE_DIR)
+    row_docs = [chunks[i].doc_id for i in owners]
+    calibration = calibrate(embedder, dense, vocabulary.with_lexicon(lexicon), tmp.parent / CACHE_DIR, vectors, row_docs)
     del dense
     np.save(tmp / "owners.npy", np.asarray(owners, dtype=np.int32))
     analyzer = Analyzer(vocabulary.words, tuple(sorted(vocabulary.ignored)))
@@ -188,13 +190,21 @@ def _write_build(tmp: Path, settings: Settings, corpus: Corpus, chunks: list["In
     return manifest
 
 
-def calibrate(embedder: Embedder, dense, vocabulary: Vocabulary, cache_dir: Path | None = None) -> dict:
-    """The index's null level: best-match similarity of questions on unrelated matters, per language.
+def calibrate(
+    embedder: Embedder, dense, vocabulary: Vocabulary, cache_dir: Path | None = None,
+    vectors: np.ndarray | None = None, row_docs: Sequence[str] = (),
+) -> dict:
+    """The index's null level: best-match similarity of questions on unrelated matters, per language,
+    in the whole library and in each document (``vectors``: every row's, ``row_docs``: its document's).
 
     Cosine similarities of a model sit in a narrow band of its own (e5 scores
     nearly everything above 0.8), so a fixed threshold would not carry over to
     another model or corpus. Measured here, at build time, with the questions of
     offtopic.txt asked exactly as a user's would be.
+
+    Per document because the best of more passages is higher: a library-wide level rises with
+    every document added (five more put the corpus's questions 2.5 of its deviations lower),
+    while a document's own level is the same in any library that holds it.
     """
     questions = [
         line.strip()
@@ -210,9 +220,25 @@ def calibrate(embedder: Embedder, dense, vocabulary: Vocabulary, cache_dir: Path
         by_language.setdefault(query.language, []).append(query.plain_text)
     out = {}
     for lang, qs in sorted(by_language.items()):
-        sims, _ = dense.search(_query_vectors(embedder, qs, cache_dir), 1)
+        queries = _query_vectors(embedder, qs, cache_dir)
+        sims, _ = dense.search(queries, 1)
         top = sims[:, 0].astype(np.float64)
         out[lang] = {"mean": round(float(top.mean()), 5), "std": round(float(top.std()), 5), "n": len(qs)}
+        if vectors is not None and len(row_docs):
+            out[lang]["documents"] = _per_document(np.asarray(queries, dtype=np.float32), vectors, row_docs)
+    return out
+
+
+def _per_document(queries: np.ndarray, vectors: np.ndarray, row_docs: Sequence[str]) -> dict[str, list[float]]:
+    """Each document's null level: [mean, std] of the questions' best similarity among its rows."""
+    docs = np.asarray(row_docs)
+    order = np.argsort(docs, kind="stable")
+    names, starts = np.unique(docs[order], return_index=True)
+    ends = [*starts[1:], len(order)]
+    out = {}
+    for name, start, end in zip(names, starts, ends):
+        best = (queries @ np.asarray(vectors[order[start:end]], dtype=np.float32).T).max(axis=1).astype(np.float64)
+        out[str(name)] = [round(float(best.mean()), 5), round(float(best.std()), 5)]
     return out
 
 

@@ -48,7 +48,7 @@ from .storage import build_lock, verify
 from .store import Layout, StoreInfo, open_store
 from .workload import for_queries
 
-FORMAT_VERSION = 6  # 6: the manifest records the SHA-256 of every file of the build
+FORMAT_VERSION = 7  # 6: the manifest records the SHA-256 of every file of the build; 7: the null level per document
 CURRENT = "CURRENT"
 CACHE_DIR = "embedding-cache"
 _BUILD_NAME = re.compile(r"build-[0-9A-Za-z-]+")
@@ -147,7 +147,7 @@ class Manifest:
     build_seconds: float
     warnings: list
     # Per language, how well questions on unrelated matters match this index:
-    # {"zh": {"mean": 0.85, "std": 0.012, "n": 32}, "en": {...}} (see calibrate()).
+    # {"zh": {"mean": 0.85, "std": 0.012, "n": 32, "documents": {doc_id: [mean, std]}}, "en": {...}} (see calibrate()).
     calibration: dict
     resources: str  # resources_fingerprint() of the build
     # Every file of the build but the manifest: relative path -> {"sha256": ..., "bytes": ...}.

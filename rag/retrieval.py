@@ -164,6 +164,11 @@ class Retriever:
     def _embed(self, text: str) -> np.ndarray:
         return np.asarray(self.index.embedder.embed_queries([text]), dtype=np.float32)[0]
 
+    def _relevance(self, language: str, top: float, doc_id: str) -> float:
+        """How far the best similarity stands above the null level of its document, in its deviations."""
+        mean, std = null_level(self.index.manifest.calibration, language, doc_id)
+        return (top - mean) / std
+
     def _measure_units(self, order: list[int], vector: np.ndarray, dense: np.ndarray, row_scores: np.ndarray) -> None:
         """The similarity of every unit of the passages returned, where an approximate search did not
         measure it (the composer reads them), and each passage's dense score as its best row's."""
@@ -225,21 +230,38 @@ class Retriever:
             Passage.from_chunk(chunks[i], fused[i], dense[i], bm25[i], self._scored_units(i, row_scores), self.validity(chunks[i].doc_id))
             for i in order
         ]
-        top = float(dense[allowed].max()) if allowed.any() else -1.0
+        top, best_doc = -1.0, ""
+        if allowed.any():
+            best_chunk = int(np.flatnonzero(allowed)[np.argmax(dense[allowed])])
+            top, best_doc = float(dense[best_chunk]), chunks[best_chunk].doc_id
         if query.plain_text != query.search_text and allowed.any():
             # The dictionary words that help an English question find its passage ("make" -> 制造)
             # would lift any English question above the null level: relevance is judged without them.
-            best = self.index.store.search(StoreQuery(self._embed(query.plain_text), where=where, depth=1)).row_scores
-            top = float(best.max()) if len(best) else -1.0
-        calibration = self.index.manifest.calibration
-        null = calibration.get(query.language) or calibration.get("zh", {})
+            hits = self.index.store.search(StoreQuery(self._embed(query.plain_text), where=where, depth=1))
+            if len(hits.row_scores):
+                at = int(np.argmax(hits.row_scores))
+                top, best_doc = float(hits.row_scores[at]), chunks[int(self.index.owners[hits.rows[at]])].doc_id
+            else:
+                top = -1.0
         return Retrieval(
             query=query,
             passages=passages,
             dense_top=top,
-            relevance=(top - null.get("mean", 0.0)) / max(null.get("std", 1.0), 0.005),
+            relevance=self._relevance(query.language, top, best_doc),
             top_bm25=float(bm25[allowed].max()) if allowed.any() else 0.0,
         )
+
+
+def null_level(calibration: dict, language: str, doc_id: str) -> tuple[float, float]:
+    """(mean, std) of the best similarity questions on unrelated matters reach: in the document the
+    best passage is from, when the build measured each document's, else in the whole library."""
+    null = calibration.get(language) or calibration.get("zh", {})
+    own = null.get("documents", {}).get(doc_id)
+    mean, std = own if own else (null.get("mean", 0.0), null.get("std", 1.0))
+    return mean, max(std, MIN_NULL_STD)
+
+
+MIN_NULL_STD = 0.005  # a document every off-topic question matches alike says nothing finer than this
 
 
 def _checked(name: str, values: Iterable[str] | None, known: set[str]) -> set[str] | None:

@@ -15,6 +15,8 @@ from rag.retrieval import get_retriever
 from rag.sections import find_section
 from rag.settings import Settings
 
+from .conftest import FAKE_RELEVANCE
+
 LAW = """浙江省测试促进条例
 第一章 总则
 第一条 为了促进测试事业发展，根据有关法律、行政法规，结合本省实际，制定本条例。
@@ -55,7 +57,7 @@ def _build(tmp_path: Path, texts: dict[str, str]) -> Settings:
     for stem, text in texts.items():
         (corpus / f"{stem}.txt").write_text(text, encoding="utf-8")
     retrieval.reset_cache()
-    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", model="fake", auto_rebuild=False)
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", model="fake", auto_rebuild=False, **FAKE_RELEVANCE)
     build_index(settings)
     return settings
 

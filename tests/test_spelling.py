@@ -10,6 +10,8 @@ from rag import retrieval
 from rag.spelling import respell
 from rag.understand import Catalog, understand
 
+from .conftest import FAKE_RELEVANCE
+
 LIBRARY = (
     "本条例所称数字经济，是指以数据资源为关键生产要素的新经济形态。促进数字经济发展。"
     "数字经济核心产业增加值占比提高。工业增加值增长6%，服务业增加值增长5%。终端设备直连卫星服务。直连卫星服务提供者应当实名登记。"
@@ -50,7 +52,7 @@ def test_a_question_with_a_slip_is_answered_through_the_real_index(tmp_path: Pat
     corpus.mkdir()
     (corpus / "law.txt").write_text("测试数字经济促进条例\n第一章 总则\n第二条 本条例所称数字经济，是指以数据资源为关键生产要素的新经济形态。\n第三条 促进数字经济发展，推动数字经济和实体经济融合。\n", encoding="utf-8")
     retrieval.reset_cache()
-    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", model="fake", auto_rebuild=False)
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", model="fake", auto_rebuild=False, **FAKE_RELEVANCE)
     build_index(settings)
     try:
         answer = ask("数子经济是指什么", settings=settings)
