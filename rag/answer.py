@@ -16,11 +16,12 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from .checks import Evidence, gather_evidence, missing_place, unanswered, unknown_names
+from .checks import Evidence, gather_evidence, missing_place, unanswered
 from .compose import Composer, ExtractiveComposer, KIND_ORDER, Statement, with_section
 from .errors import InputError
 from .gather import gather
 from .ingest import KINDS
+from .mentions import unknown_names
 from .records import answer_from_record
 from .render import citations_of, render_text
 from .retrieval import Passage, Retriever, get_retriever

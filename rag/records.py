@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
-from .checks import missing_quote
+from .mentions import missing_quote
 from .compose import Statement
 from .index import DocumentRecord
 from .ingest import KINDS
