@@ -290,7 +290,7 @@ def cedict() -> dict[str, tuple[str, ...]]:
     return {k: tuple(v) for k, v in glosses.items()}
 
 
-LEXICON_VERSION = "2"  # 2: "news" is not the plural of "new" (the lexicon is built with the index)
+LEXICON_VERSION = "3"  # 2: "news" is not the plural of "new"; 3: both words of "X and Y" (the lexicon is built with the index)
 
 
 def english_lexicon(frequencies: Mapping[str, int], per_word: int = 4) -> dict[str, list[str]]:
@@ -318,6 +318,11 @@ def english_lexicon(frequencies: Mapping[str, int], per_word: int = 4) -> dict[s
                 found.setdefault(key, set()).add(word)
                 if len(parts) == 2 and parts[1] not in ENGLISH_FUNCTION_WORDS:
                     found.setdefault(parts[1], set()).add(word)
+                if len(parts) == 3 and parts[1] in ("and", "or"):
+                    # "cities and towns" (城镇): each of the two is a word for it
+                    for one in (parts[0], parts[2]):
+                        if one not in ENGLISH_FUNCTION_WORDS:
+                            found.setdefault(one, set()).add(word)
     return {k: sorted(v, key=lambda w: (-frequencies[w], w))[:per_word] for k, v in sorted(found.items())}
 
 

@@ -73,6 +73,12 @@ def test_english_lexicon_from_cc_cedict_targets_only_corpus_words():
     assert all(w in {"天然气", "成本", "硬核"} for words in lexicon.values() for w in words)
 
 
+def test_both_words_of_a_gloss_x_and_y_answer_for_it():
+    lexicon = english_lexicon({"城镇": 4})  # CC-CEDICT: "town; cities and towns"
+    assert "城镇" in lexicon["city"] and "城镇" in lexicon["town"]
+    assert "and" not in lexicon
+
+
 def test_everyday_chinese_gets_the_documents_wording(vocab):
     assert vocab.synonyms("前三季度数字经济增速") == ["1月至9月"]
     assert vocab.synonyms("卖地收入能用在哪") == ["土地出让收入"]
