@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from .compose import HAS_NUMBER, Statement
-from .figures import about_subject, figure_of_subject, has_figure, own_numbers, without
+from .figures import about_subject, figure_of_subject, has_figure, holds_number, own_numbers, without
 from .mentions import missing_quote, unknown_names
 from .naming import places, tagged
 from .query import YEAR
@@ -196,7 +196,7 @@ def unanswered(
     if named:
         hay = (quoted + " ".join(st.passage.section for st in statements)).lower()
         for number in named:
-            if not _holds_number(hay, number):
+            if not holds_number(hay, number):
                 # "打造几个三千亿级产业集群" against "4个五千亿级产业集群": the figure it names is not the one quoted.
                 return f"找到的相关内容没有提到“{number}”。"
     # The figures quoted, without those the question gives itself: it asks for another.
@@ -204,11 +204,11 @@ def unanswered(
     figures = without(quoted, own)
     if query.asks & Asks.FIGURE and not has_figure(figures):
         return "文件中没有给出这方面的具体数字。"
-    if query.asks & Asks.FIGURE and rarity is not None and not figure_of_subject(query, statements, rarity):
+    if query.asks & Asks.FIGURE and rarity is not None and not figure_of_subject(query, statements, rarity, own):
         return "文件中没有给出这方面的具体数字。"
     given = [n for n in named if n in own]
     if query.asks & Asks.FIGURE and given and not any(
-        has_figure(without(st.text, own)) and any(_holds_number(st.text + st.passage.text, n) for n in given) for st in statements
+        has_figure(without(st.text, own)) and any(holds_number(st.text + st.passage.text, n) for n in given) for st in statements
     ):
         # "48个传统制造业行业增加值涨了多少": the figure must stand with the 48 it is of; "17个重点传统制造业…
         # 增长6.8%" is another subject's, though another statement names the 48 trades.
@@ -235,11 +235,6 @@ def unanswered(
         if not any(_A_DATE.search(_TITLED.sub("", st.text)) for st in about):
             return "文件中没有写明时间。"
     return missing_place(query, statements, context, in_scope)
-
-
-def _holds_number(text: str, number: str) -> bool:
-    """Whether a text holds the number itself, not the digits of another ("5" is not in "2025" or "50家")."""
-    return bool(re.search(rf"(?<![\d.]){re.escape(number)}(?![\d]|\.\d)", text))
 
 
 def missing_place(

@@ -38,9 +38,12 @@ def about_subject(query: Query, statements: Sequence[Statement], rarity: Callabl
     return [st for st in statements if subject in st.text.lower()] if subject else list(statements)
 
 
-def figure_of_subject(query: Query, statements: Sequence[Statement], rarity: Callable[[str], float]) -> bool:
+def figure_of_subject(
+    query: Query, statements: Sequence[Statement], rarity: Callable[[str], float], own: Sequence[str] = ()
+) -> bool:
     """Whether a statement that names what a figure is asked about (the question's rarest term the
-    statements hold) gives a figure: the number quoted must be the subject's, not a neighbour's."""
+    statements hold) gives a figure: the number quoted must be the subject's, not a neighbour's, nor
+    one of ``own``, the figures the question gives itself (`own_numbers`)."""
     if query.asks & Asks.RECORD or query.language != "zh":
         return True  # an English question's terms are translations: too loose to pin a subject
     texts = [st.text.lower() for st in statements]
@@ -48,7 +51,6 @@ def figure_of_subject(query: Query, statements: Sequence[Statement], rarity: Cal
     subject = rarest_held(terms, texts, rarity)
     if not subject:
         return not terms  # statements that share no word with the question give no figure of its subject
-    own = own_numbers(query)
     return any(subject in x and has_figure(without(x, own)) for x in texts)
 
 
@@ -74,10 +76,20 @@ def own_numbers(query: Query) -> tuple[str, ...]:
     return tuple(sorted({*_NUMBER_TOKEN.findall(given), *words}, key=len, reverse=True))
 
 
+def _alone(number: str) -> str:
+    """A pattern of the number itself, not the digits of another ("5" is not in "2025" or "50家")."""
+    return rf"(?<![\d.]){re.escape(number)}(?![\d]|\.\d)"
+
+
+def holds_number(text: str, number: str) -> bool:
+    """Whether a text holds the number itself."""
+    return bool(re.search(_alone(number), text))
+
+
 def without(text: str, numbers: Sequence[str]) -> str:
     """``text`` without the whole ``numbers`` ("1.5%" goes, the 1.5 of "21.5%" stays)."""
     for number in numbers:
-        text = re.sub(rf"(?<![\d.]){re.escape(number)}(?![\d]|\.\d)", " ", text)
+        text = re.sub(_alone(number), " ", text)
     return text
 
 

@@ -36,9 +36,14 @@ ORDINAL = re.compile(
 )
 
 
+def heading_name(heading: str) -> str:
+    """What a heading says without the number that orders it: "加快建设创新浙江" of "(一)加快建设创新浙江"."""
+    return ORDINAL.sub("", heading, count=1).strip(" 。.")
+
+
 def says_something(heading: str) -> bool:
     """Whether a heading names its part ("(一)加快建设创新浙江"), not only numbers it ("第三十七条")."""
-    return len(ORDINAL.sub("", heading, count=1).strip(" 。.")) >= 2
+    return len(heading_name(heading)) >= 2
 
 
 def common_path(passages: Sequence[Passage]) -> tuple[str, ...]:

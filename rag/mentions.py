@@ -18,7 +18,6 @@ from .understand import Query
 MAX_QUOTED_TERM = 8  # characters: a longer quote is a quotation, not a name
 
 
-
 def unknown_names(retriever: Retriever, query: Query) -> tuple[str, ...]:
     """Places, people and organisations the query names, and terms it puts in quotes (“尖兵”), that
     the library never mentions."""

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 
-from .gather import ORDINAL
+from .gather import heading_name, says_something
 from .query import YEAR
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -97,16 +97,12 @@ def rerank(
                 fused[i] += s.year_boost
 
 
-MIN_HEADING = 2  # characters of a heading's name: "附则" is one, a bare number is none
-
-
 def repeats_heading(question: str, heading: str) -> bool:
     """Whether the question repeats a heading's whole name, without its number: "浙江今年怎么推动人工智能
     创新发展" repeats "推动人工智能创新发展", "…医疗卫生方面具体有哪些" "1.医疗卫生方面". A question that
     does is asking for that section, whatever else its passages' words say; one that repeats part of
     a heading ("产业集群" of 产业集群的突围) is not."""
-    named = ORDINAL.sub("", heading, count=1).strip(" 。.")
-    return len(named) >= MIN_HEADING and named in question
+    return says_something(heading) and heading_name(heading) in question
 
 
 def place_documents(query: Query, documents: Sequence[DocumentInfo]) -> list[str]:

@@ -131,10 +131,9 @@ def find_section(retriever: Retriever, query: Query, passages: Sequence[Passage]
     # ("今年经济社会发展主要预期目标为：…" against "(五)聚焦经济社会全面绿色转型") is the answer, not the section.
     # Not a sentence that names this section itself: an outline of its parent's ("1.医疗卫生方面；2.养老…")
     # points to it, it does not answer instead of it.
-    own_heading = _named(path[-1:])
     outside = [
         u.text.lower() for p in passages[:CANDIDATES] if not _within(p, doc_id, path) for u in p.units
-        if not (len(own_heading) >= 2 and own_heading in u.text.lower())
+        if not repeats_heading(u.text, path[-1])
     ]
     if any(sum(w for t, w in weights.items() if t in u) / total > share for u in outside):
         return None
