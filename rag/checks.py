@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from .compose import HAS_NUMBER, Statement
-from .figures import about_subject, figure_of_subject, has_figure, holds_number, own_numbers, without
+from .figures import about_subject, asked_of, figure_of_subject, has_figure, holds_number, own_numbers, without
 from .mentions import missing_quote, unknown_names
 from .naming import places, tagged
 from .query import YEAR
@@ -228,6 +228,11 @@ def unanswered(
     for asks, gives, reason in _GIVES:
         if query.asks & asks and not gives.search(quoted):
             return reason
+    if query.asks & Asks.FIGURE and query.language == "zh" and (thing := asked_of(query)) and not any(
+        thing in st.text.lower() and has_figure(without(st.text, own)) for st in statements
+    ):
+        # "贡献了全国多少比例的出口额": a figure of what the amount is of, not the 7.2% of 工业增加值 beside it.
+        return f"文件中没有给出“{thing}”的具体数字。"
     if query.asks & Asks.DATE and not query.asks & Asks.RECORD:
         # "中期评估定在哪一年" is answered by a year or a date written where its subject is named, not
         # by a neighbour's ("展望2035年…"); a year in a title ("《…2035年远景目标纲要》") names a document.

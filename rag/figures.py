@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Callable, Sequence
 
-from .naming import word_tag
+from .naming import word_tag, words_of
 from .quote import HAS_NUMBER, Statement
 from .query import YEAR
 from .understand import Asks, Query
@@ -61,6 +61,31 @@ _NUMBER_TOKEN = re.compile(r"\d+(?:\.\d+)?(?:\+\d+)?%?")
 # Where a question asks for an amount ("多少", "几"): not an ordinal ("第几批"), a year ("多少年定的")
 # or a rank, which the statement may write with the very number the question gives.
 _ASKED_AMOUNT = re.compile(r"(?<!第)(?:多少|几)(?![年批届期号名])")
+
+
+# What may stand between the amount asked and what it is of: a measure word, "比例", "的" ("多少比例的出口额").
+_BEFORE_THING = re.compile(r"^(?:比例|比重|份额|的|[\W\d]+)$")
+
+
+def asked_of(query: Query) -> str:
+    """What the amount a question asks is of, when it names it right after ("多少比例的出口额",
+    "多少吨二氧化碳", "多少家领军企业"): the last noun of the nouns written there ("" for none)."""
+    text = YEAR.sub(" ", query.raw)
+    asked = _ASKED_AMOUNT.search(text)
+    if not asked:
+        return ""
+    after = text[asked.end():]
+    if query.unit and after.startswith(query.unit):
+        after = after[len(query.unit):]
+    words = words_of(after)
+    i = 0
+    while i < len(words) and (words[i][1][:1] in ("q", "m", "u") or _BEFORE_THING.match(words[i][0])):
+        i += 1
+    nouns = []
+    while i < len(words) and (words[i][1][:1] == "n" or words[i][1] == "vn"):
+        nouns.append(words[i][0])
+        i += 1
+    return nouns[-1] if nouns and len(nouns[-1]) >= 2 else ""
 
 
 def own_numbers(query: Query) -> tuple[str, ...]:

@@ -94,17 +94,20 @@ def gather(query: Query, passages: Sequence[Passage], budget: int | None = None)
     pieces = [(p, u) for p in passages for u in statements(p.text, headings=p.headings)]
     named = [t for t in parts(passages) if says_something(t)]
     announced = any(p.outline for p in passages)
+    heading = passages[0].headings[depth - 1] if depth else ""
+    named_first = False  # whether the answer opens with the section's name alone
     if len(named) >= 2 and (announced or sum(len(u) for _, u in pieces) > budget):
         # Under the section's own heading: "五、保障措施：(一)加强统筹协调；(二)加大金融支持…".
-        heading = passages[0].headings[depth - 1] if depth else ""
         text = f"{heading}：{'；'.join(named)}" if heading else "；".join(named)
         chosen.append(Statement(text, passages[0], (), 1.0, 1.0))
         budget -= len(text) + MARKER
-    elif depth and says_something(heading := passages[0].headings[depth - 1]) and not passages[0].text.startswith(heading):
+    elif says_something(heading):
         # The section's name first ("第二章 发展与促进"): the answer says which part of the document it
-        # gathers, as the citations do. Not when the passage opens with it (a run-in heading it quotes).
+        # gathers, as the citations do — unless a statement quoted says it (a run-in heading), checked
+        # once they are chosen.
         chosen.append(Statement(heading, passages[0], (), 1.0, 1.0))
         budget -= len(heading) + MARKER
+        named_first = True
     # Every term of the question, its grammar words too: within a section on goals and tasks,
     # "目标" is what tells the targets from the tasks.
     weights = term_weights(query.terms or query.topic, passages)
@@ -144,4 +147,6 @@ def gather(query: Query, passages: Sequence[Passage], budget: int | None = None)
     for i in sorted(picked):
         p, u = pieces[i]
         chosen.append(Statement(u, p, spans_of(u, p.text), 1.0, 1.0))
+    if named_first and any(st.text.startswith((heading, heading_name(heading))) for st in chosen[1:]):
+        chosen.pop(0)  # the section's name, which a statement quoted opens with: "推动人工智能创新发展。深化…"
     return chosen

@@ -259,6 +259,18 @@ def word_tag(word: str) -> str:
     return _pos_tokenizer(()).word_tag_tab.get(word, "")
 
 
+def words_of(text: str) -> list[tuple[str, str]]:
+    """(word, tag) for every word jieba cuts a text into."""
+    return [(w.word, w.flag) for w in _pos_tokenizer(()).cut(text)]
+
+
+def opens_with_preposition(text: str) -> bool:
+    """Whether a phrase opens with a preposition ("以1.5%的国土面积", "对符合条件的企业"): it says how,
+    where or for whom, and is no statement without the clause it leads into."""
+    first = next(iter(words_of(text.strip())), None)
+    return first is not None and first[1] == "p"
+
+
 def word_before(text: str, end: int) -> str:
     """The word jieba cuts just before position ``end`` of ``text`` ("" when none ends there)."""
     pos = 0

@@ -89,7 +89,8 @@ def rerank(
             )
             fused[i] += s.weight_proximity * best / total
         if s.heading_boost and chunk.section:
-            fused[i] += s.heading_boost * repeats_heading(query.text, chunk.section[-1])
+            # Its own heading or one above it: "…规划的保障措施有哪些" asks for all of "十一、保障措施".
+            fused[i] += s.heading_boost * any(repeats_heading(query.text, h) for h in chunk.section if not h.startswith("《"))
         if years and s.year_boost:
             own = set(YEAR.findall(chunk.text))
             context = chunk.text if own else part_of(chunk.doc_id, chunk.section[:1])

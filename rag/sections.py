@@ -27,7 +27,8 @@ MIN_HEADING_SHARE = 0.5
 _PART_OF_TEXT = re.compile(r"内容|方面|部分|章节|条款|东西|事情?")
 # Sibling headings matching nearly as well as the best one make their parent the section asked about.
 SIBLING_SHARE = 0.9
-MAX_SECTION_PASSAGES = 40  # longer than this is a whole document, not a section to gather
+MAX_SECTION_PASSAGES = 40
+_CONTENT_TAGS = ("n", "v", "a")  # jieba's tags of nouns (places, names), verbs, adjectives  # longer than this is a whole document, not a section to gather
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,11 @@ def heading_terms(retriever: Retriever, query: Query) -> tuple[str, ...]:
         and not (t.isdigit() and f"{t}条" in query.raw)  # "30条意见": a document called by its count of articles
         and not is_function_word(t)  # "那个", "到底": no heading is about them
         and word_tag(t) != "t"  # "今年", "目前": they say when, not what a section is about
+        # A term that is neither a word of the library nor a content word (a noun, verb or adjective) of
+        # the language — a cut's fragment ("中要"), a question phrase ("哪几个") — is in no heading:
+        # weighing it only keeps every heading under the share ("…要抓住哪几个机会" against
+        # "(二)抓住“新科技”的技术机会"). A content word the library never writes ("厂子") still weighs.
+        and (word_tag(t)[:1] in _CONTENT_TAGS or t in retriever.known_text)
     )
 
 
@@ -90,9 +96,6 @@ def _heading_text(query: Query, headings: Sequence[str]) -> str:
 def find_section(retriever: Retriever, query: Query, passages: Sequence[Passage]) -> Section | None:
     """The section of a retrieved passage whose heading is most about the query, or None."""
     weights = {t: retriever.idf(t) for t in heading_terms(retriever, query)}
-    total = sum(weights.values())
-    if not total:
-        return None
     best: tuple | None = None
     for rank, p in enumerate(passages[:CANDIDATES]):
         heads = p.headings
@@ -100,13 +103,11 @@ def find_section(retriever: Retriever, query: Query, passages: Sequence[Passage]
         record = retriever.document(p.doc_id)
         own = {t: w for t, w in weights.items() if t not in f"{record.title} {record.issuer}".lower()}
         own_total = sum(own.values())
-        if not own_total:
-            continue
         for depth in range(len(heads), 0, -1):
             # A section is read under its parents: "在制造业变革中寻求新路径 › (三)抓住…的改革机会";
             # a part the question names by its label ("第七章激励保障措施") by that label too.
             heading = _heading_text(query, heads[:depth])
-            share = sum(w for t, w in own.items() if t in heading) / own_total
+            share = sum(w for t, w in own.items() if t in heading) / own_total if own_total else 0.0
             # A question that repeats the whole heading ("…医疗卫生方面具体有哪些") names the section,
             # whatever its other words ("具体") weigh.
             if repeats_heading(query.text, heads[depth - 1]):
@@ -118,6 +119,7 @@ def find_section(retriever: Retriever, query: Query, passages: Sequence[Passage]
     if best is None:
         return None
     share, _, doc_id, path, total, weights = best
+    total = total or 1.0  # the heading repeated whole, no other term weighing
     # "要抓住哪些机会" matches five sibling headings "(一)抓住…的政策机会", "(二)抓住…的技术机会"…:
     # it asks about the section they make up, not the one that happened to be retrieved first.
     chunks = [(i, retriever.index.chunks[i]) for i in retriever.chunks_of(doc_id)]  # the document's, in order

@@ -109,6 +109,14 @@ def _answer(passage: Passage, quote: str) -> list[Statement]:
         ("首台套产品认定后奖励多少钱？", GUIDELINE, "到2025年,建设“未来工厂”100家", "金额"),
         # the figures the question gives itself are not the ones it asks for
         ("用1.5%的国土面积贡献了全国多少比例的出口额？", _passage("以1.5%的国土面积,支撑了块状经济的蜕变。"), "以1.5%的国土面积,支撑了块状经济的蜕变", "没有给出"),
+        # a figure of what the amount is of: 7.2% is of 工业增加值, the question asks of 出口额
+        (
+            "用1.5%的国土面积贡献了全国多少比例的出口额？",
+            _passage("以1.5%的国土面积,创造了全国7.2%的工业增加值。"),
+            "以1.5%的国土面积,创造了全国7.2%的工业增加值",
+            "“出口额”",
+        ),
+        ("单位工业增加值碳排放低于多少吨二氧化碳的项目可以走绿色通道？", GUIDELINE, "对单位工业增加值能耗低于0.52吨标准煤/万元的新上项目", "“二氧化碳”"),
         # what was done is not what is to be done
         ("去年全省实际整治了多少家高耗低效企业？", GUIDELINE, "每年整治提升高耗低效企业5000家", "实际"),
         ("三级保障体系中省级每年安排多少财政资金？", _passage("要构建省级、市级、县级三级保障体系。"), "要构建省级、市级、县级三级保障体系", "具体数字"),
@@ -133,6 +141,7 @@ def test_an_answer_on_the_topic_that_does_not_give_what_is_asked_is_withdrawn(qu
         ("研发经费占比2.5%是哪个文件提出的？", GUIDELINE, "到2025年,……规上工业企业研发经费占营业收入比重达到2.5%以上"),
         ("实际使用外资多少？", _passage("实际使用外资115.6亿美元。", date="2026"), "实际使用外资115.6亿美元"),
         ("用1.5%的国土面积创造了全国多少比例的工业增加值？", _passage("以1.5%的国土面积,创造了全国7.2%的工业增加值。"), "以1.5%的国土面积,创造了全国7.2%的工业增加值"),
+        ("到2025年要打造多少家领军企业？", _passage("到2025年,打造百家领军企业。"), "到2025年,打造百家领军企业"),  # 百家: a figure too
         # "几个光伏项目" is told, not asked
         ("我们县今年上了几个光伏项目，新增绿电会不会算进能耗总量考核？", GUIDELINE, "地方新增可再生能源消费量,不纳入能耗总量考核"),
     ],
@@ -295,6 +304,10 @@ def test_a_section_answer_names_its_section_first_unless_it_quotes_its_heading()
     run_in = _passage("推动人工智能创新发展。深化国家数据要素综合试验区建设。", section="《报告》 › 三、重点工作 › 推动人工智能创新发展", chunk_id="r#1")
     said = gather(_q("怎么推动人工智能创新发展"), [run_in])
     assert [st.text for st in said].count("推动人工智能创新发展") == 0  # its passage opens with its heading
+    # A heading on a line of its own is no statement: the answer still says it, once.
+    lined = _passage("1.医疗卫生方面\n孕产妇生育费用零自付。举办名中医服务活动1000场。", section="《报告》 › 三、重点工作 › 1.医疗卫生方面", chunk_id="r#2")
+    said = gather(_q("民生实事医疗卫生方面有哪些"), [lined])
+    assert [st.text for st in said] == ["1.医疗卫生方面", "孕产妇生育费用零自付。", "举办名中医服务活动1000场。"]
 
 
 def test_the_part_about_what_is_asked_comes_before_breadth():

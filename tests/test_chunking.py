@@ -96,6 +96,21 @@ def test_a_long_clause_is_cut_at_commas_into_phrases_of_some_length():
     assert out[1].startswith("要在长三角一体化的大趋势之中,……")  # a later phrase keeps the lead-in
 
 
+def test_a_prepositional_phrase_with_a_figure_stays_with_the_clause_it_leads_into():
+    from rag.chunking import statements
+
+    sentence = (
+        "20年间,浙江聚焦工业经济、数字经济、民营经济三条主跑道,努力推动制造业高端化、智能化、绿色化、融合化、集群化发展,"
+        "先进制造业基地建设不断开创新局面,块状特色产业完成脱胎换骨的蜕变:以1.5%的国土面积,创造了全国7.2%的工业增加值和6.4%的GDP。"
+    )
+    out = statements(sentence)
+    assert any("以1.5%的国土面积,创造了全国7.2%的工业增加值" in s for s in out)
+    assert "".join(s.split("……")[-1] for s in out) == sentence.removeprefix("20年间,")  # each keeps the lead-in
+    # a figure that is a target of its own still ends its phrase
+    targets = "到2025年," + "规上工业企业研发经费占营业收入比重达到2.5%以上,高新技术企业达到3.5万家," * 3 + "科技型中小企业达到10万家。"
+    assert len(statements(targets)) >= 4
+
+
 def test_unnumbered_heading_lines_open_their_passage_but_are_not_statements(chunks_by_doc):
     from rag.chunking import units
 

@@ -85,6 +85,13 @@ def test_sibling_headings_that_all_match_make_their_parent_the_section(library):
     assert len({p.headings[-1] for p in section.passages}) == 3
 
 
+def test_fragments_of_the_question_that_are_no_words_do_not_keep_headings_under_the_share(library):
+    # "哪几个" (a question phrase) and "中要" (a cut between two words) weigh most, being nowhere in the
+    # library; counted, no heading would hold half the question.
+    section = _section(library, "文件说在变革中要抓住哪几个机会")
+    assert section is not None and section.path == ("二、在变革中寻求新路径",)
+
+
 def test_a_sentence_saying_it_better_than_any_heading_is_not_a_section_question(library):
     # "四、主要目标任务 › (一)聚焦经济社会绿色转型" holds 主要, 目标, 经济社会; the sentence in 三 holds them all.
     assert _section(library, "经济社会发展主要预期目标是啥？") is None
@@ -208,22 +215,36 @@ def test_a_question_repeating_a_whole_heading_asks_for_its_section_though_an_out
         retrieval.reset_cache()
 
 
-def test_a_passage_whose_heading_the_question_repeats_is_lifted_by_the_heading_boost(tmp_path: Path, fake_embedder):
-    # Both passages hold the question's words; only the second's heading is what the question repeats.
-    text = (
-        "测试规划\n一、推进数据开放\n要强化数据安全体系，推进公共数据开放共享。\n"
-        "二、强化数据安全体系\n加快保障能力建设，落实分级分类保护制度。\n"
-    )
-    settings = _build(tmp_path, {"plan": text})
-    question = "强化数据安全体系有哪些要求"
+def _boost_lift(settings: Settings, question: str, lifted: str, other: str) -> float:
+    """How much the heading boost adds to the lead of the passage headed ``lifted`` over ``other``."""
 
     def lead(s: Settings) -> float:
-        """How far the passage under the repeated heading scores above the other."""
         retrieval.reset_cache()
         scores = {p.headings[-1]: p.score for p in get_retriever(s).search(question, k=2)}
-        return scores["二、强化数据安全体系"] - scores["一、推进数据开放"]
+        return scores[lifted] - scores[other]
 
     try:
-        assert lead(settings) - lead(dataclasses.replace(settings, heading_boost=0.0)) == pytest.approx(settings.heading_boost)
+        return lead(settings) - lead(dataclasses.replace(settings, heading_boost=0.0))
     finally:
         retrieval.reset_cache()
+
+
+@pytest.mark.parametrize(
+    "text, question, lifted, other",
+    [
+        # Both passages hold the question's words; only the second's heading is what the question repeats.
+        (
+            "测试规划\n一、推进数据开放\n要强化数据安全体系，推进公共数据开放共享。\n二、强化数据安全体系\n加快保障能力建设，落实分级分类保护制度。\n",
+            "强化数据安全体系有哪些要求", "二、强化数据安全体系", "一、推进数据开放",
+        ),
+        # "…的保障措施有哪些" asks for all of "二、保障措施", whose passages are headed by their own
+        # sub-headings (brackets as the cleaner writes them).
+        (
+            "测试规划\n一、发展目标\n到2025年，保障措施更加完善，数据开放水平明显提升。\n二、保障措施\n（一）加强统筹协调\n建立部际协调机制，推进数据开放。\n",
+            "测试规划的保障措施有哪些", "(一)加强统筹协调", "一、发展目标",
+        ),
+    ],
+)
+def test_a_passage_under_a_heading_the_question_repeats_is_lifted_by_the_heading_boost(tmp_path: Path, fake_embedder, text, question, lifted, other):
+    settings = _build(tmp_path, {"plan": text})
+    assert _boost_lift(settings, question, lifted, other) == pytest.approx(settings.heading_boost)
