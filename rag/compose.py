@@ -123,11 +123,13 @@ class ExtractiveComposer:
                 score = (1 - w) * score + w * ((sim - lo) / (hi - lo) if hi > lo else 1.0)
             # Retrieval still counts: a passage far behind the best one is rarely the answer.
             score *= (max(passage.score, 0.0) / top_score) ** self.retrieval_weight if top_score > 0 else 1.0
-            if wants_number and not HAS_NUMBER.search(text):
-                score *= self.no_figure  # "多少" is answered by a figure
+            if wants_number and not HAS_NUMBER.search(YEAR.sub("", text)):
+                score *= self.no_figure  # "多少" is answered by a figure, not by "到2025年" alone
             score *= bonus
-            if years and not any(y in passage.text or y in passage.doc_date for y in years):
-                score *= self.other_year  # "2023年…" is answered by a passage about 2023
+            if years and not any(y in passage.text or y in passage.doc_date or y in _untitled(passage.headings) for y in years):
+                # "2023年…" is answered by a passage about 2023, by its words or under its headings
+                # ("一、2025年主要工作" of a report dated 2026)
+                score *= self.other_year
             out.append(Statement(text, passage, spans_of(text, passage.text), score, lexical, sim))
         return sorted(out, key=lambda st: -st.score)
 
@@ -204,6 +206,11 @@ class ExtractiveComposer:
         # A grown statement may now hold another one: that one is said already.
         chosen = [st for st in chosen if not any(o is not st and o.passage.chunk_id == st.passage.chunk_id and st.text in o.text for o in chosen)]
         return in_reading_order(chosen, query.documents, self.close_enough)
+
+
+def _untitled(headings: Sequence[str]) -> str:
+    """What headings say, without a 《title》 they quote: its year names a document, not a period."""
+    return re.sub(r"《[^》]*》", "", " ".join(headings))
 
 
 def with_section(query: Query, chosen: Sequence[Statement], passages: Sequence[Passage], least: int = 80) -> list[Statement]:

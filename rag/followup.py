@@ -30,11 +30,12 @@ class Inherited:
 # Words of a follow-up that only point back ("…怎么说？", "那…呢？", "what about").
 POINTING = re.compile(r"(?:怎么|如何)?(?:说|讲)(?:了什么)?|呢|那|这|该|上述|同样|what|about|how|and", re.I)
 _REFERRING = re.compile(
-    r"怎么说|如何说|怎么讲|说了什么|呢[?？]?$|^那|^这|^该|上述|同样|对应|相应|这方面|这一块|这个|这些|what about|how about|and the|and in"
+    r"怎么说|如何说|怎么讲|说了什么|呢(?:[?？,，]|$)|^那|^这|^该|上述|同样|对应|相应|这方面|这一块|这个|这些|what about|how about|and the|and in"
     r"|\b(?:it|its|that|those|these)\b",
     re.I,
 )
-_WHAT_ABOUT = re.compile(r"呢[?？]?$|^那|what about|how about|and the|and in", re.I)  # "X呢？": X is a new subject
+# "X呢？", "X呢，要建几个": X is a new subject
+_WHAT_ABOUT = re.compile(r"呢(?:[?？,，]|$)|^那|what about|how about|and the|and in", re.I)
 _ASKED = re.compile(r"多少|哪些|哪几|什么|目标|要求|措施|how many|how much|which|what")  # what a question asks for
 _COMPLETE = re.compile(r"[吗么][?？]?$|多少|哪些|什么|如何|怎么|怎样|是否|几[个项家]|how|what|which|when|who", re.I)
 

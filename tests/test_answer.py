@@ -207,6 +207,22 @@ def test_a_count_asked_with_its_measure_word_needs_that_measure():
     assert _q("工业增加值全国排第几名").unit == ""  # a rank, not a count of people
 
 
+def test_a_figure_of_the_year_asked_is_quoted_before_a_target_that_only_names_it():
+    # The report of 2026 speaks of 2025 under its heading; the plan's "到2025年…" names the year and
+    # gives no figure, the report's 2026 target gives one of another year.
+    plan = _passage("到2025年,未来产业技术创新全面发展,产业规模稳步提升。", doc_id="p", title="实施意见", date="2024-01-18", score=3.0, chunk_id="p#0")
+    done = _passage(
+        "科学布局未来产业,新培育省级未来产业先导区13个。", doc_id="r", title="报告", date="2026-01-14", score=2.5, chunk_id="r#1",
+        section="《报告》 › 一、2025年主要工作",
+    )
+    planned = _passage(
+        "建立未来产业投入增长机制,新增未来产业先导区10个。", doc_id="r", title="报告", date="2026-01-14", score=2.6, chunk_id="r#2",
+        section="《报告》 › 三、2026年重点工作",
+    )
+    best = ExtractiveComposer().candidates(_q("2025年新培育了多少个未来产业先导区"), [plan, planned, done])[0]
+    assert best.passage is done
+
+
 def test_a_part_of_the_year_asked_for_needs_that_part():
     text = "1月至9月,全省规上工业增加值增长5.5%,数字经济核心产业增加值增长10.2%"
     nine = _answer(_passage(text + "。"), "数字经济核心产业增加值增长10.2%")

@@ -41,6 +41,9 @@ def test_a_follow_up_with_a_subject_of_its_own_keeps_only_the_time_and_what_was_
     assert q.documents == () and q.inherited.kept == "time and ask"
     assert "山区26县" in q.text and "2025年" in q.text and "多少" in q.text
     assert "研发经费" not in q.text
+    # "X呢，…" too, its own ask after the comma
+    q = understand("园区呢，要建几个", ["到2025年绿色低碳工厂要建多少家"], CATALOG)
+    assert q.inherited and q.inherited.kept == "time and ask" and "2025年" in q.text and "工厂" not in q.text
 
 
 @pytest.mark.parametrize(
