@@ -105,7 +105,8 @@ _COUNTED_ALIKE = {w: group for group in _ALIKE for w in group.split("|")}
 # How a policy text states a target, not a result: "到2025年…", "力争…", "每年新增…", "确保…".
 _TARGET = re.compile(r"到\s*20\d\d\s*年|力争|目标|每年|确保|预期")
 # A question asking which places ("试点在哪几个城市", "哪些县"): the answer must name some.
-_ASKS_PLACES = re.compile(r"哪(?:些|几个|几座|个)(?:城市|地市|设区市|市|县|区县|地区|省份|省)")
+_PLACE_KINDS = r"(?:城市|地市|设区市|市县|市|县|区县|地区|省份|省)"
+_ASKS_PLACES = re.compile(rf"哪(?:些|几个|几座|个){_PLACE_KINDS}|{_PLACE_KINDS}(?:分别)?是哪(?:些|几个|个)")  # "牵头设区市是哪个" too
 _A_DATE = re.compile(r"(?:19|20)\d\d|\d{1,2}\s*[月日]|[一二三四五六七八九十]{1,3}月")  # how a year or a date is written
 _ITEM_SEPARATOR = re.compile(r"[、；;]")  # how a statement enumerates
 # A title in a text ("《…2035年远景目标纲要》") names a document: its year is no period the text speaks of.
@@ -223,8 +224,12 @@ def unanswered(
         with_figures = [st.text for st in statements if has_figure(without(st.text, own))]
         if with_figures and all(_TARGET.search(t) for t in with_figures):
             return "文件中只有目标，没有实际完成的数字。"
-    if _ASKS_PLACES.search(query.raw) and not any(places(tagged(st.text, ())) for st in statements):
-        return "文件中没有列出具体的地方。"  # "试点在哪几个城市" against "推进…试点" naming none
+    if _ASKS_PLACES.search(query.raw) and not any(
+        p not in query.raw and not in_scope(p) for st in statements for p in places(tagged(st.text, ()))
+    ):
+        # "试点在哪几个城市" against "推进…试点" naming none; nor is the question's own place ("“浙江制造
+        # 天工鼎”授给了哪些市县") or the library's province (浙江省产业基金) a city named in answer.
+        return "文件中没有列出具体的地方。"
     for asks, gives, reason in _GIVES:
         if query.asks & asks and not gives.search(quoted):
             return reason

@@ -223,6 +223,17 @@ def test_a_figure_of_the_year_asked_is_quoted_before_a_target_that_only_names_it
     assert best.passage is done
 
 
+def test_which_cities_is_answered_by_cities_neither_the_question_nor_the_librarys_province():
+    awarded = _passage("对评价优秀地区授予“浙江制造天工鼎”。")
+    assert "地方" in unanswered(_q("“浙江制造天工鼎”授给了哪些市县？"), _answer(awarded, "对评价优秀地区授予“浙江制造天工鼎”"))
+    fund = _passage("浙江省产业基金联合15个特色产业集群所在设区市设立基金群。")
+    statements = _answer(fund, "浙江省产业基金联合15个特色产业集群所在设区市设立基金群")
+    for question in ("15个特色产业集群分别由哪个设区市牵头？", "15个特色产业集群各自的牵头设区市是哪个"):
+        assert "地方" in unanswered(_q(question), statements, in_scope=lambda place: place == "浙江")
+    named = _passage("支持杭州、宁波、温州开展可信数据空间创新发展试点。")
+    assert unanswered(_q("试点在哪几个城市？"), _answer(named, "支持杭州、宁波、温州开展可信数据空间创新发展试点"), in_scope=lambda p: p == "浙江") == ""
+
+
 def test_a_part_of_the_year_asked_for_needs_that_part():
     text = "1月至9月,全省规上工业增加值增长5.5%,数字经济核心产业增加值增长10.2%"
     nine = _answer(_passage(text + "。"), "数字经济核心产业增加值增长10.2%")
