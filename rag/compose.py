@@ -126,10 +126,8 @@ class ExtractiveComposer:
             if wants_number and not HAS_NUMBER.search(YEAR.sub("", text)):
                 score *= self.no_figure  # "多少" is answered by a figure, not by "到2025年" alone
             score *= bonus
-            if years and not any(y in passage.text or y in passage.doc_date or y in _untitled(passage.headings) for y in years):
-                # "2023年…" is answered by a passage about 2023, by its words or under its headings
-                # ("一、2025年主要工作" of a report dated 2026)
-                score *= self.other_year
+            if years and not _speaks_of(passage, years):
+                score *= self.other_year  # "2023年…" is answered by a passage about 2023
             out.append(Statement(text, passage, spans_of(text, passage.text), score, lexical, sim))
         return sorted(out, key=lambda st: -st.score)
 
@@ -157,9 +155,10 @@ class ExtractiveComposer:
             return []
         best = ranked[0]
         chosen = [best]
-        if self.anchor and best.passage.chunk_id != passages[0].chunk_id:
+        years = set(query.years)
+        if self.anchor and best.passage.chunk_id != passages[0].chunk_id and not _of_other_years(passages[0], years):
             # The best passage is usually right (Hit@1 is high) even when another passage has a
-            # sentence that looks better: quote its best unit too.
+            # sentence that looks better: quote its best unit too — unless it says it is of another year.
             first = next((st for st in ranked if st.passage.chunk_id == passages[0].chunk_id), None)
             if first is not None:
                 chosen.append(first)
@@ -208,9 +207,27 @@ class ExtractiveComposer:
         return in_reading_order(chosen, query.documents, self.close_enough)
 
 
-def _untitled(headings: Sequence[str]) -> str:
-    """What headings say, without a 《title》 they quote: its year names a document, not a period."""
-    return re.sub(r"《[^》]*》", "", " ".join(headings))
+def _headed_years(passage: Passage) -> set[str]:
+    """The years a passage's headings name, not those of a 《title》 (which name a document)."""
+    return set(YEAR.findall(re.sub(r"《[^》]*》", "", " ".join(passage.headings))))
+
+
+def _speaks_of(passage: Passage, years: set[str]) -> bool:
+    """Whether a passage speaks of one of ``years``: by its words, else under its headings ("一、2025年
+    主要工作" of the report dated 2026), else by its document's date."""
+    if any(y in passage.text for y in years):
+        return True
+    headed = _headed_years(passage)
+    return bool(headed & years) if headed else any(y in passage.doc_date for y in years)
+
+
+def _of_other_years(passage: Passage, years: set[str]) -> bool:
+    """Whether a passage says it is of years other than ``years`` (by its words, else its headings);
+    one that says nothing of its years is not."""
+    if not years:
+        return False
+    said = set(YEAR.findall(re.sub(r"《[^》]*》", "", passage.text))) or _headed_years(passage)
+    return bool(said) and not said & years
 
 
 def with_section(query: Query, chosen: Sequence[Statement], passages: Sequence[Passage], least: int = 80) -> list[Statement]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from rag.answer import not_found_text
@@ -221,6 +223,18 @@ def test_a_figure_of_the_year_asked_is_quoted_before_a_target_that_only_names_it
     )
     best = ExtractiveComposer().candidates(_q("2025年新培育了多少个未来产业先导区"), [plan, planned, done])[0]
     assert best.passage is done
+
+
+def test_the_best_retrieved_passage_is_not_quoted_beside_the_answer_when_it_says_it_is_of_another_year():
+    # The report of 2026: last year's result is retrieved first, this year's plan holds the answer.
+    done = _passage("中欧班列(义新欧)开行3005列、增长14.7%。", doc_id="r", title="报告", date="2026-01-14", score=3.0, chunk_id="r#1", section="《报告》 › 一、2025年主要工作")
+    plan = _passage("高质量建设中欧班列集结中心,全年开行中欧班列3000列以上。", doc_id="r", title="报告", date="2026-01-14", score=2.9, chunk_id="r#2", section="《报告》 › 三、2026年重点工作")
+    said = ExtractiveComposer().compose(_q("2026年中欧班列要开行多少列"), [done, plan])
+    assert [st.passage.chunk_id for st in said] == ["r#2"]
+    # One that says nothing of its year is still quoted beside it (the best passage is usually right).
+    undated = dataclasses.replace(done, section="《报告》 › 开放枢纽")
+    said = ExtractiveComposer().compose(_q("2026年中欧班列要开行多少列"), [undated, plan])
+    assert {st.passage.chunk_id for st in said} == {"r#1", "r#2"}
 
 
 def test_which_cities_is_answered_by_cities_neither_the_question_nor_the_librarys_province():
