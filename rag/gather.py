@@ -88,6 +88,7 @@ def gather(query: Query, passages: Sequence[Passage], budget: int | None = None)
     an answer of ANSWER_CHARS leaves beside the document's name), in the document's order. A section
     too long to quote in full (or one announcing its parts) first lists its named sub-headings."""
     chosen: list[Statement] = []
+    passages = sorted(passages, key=lambda p: p.start)  # one document's, as retrieved: in its order
     if budget is None:
         budget = ANSWER_CHARS - label_chars(passages[0]) if passages else ANSWER_CHARS
     depth = len(common_path(passages))

@@ -16,6 +16,7 @@ weights already counted) and hands it in; nothing here holds state.
 from __future__ import annotations
 
 import math
+import re
 from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
@@ -103,7 +104,14 @@ def repeats_heading(question: str, heading: str) -> bool:
     创新发展" repeats "推动人工智能创新发展", "…医疗卫生方面具体有哪些" "1.医疗卫生方面". A question that
     does is asking for that section, whatever else its passages' words say; one that repeats part of
     a heading ("产业集群" of 产业集群的突围) is not."""
-    return says_something(heading) and heading_name(heading) in question
+    if not says_something(heading):
+        return False
+    name = heading_name(heading)
+    # Said without its conjunctions too: "发展促进方面" repeats "第二章 发展与促进".
+    return name in question or _CONJUNCTION.sub("", name) in _CONJUNCTION.sub("", question)
+
+
+_CONJUNCTION = re.compile(r"[与和及、]")
 
 
 def place_documents(query: Query, documents: Sequence[DocumentInfo]) -> list[str]:

@@ -337,6 +337,9 @@ def test_a_chapter_of_articles_gives_every_article_before_more_of_any_one():
         assert point in text
     assert len({st.passage.chunk_id for st in statements}) == len(LAW_CHAPTER) and len(text) <= 600
     assert [st.passage.start for st in statements] == sorted(st.passage.start for st in statements)  # reading order
+    # passages handed over as retrieved, best first: still quoted in the document's order
+    shuffled = gather(_q("条例在治理数字化方面规定了哪些内容"), LAW_CHAPTER[::-1])
+    assert [st.text for st in shuffled] == [st.text for st in statements]
 
 
 def test_a_section_answer_names_its_section_first_unless_it_quotes_its_heading():

@@ -195,6 +195,7 @@ def test_a_question_repeats_a_heading_when_it_holds_its_whole_name():
     assert repeats_heading("浙江今年怎么推动人工智能创新发展", "推动人工智能创新发展")
     assert repeats_heading("今年民生实事医疗卫生方面具体有哪些", "1.医疗卫生方面")  # its number is no word
     assert repeats_heading("附则里说了什么", "第五章 附则")
+    assert repeats_heading("国家在发展促进方面支持些什么", "第二章 发展与促进")  # said without its conjunction
     assert not repeats_heading("8个重点产业集群由谁牵头", "产业集群的突围")  # part of a heading
     assert not repeats_heading("第十条讲的啥", "第十条")  # a heading that only numbers
 
