@@ -29,6 +29,14 @@ def test_shipped_questions_are_valid_and_held_out_from_each_other():
     }
 
 
+def test_the_second_librarys_questions_are_valid_and_held_out_from_each_other():
+    # Two writers wrote one question word for word (a test question repeating a dev one): caught here.
+    questions, problems = validate_questions.validate(sorted((ROOT / "eval" / "questions" / "library2").glob("*.jsonl")), ROOT / "library2")
+    assert problems == []
+    test = [q for q in questions if "test" in q["_where"]]
+    assert sum(1 for q in test if not q["in_scope"]) >= 15 and {q["kind"] for q in test} >= {"numeric", "broad", "out_of_scope", "english"}
+
+
 def test_validator_names_each_problem(tmp_path):
     bad = [
         {"id": "a", "question": "研发经费目标？", "kind": "numeric", "in_scope": True, "doc_id": "guideline-2022", "evidence": ["25%以上的研发"]},
