@@ -334,7 +334,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split", choices=["dev", "test", "all"], default="dev")
     parser.add_argument("--library", choices=sorted(LIBRARIES), default="corpus", help="which library to search")
     parser.add_argument("--questions", choices=["corpus", "library2"], help="whose questions (default: the library's own)")
-    parser.add_argument("--set", dest="question_set", help="only this question set (e.g. original, fresh)")
+    parser.add_argument("--set", dest="question_set", help="only this question set (e.g. original, fresh); !NAME: all but that one (a set held out)")
     parser.add_argument("--retrievers", default=",".join(RETRIEVERS), help="comma-separated: bm25,dense,hybrid")
     parser.add_argument("--gate", action="store_true", help="exit 1 when the default retriever falls below the floors or above the ceilings")
     parser.add_argument("--no-chart", action="store_true")
@@ -353,7 +353,9 @@ def main(argv: list[str] | None = None) -> int:
         build_index(settings, force=True)
     questions = load_questions(args.split, args.questions or ("corpus" if args.library == "combined" else args.library))
     if args.question_set:
-        questions = [q for q in questions if q["set"] == args.question_set]
+        held_out = args.question_set.startswith("!")
+        name = args.question_set.lstrip("!")
+        questions = [q for q in questions if (q["set"] == name) != held_out]
     in_scope = [q for q in questions if retrieval_judged(q)]
     retriever = get_retriever(settings)
     for q in in_scope[:5]:  # warm-up, so latencies are steady-state

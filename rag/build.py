@@ -57,6 +57,7 @@ from .ingest import CLEANING_VERSION, Corpus, CorpusWarning, load_corpus
 from .query import VOCABULARY_DIR, VOCABULARY_FILES, Vocabulary, english_lexicon
 from .settings import Settings
 from .storage import build_lock, checksums, fsync, writing
+from .structure import numbered_parts
 from .store import Analyzer, StoreData, StoredChunk, create_store, drop_store, index_kind, store_present
 from .tokencache import TokenCache
 from .workload import for_build
@@ -166,6 +167,7 @@ def _write_build(tmp: Path, settings: Settings, corpus: Corpus, chunks: list["In
     counts = {d.doc_id: 0 for d in corpus.documents}
     for c in chunks:
         counts[c.doc_id] += 1
+    items = numbered_parts(chunks)
     manifest = Manifest(
         format_version=FORMAT_VERSION,
         model=embedder.name,
@@ -173,7 +175,7 @@ def _write_build(tmp: Path, settings: Settings, corpus: Corpus, chunks: list["In
         chunker=chunker_signature(settings),
         cleaning_version=CLEANING_VERSION,
         corpus_fingerprint=corpus.fingerprint,
-        documents=tuple(DocumentInfo(d.doc_id, d.title, d.issuer, d.kind, d.date, counts[d.doc_id]) for d in corpus.documents),
+        documents=tuple(DocumentInfo(d.doc_id, d.title, d.issuer, d.kind, d.date, counts[d.doc_id], items.get(d.doc_id, 0)) for d in corpus.documents),
         n_chunks=len(chunks),
         built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         build_seconds=round(time.perf_counter() - started, 2),

@@ -37,7 +37,9 @@ _REFERRING = re.compile(
 # "X呢？", "X呢，要建几个": X is a new subject
 _WHAT_ABOUT = re.compile(r"呢(?:[?？,，]|$)|^那|what about|how about|and the|and in", re.I)
 _ASKED = re.compile(r"多少|哪些|哪几|什么|目标|要求|措施|how many|how much|which|what")  # what a question asks for
-_COMPLETE = re.compile(r"[吗么][?？]?$|多少|哪些|什么|如何|怎么|怎样|是否|几[个项家]|how|what|which|when|who", re.I)
+_COMPLETE = re.compile(
+    r"[吗么][?？]?$|多少|哪(?:[些个几里儿年天位家类种]|[一二三四五六七八九十两\d]+)|什么|如何|怎么|怎样|是否|几[个项家]|how|what|which|when|who", re.I
+)  # "哪十条标志性产业链" asks as much as "哪些"
 
 
 def _stands_alone(text: str, own_terms: Sequence[str]) -> bool:

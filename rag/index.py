@@ -48,7 +48,7 @@ from .storage import build_lock, verify
 from .store import Layout, StoreInfo, open_store
 from .workload import for_queries
 
-FORMAT_VERSION = 7  # 6: the manifest records the SHA-256 of every file of the build; 7: the null level per document
+FORMAT_VERSION = 8  # 6: the manifest records the SHA-256 of every file of the build; 7: the null level per document; 8: each document's count of numbered parts
 CURRENT = "CURRENT"
 CACHE_DIR = "embedding-cache"
 _BUILD_NAME = re.compile(r"build-[0-9A-Za-z-]+")
@@ -129,6 +129,9 @@ class DocumentInfo:
     kind: str
     date: str
     chunks: int
+    # How many numbered parts it has ("1.…30.", or articles 第一条…第四十一条): officials call a document of
+    # thirty numbered measures "30条" ("制造业30条"), which names it among documents of one kind.
+    items: int = 0
 
 
 @dataclass(frozen=True)

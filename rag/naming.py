@@ -72,12 +72,17 @@ def _own_phrases(documents: Sequence[Any]) -> tuple[dict[str, int], list[str]]:
     return _per_catalog("phrases", documents, make)
 
 
+# A document called by its count of numbered parts ("制造业30条", "30条意见"), not an article (第30条).
+_COUNT_OF_PARTS = re.compile(r"(?<![第\d])(\d{1,3})\s*条(?!例)")
+
+
 def named_documents(text: str, documents: Sequence[Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(ids of the documents the question names, the words that named them).
 
     A document is named by its kind ("讲话里…"), a year with a document word
     ("2020年的意见"), a four-character phrase found in its title only ("指导意见"),
-    or its issuer's name ("兰建平的文章"). Naming all of them names none.
+    its issuer's name ("兰建平的文章") or its count of numbered parts ("30条").
+    Naming all of them names none.
     """
     low = text.lower()
     kinds = {k for k, words in KIND_WORDS.items() if any(w in low for w in words) and any(d.kind == k for d in documents)}
@@ -90,11 +95,13 @@ def named_documents(text: str, documents: Sequence[Any]) -> tuple[tuple[str, ...
         if g in owner:
             found.setdefault(owner[g], []).append(g)
     by_title = []
+    counted = {int(n) for n in _COUNT_OF_PARTS.findall(text)}
     for i, d in enumerate(documents):
         grams, issuer = found.get(i, []), issuers[i]
-        if grams or (len(issuer) >= 3 and issuer in text):
+        parts = getattr(d, "items", 0) in counted  # "30条": the document of thirty numbered parts
+        if grams or (len(issuer) >= 3 and issuer in text) or parts:
             by_title.append(d)
-            words += grams + ([issuer] if len(issuer) >= 3 and issuer in text else [])
+            words += grams + ([issuer] if len(issuer) >= 3 and issuer in text else []) + ([f"{d.items}条"] if parts else [])
     if by_title:
         picked = [d for d in by_title if d in picked] or by_title
     elif words:

@@ -12,6 +12,8 @@ deeper (larger) rank; parts of a law rank above everything else.
 from __future__ import annotations
 
 import re
+from collections import defaultdict
+from typing import Iterable
 
 _NUM = "[一二三四五六七八九十百千零〇两]+"
 PART_RANKS = {"编": -3, "章": -2, "节": -1}
@@ -62,3 +64,21 @@ def opens_address(text: str, salutation: str) -> bool:
     """Whether a paragraph turns to the audience again ("各位代表!…"): in a speech or work
     report it closes the subsection before it and speaks at the level of the part."""
     return bool(salutation) and text.startswith(salutation) and len(text) > len(salutation) + 1
+
+
+def numbered_parts(chunks: Iterable) -> dict[str, int]:
+    """Per document (``doc_id``), how many numbered parts it has: its articles (第X条) when it has
+    any, else its most numerous kind of numbered heading (1.…30., or (一)…(十)) — what makes a
+    document of thirty numbered measures "the 30条"."""
+    heads: dict[str, dict[int | None, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for c in chunks:
+        for h in c.section:
+            if _ARTICLE.match(h):
+                heads[c.doc_id][ARTICLE_RANK - 10].add(h)
+            elif (rank := numbering(h)) is not None:
+                heads[c.doc_id][rank].add(h)
+    out = {}
+    for doc_id, by_rank in heads.items():
+        articles = by_rank.get(ARTICLE_RANK - 10)
+        out[doc_id] = len(articles) if articles else max(len(v) for v in by_rank.values())
+    return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import pytest
@@ -292,3 +293,18 @@ def test_a_rule_in_the_body_of_a_page_does_not_make_a_header():
     doc = clean_document(raw, {"id": "w", "title": "T", "kind": "news", "profile": "web"})
     assert doc.paragraphs[0].text.startswith("第一段") and doc.paragraphs[1].text == "第二段。"
     assert "page_header" not in doc.metadata
+
+
+def test_a_documents_numbered_parts_are_counted_by_its_articles_else_its_most_numerous_numbering():
+    from rag.structure import numbered_parts
+
+    opinions = (
+        "一、总体要求\n1.加强谋划。开展测试。\n2.提升能力。加强研发。\n二、重点任务\n3.促进转化。推广应用。\n"
+        "4.完善机制。健全制度。\n5.强化保障。落实责任。\n"
+    )
+    doc = clean_document(opinions, {"id": "o", "title": "测试意见", "kind": "policy", "profile": "text"})
+    law = clean_document(LAW, {"id": "law", "title": "测试条例", "kind": "law", "profile": "text"})
+    counted = numbered_parts([*chunk_document(doc), *chunk_document(law)])
+    assert counted["o"] == 5  # 1.…5. outnumber 一、二、
+    articles = {line.split()[0] for line in LAW.splitlines() if re.match(r"第[一二三四五六七八九十]+条", line)}
+    assert len(articles) >= 2 and counted["law"] == len(articles)  # its articles, not its chapters

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import pytest
@@ -52,6 +53,7 @@ def test_a_follow_up_with_a_subject_of_its_own_keeps_only_the_time_and_what_was_
         "浙江要打造哪4个世界级先进产业群，每个集群的发展目标分别是什么？",  # long and complete
         "2023年全省工业增加值是多少？",  # complete, with a year: not restricted to that year's documents
         "山区26县规上工业增加值目标是多少？",
+        "制造业30条里提出要打造哪十条标志性产业链？",  # "哪十条" asks; "30条" names a document, it does not point back
     ],
 )
 def test_a_question_that_stands_alone_inherits_nothing(question):
@@ -250,6 +252,22 @@ LAWS = Catalog(
     ),
     Vocabulary(words=(), glossary={"terminal": ("终端",), "satellite": ("卫星",), "digital economy": ("数字经济",)}, synonym_map={}),
 )
+
+
+def test_a_document_is_named_by_its_count_of_numbered_parts():
+    # Three documents called 意见; only the 2020 opinions has thirty numbered parts ("制造业30条").
+    opinions = Catalog(
+        (
+            dataclasses.replace(DOCS[0], items=37),
+            dataclasses.replace(DOCS[1], items=30),
+            DocumentInfo("miit", "关于推动未来产业创新发展的实施意见", "工业和信息化部等七部门", "policy", "2024-01-18", 30, items=16),
+        ),
+        VOCAB,
+    )
+    assert understand("30条意见的发展目标是什么", catalog=opinions).documents == ("opinions-2020",)
+    assert understand("那个30条里说制造业增加值占比要保持多少", catalog=opinions).documents == ("opinions-2020",)
+    assert "opinions-2020" not in understand("第30条讲什么", catalog=opinions).documents  # an article, not a count
+    assert understand("民营经济32条有哪些条款", catalog=opinions).documents == ()  # no document of 32 parts
 
 
 def test_an_english_question_names_a_document_by_the_chinese_words_of_its_title():
