@@ -290,7 +290,7 @@ def cedict() -> dict[str, tuple[str, ...]]:
     return {k: tuple(v) for k, v in glosses.items()}
 
 
-LEXICON_VERSION = "3"  # 2: "news" is not the plural of "new"; 3: both words of "X and Y" (the lexicon is built with the index)
+LEXICON_VERSION = "4"  # 2: "news" is not the plural of "new"; 3: both words of "X and Y"; 4: the noun of "get a job" (the lexicon is built with the index)
 
 
 def english_lexicon(frequencies: Mapping[str, int], per_word: int = 4) -> dict[str, list[str]]:
@@ -323,6 +323,9 @@ def english_lexicon(frequencies: Mapping[str, int], per_word: int = 4) -> dict[s
                     for one in (parts[0], parts[2]):
                         if one not in ENGLISH_FUNCTION_WORDS:
                             found.setdefault(one, set()).add(word)
+                elif len(parts) == 3 and parts[1] in ("a", "an", "the") and parts[2] not in ENGLISH_FUNCTION_WORDS:
+                    # "get a job" (就业): the thing the verb takes is a word for it too
+                    found.setdefault(parts[2], set()).add(word)
     return {k: sorted(v, key=lambda w: (-frequencies[w], w))[:per_word] for k, v in sorted(found.items())}
 
 

@@ -79,6 +79,12 @@ def test_both_words_of_a_gloss_x_and_y_answer_for_it():
     assert "and" not in lexicon
 
 
+def test_the_noun_a_gloss_verb_takes_answers_for_it():
+    lexicon = english_lexicon({"就业": 4})  # CC-CEDICT: "to get a job; employment"
+    assert "就业" in lexicon["job"] and "就业" in lexicon["employment"]
+    assert "a" not in lexicon and "get" not in lexicon
+
+
 def test_everyday_chinese_gets_the_documents_wording(vocab):
     assert vocab.synonyms("前三季度数字经济增速") == ["1月至9月"]
     assert vocab.synonyms("卖地收入能用在哪") == ["土地出让收入"]
