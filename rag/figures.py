@@ -13,7 +13,7 @@ from typing import Callable, Sequence
 from .naming import word_tag, words_of
 from .quote import HAS_NUMBER, Statement
 from .query import YEAR
-from .understand import Asks, Query
+from .understand import CODE, Asks, Query
 
 # An article's label ("第三十条") numbers the text, it is no figure of what it says. (Items' labels,
 # "(一)…(三)", may be the count asked for: "有几项重点任务".)
@@ -119,5 +119,6 @@ def without(text: str, numbers: Sequence[str]) -> str:
 
 
 def has_figure(text: str) -> bool:
-    """Whether a text gives a figure: a number that is neither a year nor an article's label."""
-    return bool(HAS_NUMBER.search(_LABEL.sub("", YEAR.sub("", text))))
+    """Whether a text gives a figure: a number that is neither a year, an article's label nor a code's."""
+    # A code ("5G", "IPv6", "415X") names a thing: its digits are no amount.
+    return bool(HAS_NUMBER.search(CODE.sub("", _LABEL.sub("", YEAR.sub("", text)))))

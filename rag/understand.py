@@ -157,7 +157,7 @@ _MONEY = re.compile(
 # the answer must be about that one, not its neighbour.
 _IDENTIFIER = re.compile(r"第[一二三四五六七八九十百零〇两\d]+(?:批|届|轮|期|次|条|章|节|款|项|编)")
 # A code of letters and digits ("5G", "IPv6", "415X", "PM2.5") names one thing exactly; not an ordinal ("14th").
-_CODE = re.compile(r"(?<![A-Za-z0-9.])(?=[A-Za-z0-9.+]*\d)(?=[A-Za-z0-9.+]*[A-Za-z])(?![0-9]+(?:st|nd|rd|th)\b)[A-Za-z0-9.+]{2,12}(?![A-Za-z0-9])")
+CODE = re.compile(r"(?<![A-Za-z0-9.])(?=[A-Za-z0-9.+]*\d)(?=[A-Za-z0-9.+]*[A-Za-z])(?![0-9]+(?:st|nd|rd|th)\b)[A-Za-z0-9.+]{2,12}(?![A-Za-z0-9])")
 _DATE = re.compile(r"哪一?年|哪一?天|什么时候|啥时候|何时|什么时间|几月|几号|\bwhen\b|\bwhat (?:year|date)\b|\bwhich year\b", re.I)
 _PERSON = re.compile(r"是谁|组长|负责人|哪个(?:厅|局|部门|单位)|^who\b|who (?:is|was|are|leads|heads|chairs)\b", re.I)
 _BROAD = re.compile(  # asks for what a section gathers, not one fact
@@ -340,7 +340,7 @@ def understand(question: object, history: Sequence[Any] = (), catalog: Catalog |
         documents=named,
         asks=asks,
         record_fields=fields,
-        identifiers=tuple(dict.fromkeys([*_IDENTIFIER.findall(text), *_CODE.findall(text)])),
+        identifiers=tuple(dict.fromkeys([*_IDENTIFIER.findall(text), *CODE.findall(text)])),
         unit=next((u for m in _ASKED_UNIT.finditer(text) for u in m.groups() if u), SHARE if _ASKED_SHARE.search(text) else ""),
         quoted=tuple(m.strip() for m in _QUOTED.findall(text) if m.strip()),
         other_titles=_other_titles(text, documents),

@@ -122,6 +122,8 @@ def _answer(passage: Passage, quote: str) -> list[Statement]:
         # what was done is not what is to be done
         ("去年全省实际整治了多少家高耗低效企业？", GUIDELINE, "每年整治提升高耗低效企业5000家", "实际"),
         ("三级保障体系中省级每年安排多少财政资金？", _passage("要构建省级、市级、县级三级保障体系。"), "要构建省级、市级、县级三级保障体系", "具体数字"),
+        # a code's digits are no amount: "IPv6", "5G"
+        ("IPv6活跃用户数要达到多少？", _passage("全面推进IPv6规模部署,加快5G网络建设。"), "全面推进IPv6规模部署,加快5G网络建设", "具体数字"),
     ],
 )
 def test_an_answer_on_the_topic_that_does_not_give_what_is_asked_is_withdrawn(question, passage, quote, reason):
