@@ -290,6 +290,16 @@ def word_before(text: str, end: int) -> str:
     return ""
 
 
+def an_example(name: str, text: str) -> bool:
+    """Whether a question gives a name as an example of a kind ("在上海、深圳这些大城市设研发点",
+    "像杭州这样的城市"): it asks about the kind, which the documents may speak of, not of the place."""
+    n = re.escape(name)
+    return bool(
+        re.search(rf"{n}(?:[、,，和与及][\u4e00-\u9fff]{{1,6}}?)*(?:这些|这样|这类|那些|那样|之类)", text)
+        or re.search(rf"(?:像|比如|例如|诸如)[\u4e00-\u9fff、,，]{{0,8}}{n}", text)
+    )
+
+
 def names(tagged: Sequence[tuple[str, str]]) -> list[str]:
     return [w for w, _ in tagged if len(w) >= 2]
 

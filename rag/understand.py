@@ -16,7 +16,7 @@ from typing import Any, Sequence
 
 from .errors import InputError
 from .followup import POINTING, Inherited, history_questions, read_followup
-from .naming import DOCUMENT_WORDS, english_places, kind_words, named_by_words, named_documents, names, nouns, places, tagged
+from .naming import DOCUMENT_WORDS, an_example, english_places, kind_words, named_by_words, named_documents, names, nouns, places, tagged
 from .query import (
     DOCUMENT_YEAR,
     YEAR,
@@ -328,6 +328,8 @@ def understand(question: object, history: Sequence[Any] = (), catalog: Catalog |
     asks, fields = _asks(text, terms, bool(named))
     # An English question's names come from its curated glossary words ("Jiangsu" -> 江苏).
     tags = tagged(" ".join(plain) if lang == "en" else text, vocab.words)
+    # A place given as an example of a kind ("上海、深圳这些大城市") is not one the question asks about.
+    tags = tuple((w, tag) for w, tag in tags if not an_example(w, text))
     return Query(
         raw=raw,
         text=text,

@@ -284,3 +284,10 @@ def test_an_everyday_word_that_is_also_a_place_name_is_not_a_place():
     # 新建 is "newly built" and a county of Nanchang: no sure name
     assert understand("到2025年新建创新中心多少家", catalog=CATALOG).places == ()
     assert understand("湖州规上工业增加值多少", catalog=CATALOG).places == ("湖州",)
+
+
+def test_a_place_given_as_an_example_of_a_kind_is_not_asked_about():
+    q = understand("企业想在上海、深圳这些大城市设个研发点，省里支不支持？", catalog=CATALOG)
+    assert q.places == () and q.names == ()
+    assert understand("像杭州这样的城市有什么政策", catalog=CATALOG).places == ()
+    assert "上海" in understand("上海的研发点有什么支持", catalog=CATALOG).places  # named, not an example
