@@ -175,6 +175,10 @@ def unanswered(
             return f"找到的相关内容都不是关于{year}年的。"
     if query.members and max(_new_items(st.text, query.raw) for st in statements) < min(query.members, 3):
         return "文件中没有列出具体名单。"  # "十大省实验室分别是哪十个" against "完成十大省实验室布局"
+    if query.members and (head := _counted_head(query.raw)) and not any(_lists(st.text, head) for st in statements):
+        # "新增的10个未来产业先导区具体是哪几个" against "推动人形机器人、脑机接口…等产业发展,…新增未来产业
+        # 先导区10个": the items listed must be of what is counted ("…、绿色石化与新材料等4个世界级先进产业群").
+        return "文件中没有列出具体名单。"
     if query.asks & Asks.WHOLE_YEAR and statements:
         # The figures of what is asked about (the statements holding its rarest term), not a neighbour's.
         about = about_subject(query, statements, rarity) if rarity else list(statements)
@@ -293,6 +297,26 @@ def _periods_of(st: Statement) -> set[tuple[int, int]]:
     start, end = st.spans[0][0], st.spans[-1][1]
     named = _periods_at(text[text.rfind("\n", 0, start) + 1 : end])
     return {max(named)[1]} if named else set()
+
+
+# "10个未来产业先导区具体是哪几个": what a list question counts, up to where it asks.
+_COUNTED_THING = re.compile(
+    r"(?<![第\d.])(?:\d+|[一二三四五六七八九十两]+)\s*(?:个|家|大|项|类|种|所|座|批)([\u4e00-\u9fff]{2,14}?)(?=\s|是|分别|有|都|具体|包括|指|哪|[,，?？]|$)"
+)
+
+
+def _counted_head(question: str) -> str:
+    """The last two characters of what a list question counts ("导区" of 未来产业先导区), or ""."""
+    m = _COUNTED_THING.search(question)
+    return m.group(1)[-2:] if m and not m.group(1).endswith("的") else ""
+
+
+def _lists(text: str, head: str) -> bool:
+    """Whether a statement lists items of ``head``: an enumeration running into it within one phrase
+    ("…、绿色石化与新材料等4个世界级先进产业群"), or ``head`` announcing a list (": ")."""
+    return bool(
+        re.search(rf"、[^、，,；;。]{{1,32}}?{re.escape(head)}", text) or re.search(rf"{re.escape(head)}[^。]{{0,6}}[:：]", text)
+    )
 
 
 def _new_items(text: str, question: str) -> int:

@@ -449,6 +449,13 @@ def test_a_list_whose_size_the_question_names_needs_its_members():
     listed = _answer(chains, "重点打造数字安防、炼化一体化与新材料、节能与新能源汽车、现代纺织等十大标志性产业链")
     assert unanswered(_q("十大标志性产业链具体是哪十条"), listed) == ""
     assert _q("十大标志性产业链有什么作用").members == 0  # no list asked for
+    # The items listed must be of what is counted, not another list beside it.
+    beside = _passage("推动人形机器人、脑机接口、类脑智能、量子信息等产业发展,新增未来产业先导区10个。")
+    other = _answer(beside, "推动人形机器人、脑机接口、类脑智能、量子信息等产业发展,新增未来产业先导区10个")
+    assert "名单" in unanswered(_q("今年新增的10个未来产业先导区具体是哪几个"), other)
+    groups = _passage("打造新一代信息技术、高端装备、现代消费与健康、绿色石化与新材料等4个世界级先进产业群。")
+    named = _answer(groups, "打造新一代信息技术、高端装备、现代消费与健康、绿色石化与新材料等4个世界级先进产业群")
+    assert unanswered(_q("4个世界级先进产业群 有哪些"), named) == ""
 
 
 def test_a_total_asked_for_needs_a_statement_of_a_total():
