@@ -20,7 +20,7 @@ from typing import Callable, Sequence
 from .compose import HAS_NUMBER, Statement
 from .figures import about_subject, asked_of, figure_of_subject, has_figure, holds_number, own_numbers, without
 from .mentions import missing_quote, unknown_names
-from .naming import places, tagged
+from .naming import places, tagged, words_of
 from .query import YEAR
 from .retrieval import Passage, Retrieval, Retriever
 from .settings import Settings
@@ -194,6 +194,8 @@ def unanswered(
     # The passages quoted from, not only the statements: "深化“凤凰行动”…" may be the sentence before the figure.
     if quote := missing_quote(query, [*(st.passage.text for st in statements), *(st.passage.section for st in statements)]):
         return f"找到的相关内容不是关于“{quote}”的。"
+    if (term := defined_term(query)) and not any(term in (st.text + st.passage.section).lower() for st in statements):
+        return f"找到的相关内容没有讲“{term}”指什么。"  # "条例里的数字贸易到底指的是啥" against 数字经济's definition
     for identifier in query.identifiers:
         if not any(identifier.lower() in (st.text + st.passage.section).lower() for st in statements):
             return f"找到的相关内容不是关于“{identifier}”的。"
@@ -317,6 +319,25 @@ def _lists(text: str, head: str) -> bool:
     return bool(
         re.search(rf"、[^、，,；;。]{{1,32}}?{re.escape(head)}", text) or re.search(rf"{re.escape(head)}[^。]{{0,6}}[:：]", text)
     )
+
+
+# A question asking what a term means ("数字贸易到底指的是啥", "双核一带一廊是什么意思").
+_ASKS_MEANING = re.compile(r"(?:到底|具体|究竟)?(?:指的是|是指|指)(?:啥|什么)|(?:是)?(?:什么|啥)意思")
+
+
+def defined_term(query: Query) -> str:
+    """The term a question asks the meaning of: the nouns just before "指的是啥" / "什么意思" ("" for none)."""
+    # Its text, slips read ("数子经济" is 数字经济), not as typed.
+    m = _ASKS_MEANING.search(query.text) if query.language == "zh" else None
+    if not m:
+        return ""
+    nouns: list[str] = []
+    for word, tag in reversed(words_of(query.text[: m.start()])):
+        if not (tag[:1] == "n" or tag in ("vn", "x", "eng")) or not word.strip() or re.fullmatch(r"\W+", word):
+            break
+        nouns.insert(0, word)
+    term = "".join(nouns).lower()
+    return term if len(term) >= 2 else ""
 
 
 def _new_items(text: str, question: str) -> int:
