@@ -19,8 +19,9 @@ from typing import Callable, Sequence
 
 from .compose import HAS_NUMBER, Statement
 from .figures import about_subject, asked_of, figure_of_subject, has_figure, holds_number, own_numbers, without
+from .listing import defined_term, lists_members
 from .mentions import missing_quote, unknown_names
-from .naming import places, tagged, words_of
+from .naming import places, tagged
 from .query import YEAR
 from .retrieval import Passage, Retrieval, Retriever
 from .settings import Settings
@@ -108,7 +109,6 @@ _TARGET = re.compile(r"到\s*20\d\d\s*年|力争|目标|每年|确保|预期")
 _PLACE_KINDS = r"(?:城市|地市|设区市|市县|市|县|区县|地区|省份|省)"
 _ASKS_PLACES = re.compile(rf"哪(?:些|几个|几座|个){_PLACE_KINDS}|{_PLACE_KINDS}(?:分别)?是哪(?:些|几个|个)")  # "牵头设区市是哪个" too
 _A_DATE = re.compile(r"(?:19|20)\d\d|\d{1,2}\s*[月日]|[一二三四五六七八九十]{1,3}月")  # how a year or a date is written
-_ITEM_SEPARATOR = re.compile(r"[、；;]")  # how a statement enumerates
 # A title in a text ("《…2035年远景目标纲要》") names a document: its year is no period the text speaks of.
 _TITLED = re.compile(r"《[^》]*》")
 # A figure for part of a year ("1—4月", "1月至9月") does not answer for the whole year.
@@ -173,12 +173,8 @@ def unanswered(
                 break
         if not supported:
             return f"找到的相关内容都不是关于{year}年的。"
-    if query.members and max(_new_items(st.text, query.raw) for st in statements) < min(query.members, 3):
+    if query.members and not lists_members(query, [st.text for st in statements]):
         return "文件中没有列出具体名单。"  # "十大省实验室分别是哪十个" against "完成十大省实验室布局"
-    if query.members and (head := _counted_head(query.raw)) and not any(_lists(st.text, head) for st in statements):
-        # "新增的10个未来产业先导区具体是哪几个" against "推动人形机器人、脑机接口…等产业发展,…新增未来产业
-        # 先导区10个": the items listed must be of what is counted ("…、绿色石化与新材料等4个世界级先进产业群").
-        return "文件中没有列出具体名单。"
     if query.asks & Asks.WHOLE_YEAR and statements:
         # The figures of what is asked about (the statements holding its rarest term), not a neighbour's.
         about = about_subject(query, statements, rarity) if rarity else list(statements)
@@ -299,52 +295,6 @@ def _periods_of(st: Statement) -> set[tuple[int, int]]:
     start, end = st.spans[0][0], st.spans[-1][1]
     named = _periods_at(text[text.rfind("\n", 0, start) + 1 : end])
     return {max(named)[1]} if named else set()
-
-
-# "10个未来产业先导区具体是哪几个": what a list question counts, up to where it asks.
-_COUNTED_THING = re.compile(
-    r"(?<![第\d.])(?:\d+|[一二三四五六七八九十两]+)\s*(?:个|家|大|项|类|种|所|座|批)([\u4e00-\u9fff]{2,14}?)(?=\s|是|分别|有|都|具体|包括|指|哪|[,，?？]|$)"
-)
-
-
-def _counted_head(question: str) -> str:
-    """The last two characters of what a list question counts ("导区" of 未来产业先导区), or ""."""
-    m = _COUNTED_THING.search(question)
-    return m.group(1)[-2:] if m and not m.group(1).endswith("的") else ""
-
-
-def _lists(text: str, head: str) -> bool:
-    """Whether a statement lists items of ``head``: an enumeration running into it within one phrase
-    ("…、绿色石化与新材料等4个世界级先进产业群"), or ``head`` announcing a list (": ")."""
-    return bool(
-        re.search(rf"、[^、，,；;。]{{1,32}}?{re.escape(head)}", text) or re.search(rf"{re.escape(head)}[^。]{{0,6}}[:：]", text)
-    )
-
-
-# A question asking what a term means ("数字贸易到底指的是啥", "双核一带一廊是什么意思").
-_ASKS_MEANING = re.compile(r"(?:到底|具体|究竟)?(?:指的是|是指|指)(?:啥|什么)|(?:是)?(?:什么|啥)意思")
-
-
-def defined_term(query: Query) -> str:
-    """The term a question asks the meaning of: the nouns just before "指的是啥" / "什么意思" ("" for none)."""
-    # Its text, slips read ("数子经济" is 数字经济), not as typed.
-    m = _ASKS_MEANING.search(query.text) if query.language == "zh" else None
-    if not m:
-        return ""
-    nouns: list[str] = []
-    for word, tag in reversed(words_of(query.text[: m.start()])):
-        if not (tag[:1] == "n" or tag in ("vn", "x", "eng")) or not word.strip() or re.fullmatch(r"\W+", word):
-            break
-        nouns.insert(0, word)
-    term = "".join(nouns).lower()
-    return term if len(term) >= 2 else ""
-
-
-def _new_items(text: str, question: str) -> int:
-    """How many items a statement enumerates that the question does not already name
-    ("除了智能物联、新能源汽车、集成电路，另外5个是哪几个" against a sentence naming just those three)."""
-    items = [x.strip() for x in _ITEM_SEPARATOR.split(text) if x.strip()]
-    return sum(1 for x in items if x[:4] not in question and x[-4:] not in question)
 
 
 def _years_of(st: Statement) -> set[str]:
