@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
+from .asking import SHARE, Asks
 from .compose import HAS_NUMBER, Statement
 from .figures import about_subject, asked_of, figure_of_subject, has_figure, holds_number, own_numbers, without
 from .listing import defined_term, lists_members
@@ -25,7 +26,7 @@ from .naming import places, tagged
 from .query import YEAR
 from .retrieval import Passage, Retrieval, Retriever
 from .settings import Settings
-from .understand import SHARE, Asks, Query
+from .understand import Query
 
 
 @dataclass(frozen=True)

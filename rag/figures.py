@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 from typing import Callable, Sequence
 
+from .asking import CODE, Asks
 from .naming import word_tag, words_of
 from .quote import HAS_NUMBER, Statement
 from .query import YEAR
-from .understand import CODE, Asks, Query
+from .understand import Query
 
 # An article's label ("第三十条") numbers the text, it is no figure of what it says. (Items' labels,
 # "(一)…(三)", may be the count asked for: "有几项重点任务".)

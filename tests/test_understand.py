@@ -291,3 +291,9 @@ def test_a_place_given_as_an_example_of_a_kind_is_not_asked_about():
     assert q.places == () and q.names == ()
     assert understand("像杭州这样的城市有什么政策", catalog=CATALOG).places == ()
     assert "上海" in understand("上海的研发点有什么支持", catalog=CATALOG).places  # named, not an example
+
+
+def test_a_unit_asked_in_english_is_the_units_chinese():
+    assert understand("What is the 2026 cargo throughput target in tonnes for the port?", catalog=CATALOG).unit == "吨"
+    assert understand("How much was core industry value added in 2023, in yuan?", catalog=CATALOG).unit == "元"
+    assert understand("What is the target in 2025?", catalog=CATALOG).unit == ""  # a year, no unit
