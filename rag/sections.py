@@ -117,7 +117,7 @@ def find_section(retriever: Retriever, query: Query, passages: Sequence[Passage]
             if share >= MIN_HEADING_SHARE and (best is None or key[:2] > best[:2]):
                 best = key
     if best is None:
-        return None
+        return _two_siblings(retriever, query, passages, weights)
     share, _, doc_id, path, total, weights = best
     total = total or 1.0  # the heading repeated whole, no other term weighing
     # "要抓住哪些机会" matches five sibling headings "(一)抓住…的政策机会", "(二)抓住…的技术机会"…:
@@ -143,6 +143,31 @@ def find_section(retriever: Retriever, query: Query, passages: Sequence[Passage]
     if not members or len(members) > MAX_SECTION_PASSAGES:
         return None
     return Section(doc_id, path, tuple(members))
+
+
+def _two_siblings(retriever: Retriever, query: Query, passages: Sequence[Passage], weights: dict[str, float]) -> Section | None:
+    """Two sibling sections the two best passages lie in, whose headings hold together what neither
+    holds alone ("项目缺地缺能耗指标，给了哪些保障" against "(三)优化能耗资源配置" and "(四)加强工业用地
+    保障"): the question asks about both, and is answered from both."""
+    if len(passages) < 2:
+        return None
+    a, b = passages[0], passages[1]
+    if a.doc_id != b.doc_id or len(a.headings) < 2 or a.headings[:-1] != b.headings[:-1] or a.headings == b.headings:
+        return None
+    record = retriever.document(a.doc_id)
+    own = {t: w for t, w in weights.items() if t not in f"{record.title} {record.issuer}".lower()}
+    total = sum(own.values())
+    if not total:
+        return None
+    held = [{t for t in own if t in _heading_text(query, p.headings)} for p in (a, b)]
+    if not held[0] or not held[1] or held[0] <= held[1] or held[1] <= held[0]:
+        return None  # each must hold a part of the question the other does not
+    if sum(own[t] for t in held[0] | held[1]) / total < MIN_HEADING_SHARE:
+        return None
+    members = [m for p in (a, b) for m in _members(retriever, p.doc_id, tuple(p.headings))]
+    if not members or len(members) > MAX_SECTION_PASSAGES:
+        return None
+    return Section(a.doc_id, tuple(a.headings[:-1]), tuple(sorted(members, key=lambda p: p.start)))
 
 
 def named_articles(retriever: Retriever, query: Query, passages: Sequence[Passage]) -> list[Section]:

@@ -73,6 +73,14 @@ def _section(retriever, question: str):
     return find_section(retriever, query, retriever.retrieve(query, k=5).passages)
 
 
+def _section_in(tmp_path: Path, texts: dict[str, str], question: str):
+    """The section ``question`` is about in an inline library of ``texts``."""
+    try:
+        return _section(get_retriever(_build(tmp_path, texts)), question)
+    finally:
+        retrieval.reset_cache()
+
+
 def test_a_chapter_is_found_by_its_heading(library):
     section = _section(library, "条例对数据资源有哪些规定？")
     assert section is not None and section.path == ("第二章 数据资源",)
@@ -208,12 +216,8 @@ def test_a_question_repeating_a_whole_heading_asks_for_its_section_though_an_out
         "1.医疗卫生方面\n孕产妇生育费用零自付。举办名中医服务活动1000场。\n"
         "2.养老帮困方面\n新增老年助餐点1000个。\n"
     )
-    retriever = get_retriever(_build(tmp_path, {"report": report}))
-    try:
-        section = _section(retriever, "今年民生实事医疗卫生方面具体有哪些")
-        assert section is not None and section.path[-1] == "1.医疗卫生方面"
-    finally:
-        retrieval.reset_cache()
+    section = _section_in(tmp_path, {"report": report}, "今年民生实事医疗卫生方面具体有哪些")
+    assert section is not None and section.path[-1] == "1.医疗卫生方面"
 
 
 def _boost_lift(settings: Settings, question: str, lifted: str, other: str) -> float:
@@ -249,3 +253,15 @@ def _boost_lift(settings: Settings, question: str, lifted: str, other: str) -> f
 def test_a_passage_under_a_heading_the_question_repeats_is_lifted_by_the_heading_boost(tmp_path: Path, fake_embedder, text, question, lifted, other):
     settings = _build(tmp_path, {"plan": text})
     assert _boost_lift(settings, question, lifted, other) == pytest.approx(settings.heading_boost)
+
+
+def test_two_sibling_sections_that_each_hold_part_of_the_question_are_both_the_section(tmp_path: Path, fake_embedder):
+    # "缺地缺能耗" asks about land and energy: "(一)优化能耗资源配置" holds one, "(二)加强工业用地保障" the other.
+    text = (
+        "测试意见\n一、优化发展环境\n（一）优化能耗资源配置\n重大项目能耗指标统筹平衡，简化能评审批手续。\n"
+        "（二）加强工业用地保障\n工业用地比例不低于30%，每年安排建设用地计划指标。\n"
+        "二、其他事项\n加强宣传引导。\n"
+    )
+    section = _section_in(tmp_path, {"opinion": text}, "项目缺地缺能耗指标，意见给了哪些保障？")
+    assert section is not None and section.path == ("一、优化发展环境",)
+    assert {p.headings[-1] for p in section.passages} == {"(一)优化能耗资源配置", "(二)加强工业用地保障"}
