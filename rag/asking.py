@@ -32,7 +32,6 @@ class Asks(enum.Flag):
     DATE = enum.auto()  # "哪年", "什么时候", "when": answered by a year or a date
 
 
-
 # Each pattern with the reason it is there. They are questions' grammar, not the documents' words.
 _LIST = re.compile(  # asks for several items
     r"哪些|哪几|哪[0-9一二三四五六七八九十两]+|有啥|些啥|几个(?!百分点)|几项|几大|分别|包括|列举|有什么措施|举措"
@@ -182,7 +181,8 @@ _STRUCTURE = re.compile(  # a word made only of these says nothing about a topic
 )
 
 
-_COUNTED = re.compile(r"(?<![第\d.])(\d+|[一二三四五六七八九十两]+)\s*(?:个|家|大|项|类|种|所|座|批)")
+# A count a question names ("10个", "十大", "4家"): the number, then its measure word.
+COUNTED = re.compile(r"(?<![第\d.])(\d+|[一二三四五六七八九十两]+)\s*(?:个|家|大|项|类|种|所|座|批)")
 _MEMBERS = re.compile(r"哪(?:些|几|[一二三四五六七八九十两\d]+)|名单|分别是")
 _NUMERAL = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
@@ -198,7 +198,7 @@ def unit_of(text: str) -> str:
 
 def members_of(text: str) -> int:
     """How many items a list question names, or 0."""
-    if not _MEMBERS.search(text) or not (m := _COUNTED.search(text)):
+    if not _MEMBERS.search(text) or not (m := COUNTED.search(text)):
         return 0
     n = m.group(1)
     return int(n) if n.isdigit() else _NUMERAL.get(n, 10 if "十" in n else 0)

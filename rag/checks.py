@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from .asking import SHARE, Asks
-from .compose import HAS_NUMBER, Statement
+from .compose import HAS_NUMBER, TITLED, Statement, headed_years
 from .figures import about_subject, asked_of, figure_of_subject, has_figure, holds_number, own_numbers, without
 from .listing import defined_term, lists_members
 from .mentions import missing_quote, unknown_names
@@ -110,8 +110,6 @@ _TARGET = re.compile(r"到\s*20\d\d\s*年|力争|目标|每年|确保|预期")
 _PLACE_KINDS = r"(?:城市|地市|设区市|市县|市|县|区县|地区|省份|省)"
 _ASKS_PLACES = re.compile(rf"哪(?:些|几个|几座|个){_PLACE_KINDS}|{_PLACE_KINDS}(?:分别)?是哪(?:些|几个|个)")  # "牵头设区市是哪个" too
 _A_DATE = re.compile(r"(?:19|20)\d\d|\d{1,2}\s*[月日]|[一二三四五六七八九十]{1,3}月")  # how a year or a date is written
-# A title in a text ("《…2035年远景目标纲要》") names a document: its year is no period the text speaks of.
-_TITLED = re.compile(r"《[^》]*》")
 # A figure for part of a year ("1—4月", "1月至9月") does not answer for the whole year.
 _PART_OF_YEAR = re.compile(r"\d{1,2}\s*(?:月)?\s*(?:—|-|–|至|到)\s*\d{1,2}\s*月|上半年|前三季度|一季度")
 # A figure the question itself names ("68家", "2.5%", "三千亿级"): not dates or ordinals (第二批 is an identifier).
@@ -168,8 +166,8 @@ def unanswered(
             passage, years = st.passage, _years_of(st)
             # A statement without years is read under its headings ("一、2025年主要工作": the report of
             # 2026 looking back), then its part of the document and the document's date.
-            headed = set(YEAR.findall(_TITLED.sub("", passage.section)))
-            if year in years or (not years and (year in headed if headed else year in _TITLED.sub("", context(passage)) or year == passage.doc_date[:4])):
+            headed = headed_years(passage)
+            if year in years or (not years and (year in headed if headed else year in TITLED.sub("", context(passage)) or year == passage.doc_date[:4])):
                 supported = True
                 break
         if not supported:
@@ -245,7 +243,7 @@ def unanswered(
         # "中期评估定在哪一年" is answered by a year or a date written where its subject is named, not
         # by a neighbour's ("展望2035年…"); a year in a title ("《…2035年远景目标纲要》") names a document.
         about = about_subject(query, statements, rarity) if rarity and query.language == "zh" else statements
-        if not any(_A_DATE.search(_TITLED.sub("", st.text)) for st in about):
+        if not any(_A_DATE.search(TITLED.sub("", st.text)) for st in about):
             return "文件中没有写明时间。"
     return missing_place(query, statements, context, in_scope)
 
@@ -301,11 +299,11 @@ def _periods_of(st: Statement) -> set[tuple[int, int]]:
 def _years_of(st: Statement) -> set[str]:
     """The years a statement speaks of: its own, else the last one written before it in its paragraph
     ("2023年,全省工业增加值…。规上工业增加值同比增长6%"), never those of 《titles》."""
-    own = set(YEAR.findall(_TITLED.sub("", st.text)))
+    own = set(YEAR.findall(TITLED.sub("", st.text)))
     if own or not st.spans:
         return own
     text = st.passage.text
     start = st.spans[0][0]
-    before = _TITLED.sub("", text[text.rfind("\n", 0, start) + 1 : start])
+    before = TITLED.sub("", text[text.rfind("\n", 0, start) + 1 : start])
     found = YEAR.findall(before)
     return {found[-1]} if found else set()

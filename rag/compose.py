@@ -207,9 +207,13 @@ class ExtractiveComposer:
         return in_reading_order(chosen, query.documents, self.close_enough)
 
 
-def _headed_years(passage: Passage) -> set[str]:
-    """The years a passage's headings name, not those of a 《title》 (which name a document)."""
-    return set(YEAR.findall(re.sub(r"《[^》]*》", "", " ".join(passage.headings))))
+# A title in a text ("《…2035年远景目标纲要》") names a document: its year is no period the text speaks of.
+TITLED = re.compile(r"《[^》]*》")
+
+
+def headed_years(passage: Passage) -> set[str]:
+    """The years a passage's headings name ("一、2025年主要工作"), not those of a 《title》."""
+    return set(YEAR.findall(TITLED.sub("", " ".join(passage.headings))))
 
 
 def _speaks_of(passage: Passage, years: set[str]) -> bool:
@@ -217,7 +221,7 @@ def _speaks_of(passage: Passage, years: set[str]) -> bool:
     主要工作" of the report dated 2026), else by its document's date."""
     if any(y in passage.text for y in years):
         return True
-    headed = _headed_years(passage)
+    headed = headed_years(passage)
     return bool(headed & years) if headed else any(y in passage.doc_date for y in years)
 
 
@@ -226,7 +230,7 @@ def _of_other_years(passage: Passage, years: set[str]) -> bool:
     one that says nothing of its years is not."""
     if not years:
         return False
-    said = set(YEAR.findall(re.sub(r"《[^》]*》", "", passage.text))) or _headed_years(passage)
+    said = set(YEAR.findall(TITLED.sub("", passage.text))) or headed_years(passage)
     return bool(said) and not said & years
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
+from .asking import COUNTED
 from .naming import words_of
 from .understand import Query
 
@@ -27,15 +28,13 @@ def lists_members(query: Query, texts: Sequence[str]) -> bool:
 
 
 # "10个未来产业先导区具体是哪几个": what a list question counts, up to where it asks.
-_COUNTED_THING = re.compile(
-    r"(?<![第\d.])(?:\d+|[一二三四五六七八九十两]+)\s*(?:个|家|大|项|类|种|所|座|批)([\u4e00-\u9fff]{2,14}?)(?=\s|是|分别|有|都|具体|包括|指|哪|[,，?？]|$)"
-)
+_COUNTED_THING = re.compile(COUNTED.pattern + r"([\u4e00-\u9fff]{2,14}?)(?=\s|是|分别|有|都|具体|包括|指|哪|[,，?？]|$)")
 
 
 def _counted_head(question: str) -> str:
     """The last two characters of what a list question counts ("导区" of 未来产业先导区), or ""."""
     m = _COUNTED_THING.search(question)
-    return m.group(1)[-2:] if m and not m.group(1).endswith("的") else ""
+    return m.group(2)[-2:] if m and not m.group(2).endswith("的") else ""
 
 
 def _lists(text: str, head: str) -> bool:
@@ -70,5 +69,3 @@ def _new_items(text: str, question: str) -> int:
     ("除了智能物联、新能源汽车、集成电路，另外5个是哪几个" against a sentence naming just those three)."""
     items = [x.strip() for x in _ITEM_SEPARATOR.split(text) if x.strip()]
     return sum(1 for x in items if x[:4] not in question and x[-4:] not in question)
-
-

@@ -93,15 +93,20 @@ def _heading_text(query: Query, headings: Sequence[str]) -> str:
     return " ".join([_named(headings), *labels])
 
 
+def _own_weights(retriever: Retriever, doc_id: str, weights: dict[str, float]) -> dict[str, float]:
+    """The heading terms' weights without the words of the document's record: "兰建平认为…" (its
+    author) says which document, not which section."""
+    record = retriever.document(doc_id)
+    return {t: w for t, w in weights.items() if t not in f"{record.title} {record.issuer}".lower()}
+
+
 def find_section(retriever: Retriever, query: Query, passages: Sequence[Passage]) -> Section | None:
     """The section of a retrieved passage whose heading is most about the query, or None."""
     weights = {t: retriever.idf(t) for t in heading_terms(retriever, query)}
     best: tuple | None = None
     for rank, p in enumerate(passages[:CANDIDATES]):
         heads = p.headings
-        # A word of the document's record ("兰建平认为…": its author) says which document, not which section.
-        record = retriever.document(p.doc_id)
-        own = {t: w for t, w in weights.items() if t not in f"{record.title} {record.issuer}".lower()}
+        own = _own_weights(retriever, p.doc_id, weights)
         own_total = sum(own.values())
         for depth in range(len(heads), 0, -1):
             # A section is read under its parents: "在制造业变革中寻求新路径 › (三)抓住…的改革机会";
@@ -154,8 +159,7 @@ def _two_siblings(retriever: Retriever, query: Query, passages: Sequence[Passage
     a, b = passages[0], passages[1]
     if a.doc_id != b.doc_id or len(a.headings) < 2 or a.headings[:-1] != b.headings[:-1] or a.headings == b.headings:
         return None
-    record = retriever.document(a.doc_id)
-    own = {t: w for t, w in weights.items() if t not in f"{record.title} {record.issuer}".lower()}
+    own = _own_weights(retriever, a.doc_id, weights)
     total = sum(own.values())
     if not total:
         return None
