@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from .asking import SHARE, Asks
-from .compose import HAS_NUMBER, TITLED, Statement, headed_years
+from .compose import HAS_NUMBER, Statement, headed_years
 from .figures import about_subject, asked_of, figure_of_subject, has_figure, holds_number, own_numbers, without
 from .listing import defined_term, lists_members
 from .mentions import missing_quote, unknown_names
 from .naming import places, tagged
-from .query import YEAR
+from .query import TITLED, YEAR
 from .retrieval import Passage, Retrieval, Retriever
 from .settings import Settings
 from .understand import Query
@@ -125,7 +125,7 @@ _GIVES = (
     (Asks.CRITERIA, re.compile(r"条件|门槛|认定标准|评定标准"), "文件中没有给出认定条件或标准。"),
     (Asks.MONEY, re.compile(r"(?:\d+(?:\.\d+)?|[一二三四五六七八九十百千两]+)\s*(?:万|亿)?元"), "文件中没有给出具体金额。"),
     (Asks.TOTAL, re.compile(r"合计|共计|总计|总额|总量|累计|总和|(?<!公)共(?![同享建性识治])|全部"), "文件中没有给出合计数。"),
-    (Asks.PERSON, re.compile(r"组长|负责人|厅|局|委员会|办公室|牵头|公司|院"), "文件中没有写明具体负责人或部门。"),
+    (Asks.PERSON, re.compile(r"组长|负责人|厅|局|委员会|办公室|牵头|公司|院|部门|政府|机构|单位"), "文件中没有写明具体负责人或部门。"),
 )
 
 
@@ -167,7 +167,7 @@ def unanswered(
             # A statement without years is read under its headings ("一、2025年主要工作": the report of
             # 2026 looking back), then its part of the document and the document's date.
             headed = headed_years(passage)
-            if year in years or (not years and (year in headed if headed else year in TITLED.sub("", context(passage)) or year == passage.doc_date[:4])):
+            if year in years or (not years and (year in headed if headed else year in passage.part_years or year == passage.doc_date[:4])):
                 supported = True
                 break
         if not supported:
@@ -232,7 +232,12 @@ def unanswered(
         # 天工鼎”授给了哪些市县") or the library's province (浙江省产业基金) a city named in answer.
         return "文件中没有列出具体的地方。"
     for asks, gives, reason in _GIVES:
-        if query.asks & asks and not gives.search(quoted):
+        said = quoted
+        if asks == Asks.PERSON and rarity and query.language == "zh":
+            # Who did it is said where it is named: "组长是谁" is not answered by "党委、政府主要领导…" beside
+            # "建立省制造业高质量发展领导小组".
+            said = " ".join(st.text for st in about_subject(query, statements, rarity))
+        if query.asks & asks and not gives.search(said):
             return reason
     if query.asks & Asks.FIGURE and query.language == "zh" and (thing := asked_of(query)) and not any(
         thing in st.text.lower() and has_figure(without(st.text, own)) for st in statements

@@ -16,7 +16,7 @@ from typing import Protocol, Sequence
 from .chunking import ELISION, LONG_SENTENCE, split_sentences, statements
 from .gather import ANSWER_CHARS, MARKER, gather, label_chars, one_section
 from .quote import HAS_NUMBER, Statement, continued, spans_of, term_weights
-from .query import YEAR
+from .query import TITLED, YEAR
 from .retrieval import Passage, ScoredUnit
 from .understand import Asks, Query
 
@@ -65,6 +65,7 @@ class ExtractiveComposer:
         list_bonus: float = 1.05,
         no_figure: float = 0.7,
         other_year: float = 0.6,
+        other_year_said: float = 0.4,
         close_enough: float = 0.8,
         list_statements: int = 6,
         list_floor: float = 0.6,
@@ -81,6 +82,7 @@ class ExtractiveComposer:
         self.list_bonus = list_bonus  # a list question's whole list over the best single item
         self.no_figure = no_figure  # factor for a unit without a figure when a figure is asked for
         self.other_year = other_year  # factor for a passage that never speaks of the year asked about
+        self.other_year_said = other_year_said  # factor for a unit that names other years only
         self.list_statements = list_statements  # at most this many statements for a list question
         self.list_floor = list_floor  # ... each scoring at least this share of the best
         self.close_enough = close_enough  # documents scoring this share of the best are ordered by kind and date
@@ -126,8 +128,10 @@ class ExtractiveComposer:
             if wants_number and not HAS_NUMBER.search(YEAR.sub("", text)):
                 score *= self.no_figure  # "多少" is answered by a figure, not by "到2025年" alone
             score *= bonus
-            if years and not _speaks_of(passage, years):
-                score *= self.other_year  # "2023年…" is answered by a passage about 2023
+            if years and (said := _years_said(text)) and not said & years:
+                score *= self.other_year_said  # "2023年…" is not answered by "到2025年,…"
+            elif years and not said and not _speaks_of(passage, years):
+                score *= self.other_year  # ... and is answered by a passage about 2023
             out.append(Statement(text, passage, spans_of(text, passage.text), score, lexical, sim))
         return sorted(out, key=lambda st: -st.score)
 
@@ -207,10 +211,6 @@ class ExtractiveComposer:
         return in_reading_order(chosen, query.documents, self.close_enough)
 
 
-# A title in a text ("《…2035年远景目标纲要》") names a document: its year is no period the text speaks of.
-TITLED = re.compile(r"《[^》]*》")
-
-
 def headed_years(passage: Passage) -> set[str]:
     """The years a passage's headings name ("一、2025年主要工作"), not those of a 《title》."""
     return set(YEAR.findall(TITLED.sub("", " ".join(passage.headings))))
@@ -218,11 +218,17 @@ def headed_years(passage: Passage) -> set[str]:
 
 def _speaks_of(passage: Passage, years: set[str]) -> bool:
     """Whether a passage speaks of one of ``years``: by its words, else under its headings ("一、2025年
-    主要工作" of the report dated 2026), else by its document's date."""
+    主要工作" of the report dated 2026), else in its part of the document ("2023年,全省工业增加值…" above
+    the speech's other results) or by its document's date."""
     if any(y in passage.text for y in years):
         return True
     headed = headed_years(passage)
-    return bool(headed & years) if headed else any(y in passage.doc_date for y in years)
+    return bool(headed & years) if headed else any(y in passage.part_years or y in passage.doc_date for y in years)
+
+
+def _years_said(text: str) -> set[str]:
+    """The years a text names, 《titles》 aside."""
+    return set(YEAR.findall(TITLED.sub("", text)))
 
 
 def _of_other_years(passage: Passage, years: set[str]) -> bool:

@@ -83,19 +83,23 @@ def read_followup(
         return read, Inherited(previous, "whole", f"按上一问理解为：{base[:60]}（{text}）")
     if own and subject and not named and _WHAT_ABOUT.search(text):
         # A subject of its own ("山区26县呢？"): the previous question lends only its time and what it asked.
-        carried = [f"{y}年" for y in period_years(previous)] + _ASKED.findall(previous)
+        carried = ([] if period_years(text) else [f"{y}年" for y in period_years(previous)]) + _ASKED.findall(previous)
         carried = [c for c in dict.fromkeys(carried) if c not in text]
         if not carried:
             return None
         read = " ".join([text, *carried])[:max_chars]
         return read, Inherited(previous, "time and ask", f"按上一问理解为：{read}")
     asked, before = period_years(text), period_years(previous)
-    if len(asked) == 1 and len(before) == 1 and not own and not year_named:
-        # "那2035年呢？" after "规划里2025年…目标是多少？": the same question, of the year it names.
-        read = previous.replace(before[0], asked[0])[:max_chars]
-        return read, Inherited(previous, "time", f"按上一问理解为：{read}")
-    read = f"{previous[: max(0, max_chars - len(text) - 1)]} {text}"  # within the limit: the earlier part gives way
-    return read, Inherited(previous, "whole", f"按上一问理解为：{previous[:60]}（{text}）")
+    base = previous
+    if len(asked) == 1 and len(before) == 1 and not year_named:
+        # "那2035年呢？" after "规划里2025年…目标是多少？": the same question, of the year it names;
+        # "那2026年计划新增多少家" after "2025年…新增了多少家…": its year replaces the earlier one.
+        base = previous.replace(before[0], asked[0])
+        if not own:
+            read = base[:max_chars]
+            return read, Inherited(previous, "time", f"按上一问理解为：{read}")
+    read = f"{base[: max(0, max_chars - len(text) - 1)]} {text}"  # within the limit: the earlier part gives way
+    return read, Inherited(previous, "whole", f"按上一问理解为：{base[:60]}（{text}）")
 
 
 def history_questions(history: Sequence[Any]) -> list[str]:

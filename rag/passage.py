@@ -51,6 +51,9 @@ class Passage:
     last_page: int | None = None
     # "" when in force or unknown; "尚未施行" / "已废止" from the document's record (shown with every citation).
     validity: str = ""
+    # The years its part of the document (top-level section) names, set by search: a passage that names
+    # none is read in its part ("2023年,全省工业增加值…" then "规上工业企业研发费用支出占营收比重达到3.1%").
+    part_years: tuple[str, ...] = dataclasses.field(default=(), compare=False)
 
     @property
     def pages(self) -> str:
@@ -66,7 +69,8 @@ class Passage:
 
     @classmethod
     def from_chunk(
-        cls, chunk: IndexedChunk, score: float, dense: float, bm25: float, scored: tuple[ScoredUnit, ...] = (), validity: str = ""
+        cls, chunk: IndexedChunk, score: float, dense: float, bm25: float, scored: tuple[ScoredUnit, ...] = (), validity: str = "",
+        part_years: tuple[str, ...] = (),
     ) -> "Passage":
         return cls(
             text=chunk.text,
@@ -87,6 +91,7 @@ class Passage:
             page=chunk.page,
             last_page=chunk.last_page,
             validity=validity,
+            part_years=part_years,
         )
 
 

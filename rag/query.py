@@ -30,6 +30,8 @@ DOCUMENT_YEAR = re.compile(
     re.I,
 )
 YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
+# A title in a text ("《…2035年远景目标纲要》") names a document: its year is no period the text speaks of.
+TITLED = re.compile(r"《[^》]*》")
 
 _WORD = re.compile(r"[a-z0-9]+(?:[&+][a-z0-9]+)*")
 

@@ -26,6 +26,7 @@ from .ingest import KINDS
 from .passage import VALIDITY, Passage, Retrieval, ScoredUnit  # noqa: F401 (the stage's API)
 from .ranking import fuse, rerank, term_weight, top_k
 from .settings import Settings
+from .query import TITLED, YEAR
 from .store import StoreFilter, StoreQuery
 from .understand import Catalog, Query, understand
 from .workload import query_terms
@@ -72,7 +73,7 @@ class Retriever:
     def chunk_passage(self, i: int, score: float = 1.0) -> Passage:
         """Chunk ``i`` as a passage (no search scores)."""
         chunk = self.index.chunks[i]
-        return Passage.from_chunk(chunk, score, 0.0, 0.0, validity=self.validity(chunk.doc_id))
+        return Passage.from_chunk(chunk, score, 0.0, 0.0, validity=self.validity(chunk.doc_id), part_years=self.part_years(i))
 
     def validity(self, doc_id: str) -> str:
         """What a citation of the document must say of its force today ("" in force or unknown)."""
@@ -86,6 +87,11 @@ class Retriever:
         """The text of the part of the document a passage belongs to (its top-level section; the
         document's opening passages before any heading are a part of their own)."""
         return self._part(passage.doc_id, passage.headings[:1])
+
+    def part_years(self, i: int) -> tuple[str, ...]:
+        """The years chunk ``i``'s part of the document names, 《titles》 aside (see ``part_text``)."""
+        chunk = self.index.chunks[i]
+        return tuple(sorted(set(YEAR.findall(TITLED.sub("", self._part(chunk.doc_id, chunk.section[:1]))))))
 
     def _part(self, doc_id: str, top: tuple[str, ...]) -> str:
         key = (doc_id, top)
@@ -227,7 +233,9 @@ class Retriever:
         self._measure_units(order, vector, dense, row_scores)
         chunks = self.index.chunks
         passages = [
-            Passage.from_chunk(chunks[i], fused[i], dense[i], bm25[i], self._scored_units(i, row_scores), self.validity(chunks[i].doc_id))
+            Passage.from_chunk(
+                chunks[i], fused[i], dense[i], bm25[i], self._scored_units(i, row_scores), self.validity(chunks[i].doc_id), self.part_years(i)
+            )
             for i in order
         ]
         top, best_doc = -1.0, ""

@@ -139,7 +139,7 @@ def test_an_answer_on_the_topic_that_does_not_give_what_is_asked_is_withdrawn(qu
         # the year names the document, not a period
         ("2022年指导意见里山区26县目标是多少？", GUIDELINE, "到2025年,山区26县规上工业增加值达到2170亿元以上"),
         # the speech (2024) reports 2023 in the part the passage belongs to
-        ("2023年研发费用占营收比重是多少？", _passage("规上工业企业研发费用支出占营收比重达到3.1%。", date="2024"), "规上工业企业研发费用支出占营收比重达到3.1%"),
+        ("2023年研发费用占营收比重是多少？", _passage("规上工业企业研发费用支出占营收比重达到3.1%。", date="2024", part_years=("2023",)), "规上工业企业研发费用支出占营收比重达到3.1%"),
         ("产业数字化指数排第几？", SPEECH, "产业数字化指数连续四年居全国第一"),
         ("去年全省实际整治了多少家高耗低效企业？", _passage("整治提升高耗低效企业5230家。", date="2024"), "整治提升高耗低效企业5230家"),
         # a number the question gives and asks no other amount of: the statement holding it answers
@@ -154,8 +154,7 @@ def test_an_answer_on_the_topic_that_does_not_give_what_is_asked_is_withdrawn(qu
     ],
 )
 def test_an_answer_that_gives_what_is_asked_stands(question, passage, quote):
-    context = (lambda p: "2023年,全省上下…" + p.text) if "3.1%" in quote else (lambda p: p.text)
-    assert unanswered(_q(question), _answer(passage, quote), context) == ""
+    assert unanswered(_q(question), _answer(passage, quote)) == ""
 
 
 def test_the_librarys_own_province_needs_no_mention_but_another_place_does():
@@ -620,6 +619,35 @@ def test_a_figures_year_is_that_of_the_statements_about_its_subject():
     opening = _answer(_passage("2026年是开局之年。做好今年工作,必须坚持二十大精神。"), "2026年是开局之年。做好今年工作,必须坚持二十大精神")
     rare = lambda t: {"今年": 6.0, "低保": 5.0}.get(t, 1.0)
     assert "2026" in unanswered(_q("低保标准今年(2026年)要涨到多少"), subsidy + opening, rarity=rare)
+
+
+def test_a_passage_without_years_is_read_in_its_part_of_the_document():
+    # The speech of 2024 reports 2023: "2023年,全省工业增加值…" opens its part; the R&D share beside it
+    # names no year. It is of 2023, and the plan's "到2025年…" target names another year.
+    part = "一、肯定成绩"
+    result = _passage(
+        "规上工业企业研发费用支出占营收比重达到3.1%。", doc_id="s", title="讲话", date="2024-02-18", kind="speech",
+        score=2.4, chunk_id="s#2", section=f"《讲话》 › {part} › 创新驱动", part_years=("2023",),
+    )
+    target = _passage("到2025年,规上工业企业研发经费占营业收入比重达到2.5%以上。", score=3.0, chunk_id="g#1", part_years=("2025",))
+    question = _q("2023年规上工业企业研发费用占营收比重是多少")
+    said = ExtractiveComposer().compose(question, [target, result])
+    assert said[0].passage is result
+    assert unanswered(question, said) == ""
+    # Read by its document's date alone, it would be of 2024: the year asked is then not spoken of.
+    alone = dataclasses.replace(result, part_years=())
+    assert "2023" in unanswered(question, _answer(alone, "规上工业企业研发费用支出占营收比重达到3.1%"))
+
+
+def test_who_did_it_is_named_where_the_subject_is():
+    idf = lambda t: 5.0 if t in ("领导小组", "投资基金", "产业投资基金") else 1.0
+    group = _answer(_passage("建立省制造业高质量发展领导小组,统筹基地建设工作。"), "建立省制造业高质量发展领导小组,统筹基地建设工作")
+    leaders = _answer(_passage("建立党委、政府主要领导抓制造业工作机制。"), "建立党委、政府主要领导抓制造业工作机制")
+    assert "负责人或部门" in unanswered(_q("省制造业高质量发展领导小组的组长是谁"), group + leaders, rarity=idf)
+    fund = _answer(_passage("省人民政府设立数字经济产业投资基金,用于重大项目建设。"), "省人民政府设立数字经济产业投资基金,用于重大项目建设")
+    assert unanswered(_q("数字经济产业投资基金是谁设立的"), fund, rarity=idf) == ""
+    duty = _answer(_passage("省经济和信息化主管部门负责推进全省数字经济发展工作。"), "省经济和信息化主管部门负责推进全省数字经济发展工作")
+    assert unanswered(_q("哪个部门负责推进全省数字经济发展工作"), duty, rarity=idf) == ""
 
 
 def test_a_count_of_rivers_is_not_answered_by_kilometres():

@@ -223,6 +223,15 @@ def test_a_follow_up_naming_only_another_year_asks_the_previous_question_of_that
     assert query.inherited is not None and query.inherited.reason.startswith("按上一问理解为")
 
 
+def test_a_follow_up_naming_another_year_with_words_of_its_own_replaces_the_previous_year():
+    query = understand("那2026年要新增多少家", ["2025年浙江新增了多少家专精特新小巨人企业"], catalog=CATALOG)
+    assert query.years == ("2026",) and "专精特新" in query.text and "要新增" in query.text
+    assert "2025" not in query.inherited.reason
+    # with a subject of its own, the previous question's year is not carried beside its own
+    query = understand("山区26县呢，2026年新增多少家", ["2025年全省新增了多少家规上工业企业"], catalog=CATALOG)
+    assert query.years == ("2026",) and "山区26县" in query.text
+
+
 def test_a_follow_up_saying_last_year_asks_the_previous_question_of_that_year():
     import datetime
 
