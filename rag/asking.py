@@ -59,7 +59,8 @@ _ASKED_SHARE = re.compile(
     r"|what (?:share|percentage|proportion)",
     re.I,
 )
-_ASKS_WHICH = re.compile(r"哪些|哪几|哪[一二三四五六七八九十两\d]+[个项条大类种方]")  # "哪几个" is a list, not a figure
+# "哪几个" is a list, not a figure; so is "几个定位分别是啥" (what the several are, not how many).
+_ASKS_WHICH = re.compile(r"哪些|哪几|哪[一二三四五六七八九十两\d]+[个项条大类种方]|(?:分别|都|各)是(?:什么|啥|哪)")
 _TOTAL = re.compile(r"合计|加起来|总共|一共|总额|总和|总计|in total|combined|altogether", re.I)
 # "一共有几个新区" asks how many there are, which a count answers ("7个省级新区"); a total is a sum.
 _COUNT = re.compile(r"(?:一共|总共)(?:有|是)?(?:几|多少)\s*[个家项条所座批类种]")

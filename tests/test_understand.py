@@ -80,6 +80,10 @@ def test_what_is_asked():
     assert understand("研发经费占比要达到多少？", catalog=CATALOG).asks & Asks.FIGURE
     assert not understand("要打造哪几个产业群？", catalog=CATALOG).asks & Asks.FIGURE  # a list, not a figure
     assert understand("要打造哪几个产业群？", catalog=CATALOG).asks & Asks.LIST
+    # what the several are, not how many; "分别是多少" still asks figures
+    several = understand("到2035年浙江要成为什么？几个定位分别是啥", catalog=CATALOG).asks
+    assert several & Asks.LIST and not several & Asks.FIGURE
+    assert understand("两个指标分别是多少", catalog=CATALOG).asks & Asks.FIGURE
     assert understand("未来工厂怎么申报？", catalog=CATALOG).asks & Asks.PROCEDURE
     assert understand("违停罚单在网上怎么交？", catalog=CATALOG).asks & Asks.PROCEDURE
     assert understand("How do I renew my driving licence?", catalog=CATALOG).asks & Asks.PROCEDURE
