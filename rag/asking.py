@@ -102,7 +102,7 @@ _RECORD_FIELDS = {
     # When it was signed, issued or published (a report or speech: given); 施行 and 通过 are asked apart.
     "issued": re.compile(
         r"(?:什么时候|啥时候|何时|哪(?:一)?(?:年|天|月))(?:发布|印发|出台|公布|签发|发的|出的|发表|讲的|写的|作的|做的)"
-        r"|(?:发布|印发|签发|成文|出台)(?:时间|日期)|when (?:was|were|did) .{0,120}(?:issued|published|released|signed|written|given|delivered)",
+        r"|(?:发布|印发|签发|成文|出台)(?:时间|日期)|(?<!施行)(?<!实施)(?<!生效)(?<!通过)日期(?:$|[\s，,、?？])|when (?:was|were|did) .{0,120}(?:issued|published|released|signed|written|given|delivered)",
         re.I,
     ),
     "effective": re.compile(

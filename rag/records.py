@@ -69,7 +69,7 @@ _ANSWERS = {
     "issued": {"signed", "issued", "printed", "published", "adopted", "delivered"},
     "effective": {"effective", "repealed"},
     "adopted": {"adopted", "venue"},
-    "venue": {"venue", "delivered"},
+    "venue": {"venue", "delivered", "adopted"},  # a meeting is told with the day it adopted the text
     "number": {"doc_number"},
     "recipients": {"addressees", "recipients"},
     "copied": {"cc", "copied"},

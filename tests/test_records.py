@@ -108,6 +108,17 @@ def test_when_and_where_a_law_was_adopted(settings):
     assert "施行" not in answer.text
 
 
+def test_which_meeting_adopted_a_law_is_told_with_the_day(settings):
+    answer = ask("测试促进条例是哪次会议通过的", settings=settings)
+    assert answer.found and "第二十六次会议" in answer.text and "2020年12月24日" in answer.text
+
+
+def test_a_bare_date_beside_the_number_asks_when_it_was_issued(settings):
+    answer = ask("测试发展规划 文号 日期", settings=settings)
+    assert answer.found and "国发〔2021〕99号" in answer.text and "2021年12月12日" in answer.text
+    assert "施行" not in answer.text
+
+
 def test_who_gave_a_report_and_at_which_meeting(settings):
     answer = ask("2026年某省政府工作报告是谁作的？在哪次会议上作的？", settings=settings)
     assert answer.found and "某省省长张某某" in answer.text
