@@ -15,6 +15,7 @@ from typing import Protocol, Sequence
 
 from .chunking import ELISION, LONG_SENTENCE, split_sentences, statements
 from .gather import ANSWER_CHARS, MARKER, gather, label_chars, one_section
+from .listing import defines, meaning_asked
 from .quote import HAS_NUMBER, Statement, continued, spans_of, term_weights
 from .query import TITLED, YEAR
 from .retrieval import Passage, ScoredUnit
@@ -157,6 +158,12 @@ class ExtractiveComposer:
         ranked = self.candidates(query, passages)
         if not ranked or (ranked[0].lexical <= 0 and ranked[0].similarity is None):
             return []
+        asked = meaning_asked(query)
+        if definitions := [st for st in ranked if defines(asked, st.text)]:
+            # "关口站是什么意思" is answered by its definition ("(三)关口站,是指…"), however the articles
+            # that only use the word score: each document's best one, whole.
+            best_of = {st.passage.doc_id: st for st in reversed(definitions)}
+            return in_reading_order([continued(st) for st in best_of.values()][:3], query.documents, self.close_enough)
         best = ranked[0]
         chosen = [best]
         years = set(query.years)

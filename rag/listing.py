@@ -49,6 +49,28 @@ def _lists(text: str, head: str) -> bool:
 _ASKS_MEANING = re.compile(r"(?:到底|具体|究竟)?(?:指的是|是指|指)(?:啥|什么)|(?:是)?(?:什么|啥)意思")
 
 
+# A definition as texts write it: "(三)关口站,是指…", "本条例所称数字经济,是指…", "X指的是…".
+_DEFINITION = re.compile(r"([^\s,，、。；;:：()（）“”\"《》]{2,24}?)\s*[,，]?\s*(?:是指|指的是|系指)")
+
+
+def meaning_asked(query: Query) -> str:
+    """What precedes "什么意思" / "指的是啥" in a question asking what a term means ("" for none)."""
+    m = _ASKS_MEANING.search(query.text) if query.language == "zh" else None
+    return query.text[: m.start()].lower() if m else ""
+
+
+def defines(asked: str, text: str) -> bool:
+    """Whether ``text`` defines the term ``asked`` ends with (see `meaning_asked`): the term as the
+    text defines it, not as jieba cuts the question ("关口站" is 关口 + 站)."""
+    if not asked:
+        return False
+    for m in _DEFINITION.finditer(text.lower()):
+        term = m.group(1).rsplit("所称", 1)[-1]
+        if len(term) >= 2 and asked.endswith(term):
+            return True
+    return False
+
+
 def defined_term(query: Query) -> str:
     """The term a question asks the meaning of: the nouns just before "指的是啥" / "什么意思" ("" for none)."""
     # Its text, slips read ("数子经济" is 数字经济), not as typed.

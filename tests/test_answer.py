@@ -639,6 +639,17 @@ def test_a_passage_without_years_is_read_in_its_part_of_the_document():
     assert "2023" in unanswered(question, _answer(alone, "规上工业企业研发费用支出占营收比重达到3.1%"))
 
 
+def test_what_a_term_means_is_answered_by_its_definition():
+    use = _passage("第二十八条 提供服务,应当将关口站、地球站等地面设施建设在境内。", doc_id="r", title="规定", kind="law", score=3.0, chunk_id="r#1")
+    other = _passage("(五)配套通信平台,是指包括关口站和地球站控制系统的通信设施。", doc_id="r", title="规定", kind="law", score=2.8, chunk_id="r#2")
+    meaning = _passage("(三)关口站,是指卫星通信链路中用于信号中继的地面设施。", doc_id="r", title="规定", kind="law", score=2.0, chunk_id="r#3")
+    said = ExtractiveComposer().compose(_q("规定里说的关口站是什么意思"), [use, other, meaning])
+    assert [st.passage.chunk_id for st in said] == ["r#3"]  # jieba cuts 关口站 as 关口 + 站: the text's term counts
+    # another term's definition is no answer to this one's meaning
+    said = ExtractiveComposer().compose(_q("地球站是什么意思"), [use, other, meaning])
+    assert "r#3" not in [st.passage.chunk_id for st in said]
+
+
 def test_who_did_it_is_named_where_the_subject_is():
     idf = lambda t: 5.0 if t in ("领导小组", "投资基金", "产业投资基金") else 1.0
     group = _answer(_passage("建立省制造业高质量发展领导小组,统筹基地建设工作。"), "建立省制造业高质量发展领导小组,统筹基地建设工作")
