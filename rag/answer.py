@@ -179,7 +179,10 @@ def _answer(
         if rest and (other := find_section(retriever, query, rest)):
             statements = with_section(query, statements, other.passages)
     reason = (
-        unanswered(query, statements, retriever.part_text, lambda place: _in_scope(retriever, place), retriever.idf)
+        unanswered(
+            query, statements, retriever.part_text, lambda place: _in_scope(retriever, place), retriever.idf,
+            lambda term: term in retriever.known_text,
+        )
         if statements
         else ""
     )

@@ -19,7 +19,7 @@ from typing import Callable, Sequence
 
 from .asking import SHARE, Asks
 from .compose import HAS_NUMBER, Statement, headed_years
-from .figures import about_subject, asked_of, figure_of_subject, has_figure, holds_number, own_numbers, without
+from .figures import about_subject, asked_of, figure_of_subject, has_figure, holds_number, own_numbers, without, written
 from .listing import defined_term, lists_members
 from .mentions import missing_quote, unknown_names
 from .naming import places, tagged
@@ -135,6 +135,7 @@ def unanswered(
     context: Callable[[Passage], str] = lambda p: p.text,
     in_scope: Callable[[str], bool] = lambda place: False,
     rarity: Callable[[str], float] | None = None,
+    known: Callable[[str], bool] = lambda term: False,
 ) -> str:
     """Why the statements do not answer the query after all, or "" when they do.
 
@@ -150,7 +151,8 @@ def unanswered(
     - a figure, when the statements hold no number, or none where they speak of the question's
       rarest term ("启明计划每年引进多少名人才" against "实施“启明计划”等引才工程");
     - what policy texts rarely hold: how to apply, criteria, sums of money, who is in charge.
-    ``context`` gives the text a passage is read in (its part of the document).
+    ``context`` gives the text a passage is read in (its part of the document); ``known`` whether
+    the library writes a word anywhere.
     """
     quoted = " ".join(st.text for st in statements)
     # A figure's year is that of the statements about its subject: "2027年无还本续贷要新增多少" is not
@@ -239,10 +241,11 @@ def unanswered(
             said = " ".join(st.text for st in about_subject(query, statements, rarity))
         if query.asks & asks and not gives.search(said):
             return reason
-    if query.asks & Asks.FIGURE and query.language == "zh" and (thing := asked_of(query)) and not any(
-        thing in st.text.lower() and has_figure(without(st.text, own)) for st in statements
+    if query.asks & Asks.FIGURE and query.language == "zh" and (thing := asked_of(query, known)) and not any(
+        written(thing, st.text.lower()) and has_figure(without(st.text, own)) for st in statements
     ):
-        # "贡献了全国多少比例的出口额": a figure of what the amount is of, not the 7.2% of 工业增加值 beside it.
+        # "贡献了全国多少比例的出口额": a figure of what the amount is of, not the 7.2% of 工业增加值 beside it;
+        # "5G和6G的理论峰值速率各是多少" is not answered by "推动5G商用部署".
         return f"文件中没有给出“{thing}”的具体数字。"
     if query.asks & Asks.DATE and not query.asks & Asks.RECORD:
         # "中期评估定在哪一年" is answered by a year or a date written where its subject is named, not

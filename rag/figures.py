@@ -68,14 +68,41 @@ _ASKED_AMOUNT = re.compile(r"(?<!第)(?:多少|几)(?![年批届期号名])")
 _BEFORE_THING = re.compile(r"^(?:比例|比重|份额|的|[\W\d]+)$")
 
 
-def asked_of(query: Query) -> str:
+# How a question says what it asks the amount of before it: "…速率各是多少", "…规模目标是多少".
+_THEN_AMOUNT = re.compile(r"(?:各|分别|都|一共|总共)?(?:是|为|有|达到?|要达到|能达到|要到|到了?|在)?$")
+# Nouns that say a figure is asked (its target, its share), not what it is of: the noun before them is.
+_FIGURE_NOUN = re.compile(r"目标|比重|比例|占比|数量|规模|水平|标准|数|指标|任务|情况|总量|数字|数据")
+
+
+def asked_of(query: Query, known: Callable[[str], bool] = lambda term: False) -> str:
     """What the amount a question asks is of, when it names it right after ("多少比例的出口额",
-    "多少吨二氧化碳", "多少家领军企业"): the last noun of the nouns written there ("" for none)."""
+    "多少吨二氧化碳", "多少家领军企业"): the last noun of the nouns written there; else the noun
+    just before it ("5G和6G的理论峰值速率各是多少"), when the library writes that word (``known``):
+    one it never writes may be the asker's word for one it does. "" for none."""
     text = YEAR.sub(" ", query.raw)
     asked = _ASKED_AMOUNT.search(text)
     if not asked:
         return ""
-    after = text[asked.end():]
+    if thing := _noun_after(query, text[asked.end():]):
+        return thing
+    before = words_of(_THEN_AMOUNT.sub("", text[: asked.start()]))
+    nouns = []
+    for word, tag in reversed(before):
+        if not (tag[:1] == "n" or tag == "vn"):
+            break
+        nouns.insert(0, word)
+    while nouns and _FIGURE_NOUN.fullmatch(nouns[-1]):
+        nouns.pop()
+    thing = nouns[-1].lower() if nouns and len(nouns[-1]) >= 2 else ""
+    return thing if thing and known(thing) else ""
+
+
+def written(thing: str, text: str) -> bool:
+    """Whether ``text`` writes ``thing``, whole or shortened as askers do ("营收" for 营业收入)."""
+    return bool(re.search(".{0,3}".join(map(re.escape, thing)), text))
+
+
+def _noun_after(query: Query, after: str) -> str:
     if query.unit and after.startswith(query.unit):
         after = after[len(query.unit):]
     words = words_of(after)

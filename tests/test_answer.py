@@ -639,6 +639,17 @@ def test_a_passage_without_years_is_read_in_its_part_of_the_document():
     assert "2023" in unanswered(question, _answer(alone, "规上工业企业研发费用支出占营收比重达到3.1%"))
 
 
+def test_a_figure_is_of_the_noun_asked_before_the_amount_when_the_library_writes_it():
+    network = _answer(_passage("建成5G基站231万个,前瞻布局6G网络技术储备。"), "建成5G基站231万个,前瞻布局6G网络技术储备")
+    known = lambda term: term in ("速率", "营收")
+    assert "“速率”" in unanswered(_q("5G和6G的理论峰值速率各是多少"), network, known=known)
+    # a word the library never writes may be the asker's for one it does: no judgement
+    assert unanswered(_q("5G和6G的理论峰值速率各是多少"), network) == ""
+    # shortened as askers do: 营收 is 营业收入; a figure noun (目标) names no subject
+    revenue = _answer(_passage("到2027年,集群规上企业营业收入达到15万亿元。"), "到2027年,集群规上企业营业收入达到15万亿元")
+    assert unanswered(_q("集群到2027年规上企业营收目标是多少"), revenue, known=known) == ""
+
+
 def test_what_a_term_means_is_answered_by_its_definition():
     use = _passage("第二十八条 提供服务,应当将关口站、地球站等地面设施建设在境内。", doc_id="r", title="规定", kind="law", score=3.0, chunk_id="r#1")
     other = _passage("(五)配套通信平台,是指包括关口站和地球站控制系统的通信设施。", doc_id="r", title="规定", kind="law", score=2.8, chunk_id="r#2")
