@@ -270,9 +270,17 @@ def _room(chosen: Sequence[Statement]) -> int:
 PART_SHARE = 0.6  # the share of a question part's terms its best statement must hold to be added
 
 
+# Things a question lists to ask the same of each ("领航企业、单项冠军、科技企业这些的培育目标分别是多少").
+_LISTED = re.compile(r"[\u4e00-\u9fffA-Za-z0-9“”]{2,10}(?:、[\u4e00-\u9fffA-Za-z0-9“”]{2,10})+")
+
+
 def question_parts(text: str) -> list[str]:
-    """The parts of a question asking two things: "…多少？…呢？", "…；…"."""
-    return [p for p in re.split(r"[？?；;]", text) if len(p.strip()) >= 4]
+    """The parts of a question asking two things: "…多少？…呢？", "…；…"; or the same of each thing
+    it lists ("领航企业、单项冠军、科技企业…分别是多少": each of the three)."""
+    parts = [p for p in re.split(r"[？?；;]", text) if len(p.strip()) >= 4]
+    if len(parts) < 2 and (listed := _LISTED.search(text)):
+        return [item for item in listed.group(0).split("、") if len(item) >= 2]
+    return parts
 
 
 def _best_for(terms: Sequence[str], ranked: Sequence[Statement], passages: Sequence[Passage]) -> Statement | None:

@@ -650,6 +650,15 @@ def test_a_figure_is_of_the_noun_asked_before_the_amount_when_the_library_writes
     assert unanswered(_q("集群到2027年规上企业营收目标是多少"), revenue, known=known) == ""
 
 
+def test_the_same_asked_of_several_listed_things_is_answered_for_each():
+    leaders = _passage("到2025年,打造产业领航企业100家,新增上市公司200家以上。", score=3.0, chunk_id="g#1")
+    champions = _passage("到2025年,累计培育“隐形冠军”企业500家,新增制造业单项冠军企业130家。", score=2.9, chunk_id="g#2")
+    tech = _passage("到2025年,培育科技领军企业100家、高新技术企业3.5万家。", score=2.0, chunk_id="g#3")
+    filler = _passage("到2025年,制造业增加值占全省生产总值比重稳定在1/3左右。", score=2.8, chunk_id="g#4")
+    text, _ = _compose("到2025年，领航企业、单项冠军、科技企业这些的培育目标分别是多少？", [champions, filler, leaders, tech])
+    assert "领航企业100家" in text and "单项冠军企业130家" in text and "科技领军企业100家" in text
+
+
 def test_what_a_term_means_is_answered_by_its_definition():
     use = _passage("第二十八条 提供服务,应当将关口站、地球站等地面设施建设在境内。", doc_id="r", title="规定", kind="law", score=3.0, chunk_id="r#1")
     other = _passage("(五)配套通信平台,是指包括关口站和地球站控制系统的通信设施。", doc_id="r", title="规定", kind="law", score=2.8, chunk_id="r#2")
