@@ -20,7 +20,7 @@ from typing import Callable, Sequence
 from .asking import SHARE, Asks
 from .compose import HAS_NUMBER, Statement, headed_years
 from .figures import about_subject, asked_of, figure_of_subject, has_figure, holds_number, own_numbers, without, written
-from .listing import defined_term, lists_members
+from .listing import defined_term, lists_members, only_listed, what_is
 from .mentions import missing_quote, unknown_names
 from .naming import places, tagged
 from .query import TITLED, YEAR
@@ -193,6 +193,8 @@ def unanswered(
         return f"找到的相关内容不是关于“{quote}”的。"
     if (term := defined_term(query)) and not any(term in (st.text + st.passage.section).lower() for st in statements):
         return f"找到的相关内容没有讲“{term}”指什么。"  # "条例里的数字贸易到底指的是啥" against 数字经济's definition
+    if (term := what_is(query)) and len(term) >= 2 and only_listed(term, [st.text for st in statements]):
+        return f"文件中只是提到“{term}”，没有说明它是什么。"  # "量子计算是什么" against "…人形机器人、量子计算机、…"
     for identifier in query.identifiers:
         if not any(identifier.lower() in (st.text + st.passage.section).lower() for st in statements):
             return f"找到的相关内容不是关于“{identifier}”的。"

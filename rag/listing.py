@@ -53,6 +53,28 @@ _ASKS_MEANING = re.compile(r"(?:到底|具体|究竟)?(?:指的是|是指|指)(?
 _DEFINITION = re.compile(r"([^\s,，、。；;:：()（）“”\"《》]{2,24}?)\s*[,，]?\s*(?:是指|指的是|系指)")
 
 
+# "量子计算是什么", "什么是区块链", "X到底指啥": the term a question asks what it is.
+_WHAT_IS = re.compile(
+    r"^(?P<a>.{2,16}?)(?:具体|到底|究竟)?(?:是|指)(?:什么|啥)[？?。!！]?$|^什么是(?P<b>.{2,16}?)[？?。!！]?$|^(?P<c>.{2,16}?)(?:是)?(?:什么|啥)意思"
+)
+
+
+def what_is(query: Query) -> str:
+    """The term a question asks what it is, as written (after "…的", "…里"); "" for other questions."""
+    m = _WHAT_IS.search(query.text.strip()) if query.language == "zh" else None
+    if not m:
+        return ""
+    term = next(g for g in m.groups() if g)
+    return re.sub(r"^.*(?:的|里|中)", "", term).strip("“”\"'").lower()
+
+
+def only_listed(term: str, texts: Sequence[str]) -> bool:
+    """Whether the texts that write ``term`` write it only as an item of an enumeration ("…人形机器人、
+    量子计算机、超高速列车…"): a list that names a thing says nothing of what it is."""
+    places = [(text, m.start(), m.end()) for text in texts for m in re.finditer(re.escape(term), text.lower())]
+    return bool(places) and all(re.search(r"[、和与及]$", t[:a]) or t[b : b + 1] == "、" for t, a, b in places)
+
+
 def meaning_asked(query: Query) -> str:
     """What precedes "什么意思" / "指的是啥" in a question asking what a term means ("" for none)."""
     m = _ASKS_MEANING.search(query.text) if query.language == "zh" else None

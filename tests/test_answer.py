@@ -659,6 +659,16 @@ def test_the_same_asked_of_several_listed_things_is_answered_for_each():
     assert "领航企业100家" in text and "单项冠军企业130家" in text and "科技领军企业100家" in text
 
 
+def test_what_a_thing_is_is_not_answered_by_a_list_that_names_it():
+    listed = _answer(_passage("突破人形机器人、量子计算机、超高速列车等标志性产品。"), "突破人形机器人、量子计算机、超高速列车等标志性产品")
+    assert "量子计算" in unanswered(_q("量子计算是什么"), listed)
+    assert "量子计算" in unanswered(_q("什么是量子计算？"), listed)
+    # a statement about the thing itself is another matter, and so is a question of another kind
+    about = _answer(_passage("实施“雄鹰行动”,培育一批世界一流企业。"), "实施“雄鹰行动”,培育一批世界一流企业")
+    assert unanswered(_q("雄鹰行动是什么"), about) == ""
+    assert unanswered(_q("要突破哪些标志性产品"), listed) == ""
+
+
 def test_what_a_term_means_is_answered_by_its_definition():
     use = _passage("第二十八条 提供服务,应当将关口站、地球站等地面设施建设在境内。", doc_id="r", title="规定", kind="law", score=3.0, chunk_id="r#1")
     other = _passage("(五)配套通信平台,是指包括关口站和地球站控制系统的通信设施。", doc_id="r", title="规定", kind="law", score=2.8, chunk_id="r#2")
