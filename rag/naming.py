@@ -210,16 +210,22 @@ def _english_places() -> dict[str, tuple[str, ...]]:
             # a gloss that says it is a place, or only a name ("Germany") of a word jieba tags as a place ("January" is not)
             if m and (_PLACE_GLOSS.search(g) or (g.strip() == m.group(1) and tags.get(word) == "ns")):
                 out.setdefault(m.group(1).lower(), []).append(word)
+            elif g and re.fullmatch(r"[A-Z]{2,4}", g.strip()) and tags.get(word) == "ns" and is_proper_name(word):
+                out.setdefault(g.strip(), []).append(word)  # "US", "EU": kept in capitals ("us" is a pronoun)
     return {k: tuple(v) for k, v in out.items()}
 
 
 def english_places(text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """(word, its Chinese names) for the places an English question names: a capitalised word standing
-    alone (not the first word, not part of a name of several words such as "Lan Jianping")."""
+    alone (not the first word, not part of a name of several words such as "Lan Jianping"), or an
+    abbreviation in capitals ("US", "EU")."""
     words = _CAPITALISED.findall(text)
     out = []
     for i, w in enumerate(words):
         bare = re.sub(r"['’]s$", "", w)
+        if bare.isupper() and (chinese := _english_places().get(bare)):
+            out.append((bare, chinese))  # an abbreviation ("the US FCC rules") stands alone wherever it is
+            continue
         neighbours = [words[j] for j in (i - 1, i + 1) if 0 <= j < len(words)]
         if i == 0 or not bare[:1].isupper() or any(n[:1].isupper() for n in neighbours):
             continue

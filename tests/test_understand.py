@@ -255,6 +255,10 @@ def test_an_english_question_names_places_by_the_dictionary():
     assert [w for w, _ in lishui.english_places] == ["Lishui"] and "丽水" in lishui.english_places[0][1]
     assert understand("How fast did value added grow from January to September?", catalog=CATALOG).english_places == ()
     assert understand("In Lan Jianping's commentary, how many workshops?", catalog=CATALOG).english_places == ()  # a person
+    # an abbreviation in capitals is a place wherever it stands; "us" is a pronoun
+    us = understand("What do the US FCC rules say about satellite phones?", catalog=CATALOG)
+    assert [w for w, _ in us.english_places] == ["US"] and "美国" in us.english_places[0][1]
+    assert understand("Can you tell us the 2025 target?", catalog=CATALOG).english_places == ()
 
 
 LAWS = Catalog(
