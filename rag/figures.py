@@ -90,9 +90,11 @@ def asked_of(query: Query, known: Callable[[str], bool] = lambda term: False) ->
     for word, tag in reversed(before):
         if not (tag[:1] == "n" or tag == "vn"):
             break
-        nouns.insert(0, word)
-    while nouns and _FIGURE_NOUN.fullmatch(nouns[-1]):
+        nouns.insert(0, (word, tag))
+    # Not a figure noun (目标, 比重), nor where it is counted ("灯塔工厂浙江有几家": 浙江 is no subject).
+    while nouns and (_FIGURE_NOUN.fullmatch(nouns[-1][0]) or nouns[-1][1] == "ns"):
         nouns.pop()
+    nouns = [word for word, _ in nouns]
     thing = nouns[-1].lower() if nouns and len(nouns[-1]) >= 2 else ""
     return thing if thing and known(thing) else ""
 

@@ -648,6 +648,9 @@ def test_a_figure_is_of_the_noun_asked_before_the_amount_when_the_library_writes
     # shortened as askers do: 营收 is 营业收入; a figure noun (目标) names no subject
     revenue = _answer(_passage("到2027年,集群规上企业营业收入达到15万亿元。"), "到2027年,集群规上企业营业收入达到15万亿元")
     assert unanswered(_q("集群到2027年规上企业营收目标是多少"), revenue, known=known) == ""
+    # where it is counted is no subject: "规上工业企业浙江有多少家" is of 企业
+    firms = _answer(_passage("全省规上工业企业达到5.6万家。"), "全省规上工业企业达到5.6万家")
+    assert unanswered(_q("规上工业企业浙江有多少家"), firms, in_scope=lambda place: place == "浙江", known=lambda term: True) == ""
 
 
 def test_the_same_asked_of_several_listed_things_is_answered_for_each():
