@@ -118,6 +118,8 @@ _RECORD_FIELDS = {
         re.I,
     ),
     "number": re.compile(r"文号|发文字号|字号|document number", re.I),
+    # How many articles (numbered parts) it has: "条例一共有多少条" (not "…建设多少条铁路").
+    "items": re.compile(r"(?:一共|总共|共)?有?(?:多少|几)条[？?]?$|条数|how many articles", re.I),
     "recipients": re.compile(r"主送|发给(?:哪些|谁)|addressed to", re.I),
     "copied": re.compile(r"抄送|copied to", re.I),
     "title": re.compile(r"全称|(?:文件|文章)(?:名称|标题|题目)|full (?:title|name)", re.I),
@@ -148,8 +150,12 @@ def _last_clause(text: str) -> str:
     return clauses[-1]
 
 
-def asks_of(text: str, terms: Sequence[str], named: bool) -> tuple[Asks, tuple[str, ...]]:
-    """What a question asks for, and the record fields it names (issued, 主送…)."""
+_COUNTING = re.compile(r"(?:一共|总共|共有|共|多少|几|条)+")  # how a question counts a document's articles
+
+
+def asks_of(text: str, terms: Sequence[str], named: bool, titles: Sequence[str] = ()) -> tuple[Asks, tuple[str, ...]]:
+    """What a question asks for, and the record fields it names (issued, 主送…); ``titles``: those
+    of the documents it names."""
     asks = Asks.NOTHING
     for flag, test in (
         (Asks.FIGURE, wants_figure(text)),
@@ -167,10 +173,13 @@ def asks_of(text: str, terms: Sequence[str], named: bool) -> tuple[Asks, tuple[s
     if asks & Asks.FIGURE and _TOTAL.search(text) and not _COUNT.search(text):
         asks |= Asks.TOTAL
     fields = tuple(name for name, pattern in _RECORD_FIELDS.items() if pattern.search(text))
+    about = [t for t in terms if not _STRUCTURE.fullmatch(t) and not YEAR.search(t)]
+    if [t for t in about if not _COUNTING.fullmatch(t) and not any(t in title for title in titles)]:
+        fields = tuple(f for f in fields if f != "items")  # "条例第五章有多少条" asks of a part
     if fields and named:
         asks |= Asks.RECORD
     # "指导意见的主要任务有哪些？" asks for the outline; "指导意见里山区26县的主要任务？" does not.
-    if named and _CONTENTS.search(text) and not [t for t in terms if not _STRUCTURE.fullmatch(t) and not YEAR.search(t)]:
+    if named and _CONTENTS.search(text) and not about:
         asks |= Asks.OUTLINE
     return asks, fields
 

@@ -71,6 +71,7 @@ _ANSWERS = {
     "adopted": {"adopted", "venue"},
     "venue": {"venue", "delivered", "adopted"},  # a meeting is told with the day it adopted the text
     "number": {"doc_number"},
+    "items": {"items"},
     "recipients": {"addressees", "recipients"},
     "copied": {"cc", "copied"},
     "source": {"source"},
@@ -89,13 +90,15 @@ def chinese_date(iso: str) -> str:
     return f"{year}年" + (f"{int(month)}月" if month else "") + (f"{int(day)}日" if day else "")
 
 
-def record_fields(doc: DocumentRecord) -> list[RecordField]:
-    """The record of a document, line by line; dates as the text writes them."""
+def record_fields(doc: DocumentRecord, items: int = 0) -> list[RecordField]:
+    """The record of a document, line by line; dates as the text writes them. ``items``: how many
+    numbered parts (articles) the build counted in it (DocumentInfo.items)."""
     fields = [
         RecordField("title", "标题", f"《{doc.title}》"),
         RecordField("issuer", "发布者", doc.issuer),
         RecordField("date", "日期", doc.date),
         RecordField("kind", "类型", KINDS.get(doc.kind, doc.kind)),
+        RecordField("items", "条数", f"共{items}条" if items else ""),
     ]
     if doc.source:
         fields.append(RecordField("source", "来源", doc.source))
@@ -155,9 +158,9 @@ def record_passage(doc: DocumentRecord, fields: Sequence[RecordField]) -> Passag
     )
 
 
-def _record_statements(doc: DocumentRecord, wanted: Sequence[str]) -> list[Statement]:
+def _record_statements(doc: DocumentRecord, wanted: Sequence[str], items: int = 0) -> list[Statement]:
     """The statements of the record fields asked for; [] when the record has none of them."""
-    fields = record_fields(doc)
+    fields = record_fields(doc, items)
     passage = record_passage(doc, fields)
     chosen = _selected(fields, wanted)
     out, pos = [], 0
@@ -241,7 +244,8 @@ def answer_from_record(retriever: Retriever, query: Query, allowed: Sequence[str
             # Who and when, unless the question names other fields (主送, 文号, 抄送).
             wanted = list(query.record_fields) or ["issuer", "issued"]
             body, done = _body_statements(retriever, doc_id, wanted)
-            out += _record_statements(retriever.document(doc_id), [w for w in wanted if w not in done]) + body
+            items = next((d.items for d in retriever.index.manifest.documents if d.doc_id == doc_id), 0)
+            out += _record_statements(retriever.document(doc_id), [w for w in wanted if w not in done], items) + body
         else:
             statements = _outline_statements(retriever, doc_id)
             if not statements:

@@ -164,7 +164,7 @@ def understand(question: object, history: Sequence[Any] = (), catalog: Catalog |
             among = [d for d in documents if d.doc_id in named] if named else documents
             named = named_by_words(given, among, least=2 if named else 3)
     terms = _content_terms(" ".join(expansion) if lang == "en" else text, vocab, naming)
-    asks, fields = asks_of(text, terms, bool(named))
+    asks, fields = asks_of(text, terms, bool(named), [d.title for d in documents if d.doc_id in named])
     # An English question's names come from its curated glossary words ("Jiangsu" -> 江苏).
     tags = tagged(" ".join(plain) if lang == "en" else text, vocab.words)
     # A place given as an example of a kind ("上海、深圳这些大城市") is not one the question asks about.

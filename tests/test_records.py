@@ -119,6 +119,14 @@ def test_a_bare_date_beside_the_number_asks_when_it_was_issued(settings):
     assert "施行" not in answer.text
 
 
+def test_how_many_articles_a_law_has_is_its_record(settings):
+    answer = ask("测试促进条例一共有多少条", settings=settings)
+    assert answer.found and "共3条" in answer.text
+    assert answer.citations[0].section.endswith("文件信息")
+    # of a part of it, or of a thing it counts, it is not the record's count
+    assert "共3条" not in ask("测试促进条例第一章有多少条", settings=settings).text
+
+
 def test_who_gave_a_report_and_at_which_meeting(settings):
     answer = ask("2026年某省政府工作报告是谁作的？在哪次会议上作的？", settings=settings)
     assert answer.found and "某省省长张某某" in answer.text
