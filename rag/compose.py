@@ -225,8 +225,8 @@ def headed_years(passage: Passage) -> set[str]:
 
 def _speaks_of(passage: Passage, years: set[str]) -> bool:
     """Whether a passage speaks of one of ``years``: by its words, else under its headings ("一、2025年
-    主要工作" of the report dated 2026), else in its part of the document ("2023年,全省工业增加值…" above
-    the speech's other results) or by its document's date."""
+    主要工作" of the report dated 2026), else by the year named last before it in its part of the document
+    ("2023年,全省工业增加值…" above the speech's other results) or by its document's date."""
     if any(y in passage.text for y in years):
         return True
     headed = headed_years(passage)

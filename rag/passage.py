@@ -51,8 +51,8 @@ class Passage:
     last_page: int | None = None
     # "" when in force or unknown; "尚未施行" / "已废止" from the document's record (shown with every citation).
     validity: str = ""
-    # The years its part of the document (top-level section) names, set by search: a passage that names
-    # none is read in its part ("2023年,全省工业增加值…" then "规上工业企业研发费用支出占营收比重达到3.1%").
+    # The year it is read under in its part of the document (top-level section), set by search: the last
+    # one named before it there ("2023年,全省工业增加值…" then "规上工业企业研发费用支出占营收比重达到3.1%").
     part_years: tuple[str, ...] = dataclasses.field(default=(), compare=False)
 
     @property

@@ -89,9 +89,15 @@ class Retriever:
         return self._part(passage.doc_id, passage.headings[:1])
 
     def part_years(self, i: int) -> tuple[str, ...]:
-        """The years chunk ``i``'s part of the document names, 《titles》 aside (see ``part_text``)."""
-        chunk = self.index.chunks[i]
-        return tuple(sorted(set(YEAR.findall(TITLED.sub("", self._part(chunk.doc_id, chunk.section[:1]))))))
+        """The year chunk ``i`` is read under in its part of the document (see ``part_text``): the last
+        one written before it there, 《titles》 aside — "2023年,全省工业增加值…" stays in force over the
+        passages after it until another year is named. () when none is."""
+        chunk, chunks = self.index.chunks[i], self.index.chunks
+        before = [j for j in self.chunks_of(chunk.doc_id) if j < i and chunks[j].section[:1] == chunk.section[:1]]
+        for j in reversed(before):
+            if named := YEAR.findall(TITLED.sub("", chunks[j].text)):
+                return (named[-1],)
+        return ()
 
     def _part(self, doc_id: str, top: tuple[str, ...]) -> str:
         key = (doc_id, top)

@@ -137,3 +137,32 @@ def test_a_place_the_question_names_prefers_that_places_documents(tmp_path, fake
         assert other == pytest.approx(other_off)
     finally:
         retrieval.reset_cache()
+
+
+def test_a_passage_without_years_is_read_under_the_last_year_named_before_it_in_its_part(tmp_path, fake_embedder):
+    """"2023年,…" stays in force over the passages after it in its part, until another year is named;
+    a part of its own starts without one."""
+    from rag import retrieval
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    speech = (
+        "在全省制造业大会上的讲话\n"
+        "一、肯定成绩\n（一）实体制造挑起大梁\n2023年，全省工业增加值达到2.94万亿元，居全国第三。\n"
+        "（二）创新驱动更进一步\n规上工业企业研发费用支出占营收比重达到3.1%，企业创新能力居全国第三。\n"
+        "二、明确任务\n（一）集群培育\n要培育一批先进制造业集群，做强链主企业。\n"
+        "（二）远景目标\n到2027年，集群规上企业营收达到10万亿元。\n（三）要素保障\n强化用地用能保障，优化要素配置。\n"
+    )
+    (corpus / "speech.txt").write_text(speech, encoding="utf-8")
+    retrieval.reset_cache()
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", model="fake", auto_rebuild=False)
+    build_index(settings)
+    try:
+        retriever = retrieval.get_retriever(settings)
+        chunks = retriever.index.chunks
+        of = lambda words: retriever.part_years(next(i for i, c in enumerate(chunks) if words in c.text))
+        assert of("研发费用") == ("2023",)  # after "2023年,…" in its part
+        assert of("要培育") == ()  # another part: 2023 is not its year
+        assert of("强化用地") == ("2027",)
+    finally:
+        retrieval.reset_cache()
