@@ -19,7 +19,7 @@ from typing import Callable, Sequence
 
 from .asking import SHARE, Asks
 from .compose import HAS_NUMBER, Statement, headed_years
-from .figures import about_subject, asked_of, figure_of_subject, has_figure, holds_number, own_numbers, without, written
+from .figures import about_subject, asked_of, count_missing, figure_of_subject, has_figure, holds_number, own_numbers, without, written
 from .listing import defined_term, lists_members, only_listed, what_is
 from .mentions import missing_quote, unknown_names
 from .naming import places, tagged
@@ -243,6 +243,8 @@ def unanswered(
             said = " ".join(st.text for st in about_subject(query, statements, rarity))
         if query.asks & asks and not gives.search(said):
             return reason
+    if query.asks & Asks.FIGURE and not query.asks & Asks.LIST and count_missing(query, [st.text for st in statements]):
+        return "文件中没有给出这方面的个数。"
     if query.asks & Asks.FIGURE and query.language == "zh" and (thing := asked_of(query, known)) and not any(
         written(thing, st.text.lower()) and has_figure(without(st.text, own)) for st in statements
     ):

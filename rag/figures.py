@@ -76,7 +76,7 @@ _FIGURE_NOUN = re.compile(r"目标|比重|比例|占比|数量|规模|水平|标
 
 def asked_of(query: Query, known: Callable[[str], bool] = lambda term: False) -> str:
     """What the amount a question asks is of, when it names it right after ("多少比例的出口额",
-    "多少吨二氧化碳", "多少家领军企业"): the last noun of the nouns written there; else the noun
+    "多少吨二氧化碳", "多少家领军企业"): the nouns written there, together; else the noun
     just before it ("5G和6G的理论峰值速率各是多少"), when the library writes that word (``known``):
     one it never writes may be the asker's word for one it does. "" for none."""
     text = YEAR.sub(" ", query.raw)
@@ -115,7 +115,20 @@ def _noun_after(query: Query, after: str) -> str:
     while i < len(words) and (words[i][1][:1] == "n" or words[i][1] == "vn"):
         nouns.append(words[i][0])
         i += 1
-    return nouns[-1] if nouns and len(nouns[-1]) >= 2 else ""
+    # The whole phrase: "多少家独角兽企业" is not answered by 百家领军企业, though both are 企业.
+    phrase = "".join(nouns).lower()
+    return phrase if len(phrase) >= 2 else ""
+
+
+# A count asked ("多少个", "几个"; not "几个百分点"), and a count given: a number with its measure word.
+_COUNT_ASKED = re.compile(r"(?<!第)(?:多少|几)\s*个(?!百分点)")
+_A_COUNT = re.compile(r"(?:\d+(?:\.\d+)?|[一二三四五六七八九十百千万两]+)\s*(?:[十百千万亿]+)?(?:个|家|项|条|批|座|所|类|种|处|支|名|人|台|套|艘|列|级|大)")
+
+
+def count_missing(query: Query, texts: Sequence[str]) -> bool:
+    """Whether a question asks how many ("规划里提出建设多少个…试验区") and no text gives a count: a
+    growth rate or a sum beside its subject is no number of things."""
+    return bool(_COUNT_ASKED.search(query.raw)) and not any(_A_COUNT.search(YEAR.sub(" ", t)) for t in texts)
 
 
 def own_numbers(query: Query) -> tuple[str, ...]:
