@@ -166,9 +166,25 @@ def tagged(text: str, words: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     the library's own terms of art are never names)."""
     pos = _pos_tokenizer(words)
     known = pos.word_tag_tab
-    return tuple(
-        (w.word, w.flag) for w in pos.cut(text) if w.flag in _NAME_FLAGS and known.get(w.word) == w.flag and is_proper_name(w.word)
-    )
+    out = []
+    for w in pos.cut(text):
+        if known.get(w.word) != w.flag or not is_proper_name(w.word):
+            continue
+        if w.flag in _NAME_FLAGS:
+            out.append((w.word, w.flag))
+        elif w.flag in ("n", "nz") and _is_region(w.word):
+            out.append((w.word, "ns"))  # "京津冀", "珠三角": jieba tags a region a noun; the dictionary names it one
+    return tuple(out)
+
+
+_REGION_GLOSS = re.compile(r"\b(?:Delta|Bay Area|Economic Belt|Province|Region)\b")
+
+
+def _is_region(word: str) -> bool:
+    """Whether CC-CEDICT names a word a region ("Pearl River Delta", "Beijing, Tianjin and Hebei Province")."""
+    from .query import cedict
+
+    return any(_REGION_GLOSS.search(g) for g in cedict().get(word, ()))
 
 
 @functools.lru_cache(maxsize=1)

@@ -250,6 +250,12 @@ def test_a_follow_up_saying_last_year_asks_the_previous_question_of_that_year():
     assert query.years == (str(datetime.date.today().year),) and "义新欧班列" in query.text
 
 
+def test_a_region_jieba_tags_a_noun_is_a_place_the_dictionary_names():
+    assert "京津冀" in understand("科技创新券在京津冀地区能否通用", catalog=CATALOG).places
+    assert "珠三角" in understand("珠三角的企业能用吗", catalog=CATALOG).places
+    assert understand("数字经济核心产业增加值是多少", catalog=CATALOG).places == ()
+
+
 def test_an_english_question_names_places_by_the_dictionary():
     lishui = understand("What is the 2025 target for above-scale industrial value added in Lishui city?", catalog=CATALOG)
     assert [w for w, _ in lishui.english_places] == ["Lishui"] and "丽水" in lishui.english_places[0][1]
