@@ -176,6 +176,8 @@ def test_a_list_announced_by_a_passage_is_answered_whole(real_settings):
         ("浙江用1.5%的国土面积贡献了全国多少比例的出口额", "出口额"),  # 1.5% is its own figure, 7.2% that of 工业增加值
         ("三级保障体系中省级“保特大”每年安排多少省级财政资金", "数字"),  # 三级 names the system, no sum
         ("去年全省实际整治了多少家高耗低效企业", "实际"),  # 每年整治提升…5000家 is a target
+        ("到2025年建设多少个黑灯工厂", "黑灯工厂"),  # what is counted is named whole: not 未来工厂
+        ("到2025年要培育多少家独角兽企业", "独角兽企业"),
     ],
 )
 def test_near_misses_say_what_the_documents_lack(real_settings, question, reason):
@@ -190,6 +192,7 @@ def test_near_misses_say_what_the_documents_lack(real_settings, question, reason
         ("若干意见是什么时候发布的？", "opinions-2020", "日期：2020年3月16日"),
         ("When was the 2022 guideline issued?", "guideline-2022", "成文日期：2022年8月30日"),
         ("指导意见什么时候印发的？", "guideline-2022", "办公厅2022年8月31日印发"),
+        ("若干意见一共有多少条", "opinions-2020", "共30条"),  # the numbered parts the build counted
     ],
 )
 def test_questions_about_a_document_itself_are_answered_from_its_record(real_settings, question, doc_id, needle):
@@ -231,3 +234,14 @@ def test_the_same_section_of_another_document_fills_a_broad_answers_room(real_se
     answer = ask("制造业企业融资难，融资畅通工程有哪些招？", settings=real_settings)
     assert answer.found and {c.doc_id for c in answer.citations} >= {"opinions-2020", "guideline-2022"}
     assert "技改贷款" in answer.text and "尽职免责制度" in answer.text and len(answer.text) <= 600
+
+
+def test_a_passage_without_years_is_of_the_year_its_part_reports(real_settings):
+    # The speech of 2024 reports 2023 under "一、肯定成绩…": "2023年,全省工业增加值…" then the R&D share.
+    answer = ask("In 2023 what share of revenue did Zhejiang's above-scale industrial firms spend on R&D?", settings=real_settings)
+    assert answer.found and "3.1%" in answer.text
+
+
+def test_the_same_asked_of_several_listed_things_is_answered_for_each(real_settings):
+    answer = ask("到2025年，领航企业、单项冠军、科技企业这些的培育目标分别是多少？", settings=real_settings)
+    assert answer.found and all(n in answer.text for n in ("领航企业100家", "单项冠军企业130家", "科技领军企业100家"))

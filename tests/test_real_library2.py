@@ -38,6 +38,10 @@ PAIRS = [
     (("浙江省数字经济促进条例什么时候开始施行", "2021年3月1日"), ("上海市数据条例什么时候开始施行的？", "上海")),
     # when, asked of what the plan dates nowhere ("适时组织开展…评估"): not answered by its 2035 outlook
     (("数字经济哪一年迈向繁荣成熟期", "2035年"), ("数字经济规划的中期评估定在哪一年开展？", "时间")),
+    # what is counted is named whole; how many is a count; a region is a place; a list is no explanation
+    (("浙江2026年要新增多少个未来产业先导区", "先导区10个"), ("浙江2026年要新增多少个人工智能先导区", "人工智能先导区")),
+    (("到2025年未来产业要打造多少家领军企业", "百家领军企业"), ("到2025年未来产业要培育多少家独角兽企业", "独角兽企业")),
+    (("科技创新券在长三角能用吗", "长三角地区通用通兑"), ("条例规定科技创新券在京津冀地区能否通用", "京津冀")),
 ]
 
 
@@ -52,6 +56,33 @@ def test_a_near_miss_is_refused_and_the_question_it_was_edited_from_is_answered(
 
 
 @pytest.mark.parametrize(
+    "question, reason",
+    [
+        ("量子计算是什么", "只是提到"),  # named in a list of products, never explained
+        ("5G和6G的理论峰值速率各是多少", "速率"),
+        ("What do the US FCC rules say about direct-to-cell satellite service?", "US"),
+    ],
+)
+def test_general_knowledge_in_the_libraries_words_is_refused_with_its_reason(library2, question, reason):
+    answer = ask(question, settings=library2)
+    assert not answer.found and reason in answer.text, answer.text[:200]
+
+
+@pytest.mark.parametrize(
+    "question, needle",
+    [
+        ("终端设备直连卫星服务管理规定里说的关口站是什么意思", "(三)关口站,是指"),  # its definition, not the articles using it
+        ("哪个部门负责推进、协调、督促全省数字经济发展工作", "省经济和信息化主管部门"),
+        ("浙江数字经济产业投资基金是谁设立的", "省人民政府设立"),
+        ("2026年计划新增多少家专精特新小巨人企业", "企业300家"),
+    ],
+)
+def test_who_and_what_it_means_are_answered_from_the_text(library2, question, needle):
+    answer = ask(question, settings=library2)
+    assert answer.found and needle in answer.text, answer.text[:200]
+
+
+@pytest.mark.parametrize(
     "question, needles",
     [
         ("2026年浙江省政府工作报告是谁作的？在哪次会议上作的？", ("浙江省省长刘捷", "第十四届人民代表大会第四次会议")),
@@ -59,6 +90,9 @@ def test_a_near_miss_is_refused_and_the_question_it_was_edited_from_is_answered(
         ("终端设备直连卫星服务管理规定从哪天开始施行？", ("本规定自2025年6月1日起施行",)),
         ("未来产业实施意见是哪七个部门联合发的", ("国务院国有资产监督管理委员会", "中国科学院")),
         ("When do the rules on terminal devices connecting directly to satellites take effect?", ("2025年6月1日",)),
+        ("浙江省数字经济促进条例是哪次会议通过的", ("第二十六次会议", "2020年12月24日")),
+        ("工信部等七部门未来产业实施意见 文号 日期", ("工信部联科〔2024〕12号", "2024年1月18日")),
+        ("条例一共有多少条", ("共62条",)),
     ],
 )
 def test_a_document_record_question_gets_the_fields_it_asks_for(library2, question, needles):
