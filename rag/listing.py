@@ -75,6 +75,14 @@ def only_listed(term: str, texts: Sequence[str]) -> bool:
     return bool(places) and all(re.search(r"[、和与及]$", t[:a]) or t[b : b + 1] == "、" for t, a, b in places)
 
 
+_MEANING_WORDS = re.compile(r"定义|含义|意思|是指|指的是|什么叫|何谓|\b(?:define|definition|meaning|mean)s?\b", re.I)
+
+
+def asks_meaning(query: Query) -> bool:
+    """Whether a question asks what words mean: "…是什么意思", "什么是X", "终端设备 定义", "what does X mean"."""
+    return bool(meaning_asked(query) or what_is(query) or _MEANING_WORDS.search(query.text))
+
+
 def meaning_asked(query: Query) -> str:
     """What precedes "什么意思" / "指的是啥" in a question asking what a term means ("" for none)."""
     m = _ASKS_MEANING.search(query.text) if query.language == "zh" else None

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 import numpy as np
 
 from .gather import heading_name, says_something
+from .listing import asks_meaning
 from .query import YEAR
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -76,6 +77,7 @@ def rerank(
     ``part_of`` (the text of a document's top-level part).
     """
     s = settings
+    meaning = asks_meaning(query)
     candidates = [i for i in top_k(fused, np.ones(len(fused), dtype=bool), s.rerank_depth * 2) if allowed[i]][: s.rerank_depth]
     weights = {t: idf(t) for t in dict.fromkeys(terms)}
     years = query.years
@@ -92,11 +94,18 @@ def rerank(
         if s.heading_boost and chunk.section:
             # Its own heading or one above it: "…规划的保障措施有哪些" asks for all of "十一、保障措施".
             fused[i] += s.heading_boost * any(repeats_heading(query.text, h) for h in chunk.section if not h.startswith("《"))
+        if s.glossary_penalty and not meaning and len(_DEFINES.findall(chunk.text)) >= 2:
+            # A list of definitions ("下列用语的含义是:(一)终端设备,是指…") holds every word of its
+            # subject, so it matches any question on it; it answers what the words mean.
+            fused[i] -= s.glossary_penalty
         if years and s.year_boost:
             own = set(YEAR.findall(chunk.text))
             context = chunk.text if own else part_of(chunk.doc_id, chunk.section[:1])
             if any(y in context or y == chunk.doc_date[:4] for y in years):
                 fused[i] += s.year_boost
+
+
+_DEFINES = re.compile(r"是指|系指")  # how a definition is written ("(三)关口站,是指…")
 
 
 def repeats_heading(question: str, heading: str) -> bool:

@@ -62,6 +62,7 @@ class Settings:
     weight_proximity: float = 0.6
     year_boost: float = 0.3
     heading_boost: float = 0.3  # a passage whose own heading the question repeats (see rag.ranking.repeats_heading)
+    glossary_penalty: float = 0.3  # a list of definitions, for a question that asks no meaning (see rag.ranking.rerank)
     # Questions longer than this are refused with a message, not truncated silently.
     max_question_chars: int = 2000
     # Not-found rule (calibrated on the dev parts of eval/questions/; see eval/README.md).
@@ -185,7 +186,7 @@ MIN_ADMIN_TOKEN = 16  # characters: a guessable token would open the library to 
 # Sizes and counts that must be at least 1; weights and boosts that must not be negative.
 _POSITIVE = ("chunk_target", "chunk_max", "rerank_depth", "max_question_chars", "batch_size", "hnsw_threshold", "search_depth")
 _NON_NEGATIVE = ("weight_dense", "weight_bm25", "weight_dense_english", "named_document_boost", "policy_boost", "place_boost",
-                 "weight_proximity", "year_boost", "heading_boost")
+                 "weight_proximity", "year_boost", "heading_boost", "glossary_penalty")
 
 
 def _bad(name: str, value: Any, wanted: str) -> None:

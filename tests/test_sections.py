@@ -265,3 +265,28 @@ def test_two_sibling_sections_that_each_hold_part_of_the_question_are_both_the_s
     section = _section_in(tmp_path, {"opinion": text}, "项目缺地缺能耗指标，意见给了哪些保障？")
     assert section is not None and section.path == ("一、优化发展环境",)
     assert {p.headings[-1] for p in section.passages} == {"(一)优化能耗资源配置", "(二)加强工业用地保障"}
+
+
+def test_a_list_of_definitions_gives_way_unless_the_question_asks_what_words_mean(tmp_path: Path, fake_embedder):
+    """A glossary article holds every word of its subject; it answers what the words mean."""
+    text = (
+        "测试规定\n第三章 服务管理\n第十九条 携带终端设备入境的人员，应当主动向海关申报终端设备。\n"
+        "第五章 附则\n第三十九条 本规定下列用语的含义是：（一）终端设备，是指能够接入卫星系统的手持终端设备。"
+        "（二）入境申报，是指携带终端设备入境时向海关申报的活动。\n"
+    )
+    settings = _build(tmp_path, {"rules": text})
+
+    def drop(question: str) -> float:
+        def lead(s: Settings) -> float:
+            retrieval.reset_cache()
+            scores = {p.headings[-1]: p.score for p in get_retriever(s).search(question, k=2)}
+            return scores["第十九条"] - scores["第三十九条"]
+
+        try:
+            return lead(settings) - lead(dataclasses.replace(settings, glossary_penalty=0.0))
+        finally:
+            retrieval.reset_cache()
+
+    assert drop("带终端设备入境要向海关申报吗") == pytest.approx(settings.glossary_penalty)
+    assert drop("终端设备是什么意思") == pytest.approx(0.0)
+    assert drop("终端设备 定义") == pytest.approx(0.0)
