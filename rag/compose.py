@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Protocol, Sequence
 
-from .chunking import ELISION, LONG_SENTENCE, split_sentences, statements
+from .sentences import ELISION, LONG_SENTENCE, split_sentences, statements
 from .gather import ANSWER_CHARS, MARKER, gather, label_chars, one_section
 from .listing import defines, meaning_asked
 from .quote import HAS_NUMBER, Statement, continued, spans_of, term_weights

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from .chunking import ELISION, statements
+from .sentences import ELISION, statements
 from .passage import Passage
 from .quote import HAS_NUMBER, Statement, spans_of, term_weights
 from .understand import Query

@@ -37,7 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .chunking import CHUNKER_VERSION, announces, units
+from .chunking import CHUNKER_VERSION, announces
+from .sentences import units
 from .embedding import Embedder, get_embedder
 from .errors import IndexStateError
 from .ingest import CLEANING_VERSION, corpus_fingerprint

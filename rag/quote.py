@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
-from .chunking import ELISION, split_sentences
+from .sentences import ELISION, split_sentences
 from .passage import Passage
 from .query import YEAR
 

@@ -19,7 +19,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from .chunking import units
+from .sentences import units
 from .errors import InputError
 from .index import DocumentRecord, Index, load_index
 from .ingest import KINDS
@@ -107,7 +107,7 @@ class Retriever:
         return self._parts[key]
 
     def _units_of(self, i: int) -> list[str]:
-        """The units of chunk ``i`` (see rag.chunking.units), split once: the rerank and the
+        """The units of chunk ``i`` (see rag.sentences.units), split once: the rerank and the
         composer's scores both read them."""
         if i not in self._units:
             chunk = self.index.chunks[i]
@@ -193,7 +193,7 @@ class Retriever:
             dense[i] = max(float(dense[i]), float(np.nanmax(row_scores[a:b])))
 
     def _scored_units(self, i: int, row_scores: np.ndarray) -> tuple[ScoredUnit, ...]:
-        """Chunk ``i``'s units (see rag.chunking.units) with their similarity to the question."""
+        """Chunk ``i``'s units (see rag.sentences.units) with their similarity to the question."""
         first = int(self._first_row[i])
         pieces = self._units_of(i)
         if len(pieces) < 2:  # embedded whole only

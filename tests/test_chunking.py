@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.chunking import chunk_document, split_sentences
+from rag.chunking import chunk_document
+from rag.sentences import split_sentences
 from rag.ingest import load_corpus
 
 from .conftest import CORPUS
@@ -69,7 +70,7 @@ def test_section_paths_of_known_passages(chunks_by_doc, doc_id, needle, path):
 
 
 def test_a_target_sentence_becomes_one_statement_per_target_with_its_lead_in():
-    from rag.chunking import statements
+    from rag.sentences import statements
 
     text = (
         "(二)主要目标。到2025年,全球先进制造业基地建设取得重大进展,制造业增加值占全省生产总值比重稳定在1/3左右,"
@@ -83,7 +84,7 @@ def test_a_target_sentence_becomes_one_statement_per_target_with_its_lead_in():
 
 
 def test_a_long_clause_is_cut_at_commas_into_phrases_of_some_length():
-    from rag.chunking import statements
+    from rag.sentences import statements
 
     sentence = (
         "要在长三角一体化的大趋势之中,创新产业平台的管理体制和运行机制,努力探索市场化的产业平台定价机制,"
@@ -97,7 +98,7 @@ def test_a_long_clause_is_cut_at_commas_into_phrases_of_some_length():
 
 
 def test_a_prepositional_phrase_with_a_figure_stays_with_the_clause_it_leads_into():
-    from rag.chunking import statements
+    from rag.sentences import statements
 
     sentence = (
         "20年间,浙江聚焦工业经济、数字经济、民营经济三条主跑道,努力推动制造业高端化、智能化、绿色化、融合化、集群化发展,"
@@ -112,7 +113,7 @@ def test_a_prepositional_phrase_with_a_figure_stays_with_the_clause_it_leads_int
 
 
 def test_unnumbered_heading_lines_open_their_passage_but_are_not_statements(chunks_by_doc):
-    from rag.chunking import units
+    from rag.sentences import units
 
     _, by_doc = chunks_by_doc
     chunk = _find(by_doc["commentary-2020"], "疫情后,国家将重点推进新型基础设施建设工程")
@@ -137,7 +138,7 @@ def test_a_passage_that_announces_a_list_carries_the_list(chunks_by_doc):
 
 
 def test_a_figure_ends_its_phrase_so_each_target_stays_a_statement(chunks_by_doc):
-    from rag.chunking import statements
+    from rag.sentences import statements
 
     _, by_doc = chunks_by_doc
     chunk = _find(by_doc["opinions-2020"], "研发经费占营业收入比重达到2.5%以上")
@@ -149,7 +150,7 @@ def test_a_figure_ends_its_phrase_so_each_target_stays_a_statement(chunks_by_doc
 def test_a_run_in_heading_opens_a_section_and_stays_its_paragraphs_first_statement():
     """"加强生态文明建设。坚持…": the sentence heads a section of its own and says what the
     sentences after it are about, so it is quoted with them."""
-    from rag.chunking import statements
+    from rag.sentences import statements
     from rag.cleaning import clean_document
 
     topics = ["放大经济政策实施效应", "打造一流营商环境", "推动人工智能创新发展", "优化提升传统产业", "加强生态文明建设"]

@@ -18,17 +18,8 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rag.chunking import (
-    ELISION,
-    _comma_groups,
-    _is_heading,
-    chunk_document,
-    hard_cuts,
-    split_sentences,
-    statement_parts,
-    statements,
-    units,
-)
+from rag.chunking import chunk_document, hard_cuts
+from rag.sentences import ELISION, _comma_groups, _is_heading, split_sentences, statement_parts, statements, units
 from rag.ingest import clean_document
 
 _WORDS = st.text(alphabet="甲乙丙丁要到年的0123456789ab. ", max_size=90)

@@ -7,7 +7,8 @@ import warnings
 
 import pytest
 
-from rag.chunking import chunk_document, statements
+from rag.chunking import chunk_document
+from rag.sentences import statements
 from rag.errors import CorpusError
 from rag.ingest import CorpusWarning, clean_document, load_corpus
 from rag.profiles import BUILTIN, load_profiles
