@@ -48,6 +48,7 @@ class Retriever:
         self._validity: dict[str, str] = {}
         self._parts: dict[tuple[str, tuple[str, ...]], str] = {}
         self._units: dict[int, list[str]] = {}
+        self._part_years: dict[int, tuple[str, ...]] = {}
         # Rows of the dense index are grouped by chunk: the whole chunk, then its units.
         self._first_row = np.searchsorted(index.owners, np.arange(len(index.chunks)))
 
@@ -92,12 +93,12 @@ class Retriever:
         """The year chunk ``i`` is read under in its part of the document (see ``part_text``): the last
         one written before it there, 《titles》 aside — "2023年,全省工业增加值…" stays in force over the
         passages after it until another year is named. () when none is."""
-        chunk, chunks = self.index.chunks[i], self.index.chunks
-        before = [j for j in self.chunks_of(chunk.doc_id) if j < i and chunks[j].section[:1] == chunk.section[:1]]
-        for j in reversed(before):
-            if named := YEAR.findall(TITLED.sub("", chunks[j].text)):
-                return (named[-1],)
-        return ()
+        if i not in self._part_years:  # asked for every passage a search hands out: worked out once per chunk
+            chunk, chunks = self.index.chunks[i], self.index.chunks
+            before = [j for j in self.chunks_of(chunk.doc_id) if j < i and chunks[j].section[:1] == chunk.section[:1]]
+            named = next((found for j in reversed(before) if (found := YEAR.findall(TITLED.sub("", chunks[j].text)))), [])
+            self._part_years[i] = (named[-1],) if named else ()
+        return self._part_years[i]
 
     def _part(self, doc_id: str, top: tuple[str, ...]) -> str:
         key = (doc_id, top)
