@@ -23,7 +23,7 @@ from .figures import about_subject, asked_of, count_missing, figure_of_subject, 
 from .listing import defined_term, lists_members, only_listed, what_is
 from .mentions import missing_quote, unknown_names
 from .naming import places, tagged
-from .query import TITLED, YEAR
+from .query import TITLED, YEAR, years_named
 from .retrieval import Passage, Retrieval, Retriever
 from .settings import Settings
 from .understand import Query
@@ -311,11 +311,10 @@ def _periods_of(st: Statement) -> set[tuple[int, int]]:
 def _years_of(st: Statement) -> set[str]:
     """The years a statement speaks of: its own, else the last one written before it in its paragraph
     ("2023年,全省工业增加值…。规上工业增加值同比增长6%"), never those of 《titles》."""
-    own = set(YEAR.findall(TITLED.sub("", st.text)))
+    own = set(years_named(st.text))
     if own or not st.spans:
         return own
     text = st.passage.text
     start = st.spans[0][0]
-    before = TITLED.sub("", text[text.rfind("\n", 0, start) + 1 : start])
-    found = YEAR.findall(before)
+    found = years_named(text[text.rfind("\n", 0, start) + 1 : start])
     return {found[-1]} if found else set()

@@ -17,7 +17,7 @@ from .sentences import ELISION, LONG_SENTENCE, split_sentences, statements
 from .gather import ANSWER_CHARS, MARKER, gather, label_chars, one_section
 from .listing import defines, meaning_asked
 from .quote import HAS_NUMBER, Statement, continued, spans_of, term_weights
-from .query import TITLED, YEAR
+from .query import YEAR, years_named
 from .retrieval import Passage, ScoredUnit
 from .understand import Asks, Query
 
@@ -129,7 +129,7 @@ class ExtractiveComposer:
             if wants_number and not HAS_NUMBER.search(YEAR.sub("", text)):
                 score *= self.no_figure  # "多少" is answered by a figure, not by "到2025年" alone
             score *= bonus
-            if years and (said := _years_said(text)) and not said & years:
+            if years and (said := set(years_named(text))) and not said & years:
                 score *= self.other_year_said  # "2023年…" is not answered by "到2025年,…"
             elif years and not said and not _speaks_of(passage, years):
                 score *= self.other_year  # ... and is answered by a passage about 2023
@@ -220,7 +220,7 @@ class ExtractiveComposer:
 
 def headed_years(passage: Passage) -> set[str]:
     """The years a passage's headings name ("一、2025年主要工作"), not those of a 《title》."""
-    return set(YEAR.findall(TITLED.sub("", " ".join(passage.headings))))
+    return set(years_named(" ".join(passage.headings)))
 
 
 def _speaks_of(passage: Passage, years: set[str]) -> bool:
@@ -233,17 +233,12 @@ def _speaks_of(passage: Passage, years: set[str]) -> bool:
     return bool(headed & years) if headed else any(y in passage.part_years or y in passage.doc_date for y in years)
 
 
-def _years_said(text: str) -> set[str]:
-    """The years a text names, 《titles》 aside."""
-    return set(YEAR.findall(TITLED.sub("", text)))
-
-
 def _of_other_years(passage: Passage, years: set[str]) -> bool:
     """Whether a passage says it is of years other than ``years`` (by its words, else its headings);
     one that says nothing of its years is not."""
     if not years:
         return False
-    said = set(YEAR.findall(TITLED.sub("", passage.text))) or headed_years(passage)
+    said = set(years_named(passage.text)) or headed_years(passage)
     return bool(said) and not said & years
 
 

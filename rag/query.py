@@ -33,6 +33,11 @@ YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 # A title in a text ("《…2035年远景目标纲要》") names a document: its year is no period the text speaks of.
 TITLED = re.compile(r"《[^》]*》")
 
+
+def years_named(text: str) -> list[str]:
+    """The years a text names, in order, 《titles》 aside."""
+    return YEAR.findall(TITLED.sub("", text))
+
 _WORD = re.compile(r"[a-z0-9]+(?:[&+][a-z0-9]+)*")
 
 

@@ -26,7 +26,7 @@ from .ingest import KINDS
 from .passage import VALIDITY, Passage, Retrieval, ScoredUnit  # noqa: F401 (the stage's API)
 from .ranking import fuse, rerank, term_weight, top_k
 from .settings import Settings
-from .query import TITLED, YEAR
+from .query import years_named
 from .store import StoreFilter, StoreQuery
 from .understand import Catalog, Query, understand
 from .workload import query_terms
@@ -96,7 +96,7 @@ class Retriever:
         if i not in self._part_years:  # asked for every passage a search hands out: worked out once per chunk
             chunk, chunks = self.index.chunks[i], self.index.chunks
             before = [j for j in self.chunks_of(chunk.doc_id) if j < i and chunks[j].section[:1] == chunk.section[:1]]
-            named = next((found for j in reversed(before) if (found := YEAR.findall(TITLED.sub("", chunks[j].text)))), [])
+            named = next((found for j in reversed(before) if (found := years_named(chunks[j].text))), [])
             self._part_years[i] = (named[-1],) if named else ()
         return self._part_years[i]
 
