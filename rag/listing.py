@@ -84,9 +84,14 @@ def asks_meaning(query: Query) -> bool:
 
 
 def meaning_asked(query: Query) -> str:
-    """What precedes "什么意思" / "指的是啥" in a question asking what a term means ("" for none)."""
+    """What precedes "什么意思" / "指的是啥" in a question asking what a term means, lower-cased ("" for none)."""
+    return _before_meaning(query).lower()
+
+
+def _before_meaning(query: Query) -> str:
+    """The question's text (slips read: "数子经济" is 数字经济) before the words that ask a meaning."""
     m = _ASKS_MEANING.search(query.text) if query.language == "zh" else None
-    return query.text[: m.start()].lower() if m else ""
+    return query.text[: m.start()] if m else ""
 
 
 def defines(asked: str, text: str) -> bool:
@@ -103,12 +108,8 @@ def defines(asked: str, text: str) -> bool:
 
 def defined_term(query: Query) -> str:
     """The term a question asks the meaning of: the nouns just before "指的是啥" / "什么意思" ("" for none)."""
-    # Its text, slips read ("数子经济" is 数字经济), not as typed.
-    m = _ASKS_MEANING.search(query.text) if query.language == "zh" else None
-    if not m:
-        return ""
     nouns: list[str] = []
-    for word, tag in reversed(words_of(query.text[: m.start()])):
+    for word, tag in reversed(words_of(_before_meaning(query))):
         if not (tag[:1] == "n" or tag in ("vn", "x", "eng")) or not word.strip() or re.fullmatch(r"\W+", word):
             break
         nouns.insert(0, word)
