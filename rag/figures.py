@@ -66,6 +66,7 @@ _ASKED_AMOUNT = re.compile(r"(?<!第)(?:多少|几)(?![年批届期号名])")
 
 # What may stand between the amount asked and what it is of: a measure word, "比例", "的" ("多少比例的出口额").
 _BEFORE_THING = re.compile(r"^(?:比例|比重|份额|的|[\W\d]+)$")
+_CLAUSE_END = re.compile(r"[？?！!。，,；;（(]")
 
 
 # How a question says what it asks the amount of before it: "…速率各是多少", "…规模目标是多少".
@@ -109,7 +110,8 @@ def _noun_after(query: Query, after: str) -> str:
         after = after[len(query.unit):]
     words = words_of(after)
     i = 0
-    while i < len(words) and (words[i][1][:1] in ("q", "m", "u") or _BEFORE_THING.match(words[i][0])):
+    # Not past the end of its clause: "营收多少了？（浙江日报那篇）" asks an amount of 营收, not of 浙江日报.
+    while i < len(words) and (words[i][1][:1] in ("q", "m", "u") or _BEFORE_THING.match(words[i][0])) and not _CLAUSE_END.search(words[i][0]):
         i += 1
     nouns = []
     while i < len(words) and (words[i][1][:1] == "n" or words[i][1] == "vn"):

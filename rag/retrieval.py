@@ -61,7 +61,8 @@ class Retriever:
     @functools.cached_property
     def catalog(self) -> Catalog:
         """What question understanding needs of this library: its documents and vocabulary."""
-        return Catalog(tuple(self.index.manifest.documents), self.index.vocabulary, self.known_text)
+        numbers = tuple((d.info.doc_number, d.doc_id) for d in self.index.documents.values() if d.info.doc_number)
+        return Catalog(tuple(self.index.manifest.documents), self.index.vocabulary, self.known_text, numbers)
 
     def understand(self, question: object, history: Sequence[object] = ()) -> Query:
         """The `Query` of a question in this library (see rag.understand)."""

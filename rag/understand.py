@@ -36,6 +36,7 @@ class Catalog:
     documents: tuple = ()  # DocumentInfo of the index manifest
     vocabulary: Vocabulary = field(default_factory=Vocabulary)
     text: str = field(default="", repr=False, compare=False)  # all it says, lower-cased: what slips are read as
+    numbers: tuple[tuple[str, str], ...] = ()  # (发文字号, doc_id) of the documents whose record has one
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,19 @@ def _other_titles(text: str, documents: Sequence[Any]) -> tuple[str, ...]:
     return tuple(t for t in _TITLE.findall(text) if not any(t in d.title or d.title in t for d in documents))
 
 
+_BRACKETS = re.compile(r"[〔〕\[\]()（）［］【】\s]")
+
+
+def by_number(text: str, numbers: Sequence[tuple[str, str]]) -> tuple[str, str] | None:
+    """(the 发文字号 as written, its document) when the question writes a document's number, whatever
+    brackets it puts round the year ("国发〔2021〕29号", "国发[2021]29号")."""
+    bare = _BRACKETS.sub("", text)
+    for number, doc_id in numbers:
+        if len(number) >= 5 and _BRACKETS.sub("", number) in bare:
+            return number, doc_id
+    return None
+
+
 # ---------------------------------------------------------------- understand
 
 
@@ -126,6 +140,8 @@ def understand(question: object, history: Sequence[Any] = (), catalog: Catalog |
     # 《浙江省信息化促进条例》…": its 条例 is not the library's regulation).
     foreign = _other_titles(text, documents)
     named, naming = named_documents(_TITLE.sub(lambda m: " " if m.group(1) in foreign else m.group(0), text), documents)
+    if not named and (numbered := by_number(text, catalog.numbers)):
+        named, naming = (numbered[1],), (*naming, numbered[0])  # "工信部联科〔2024〕12号是哪几个部门发的"
     year_named: tuple[str, ...] = ()
     if not named:  # "2020年的呢？": in a follow-up a bare year names that year's documents
         years = set(YEAR.findall(text))

@@ -320,3 +320,11 @@ def test_a_unit_asked_in_english_is_the_units_chinese():
     assert understand("What is the 2026 cargo throughput target in tonnes for the port?", catalog=CATALOG).unit == "吨"
     assert understand("How much was core industry value added in 2023, in yuan?", catalog=CATALOG).unit == "元"
     assert understand("What is the target in 2025?", catalog=CATALOG).unit == ""  # a year, no unit
+
+
+@pytest.mark.parametrize("question", ["浙政发〔2022〕23号是哪天印发的？", "浙政发[2022]23号 谁发的", "浙政发（2022）23号的主送单位"])
+def test_a_document_number_names_its_document_whatever_brackets_it_is_written_with(question):
+    catalog = dataclasses.replace(CATALOG, numbers=(("浙政发〔2022〕23号", "guideline-2022"),))
+    query = understand(question, catalog=catalog)
+    assert query.documents == ("guideline-2022",)
+    assert understand(question, catalog=CATALOG).documents == ()  # without the number in any record, none
