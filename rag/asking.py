@@ -85,6 +85,18 @@ _MONEY = re.compile(
 # An identifier the question names — an ordinal (第二批, 第三届) or a numbered article (第六十八条):
 # the answer must be about that one, not its neighbour.
 IDENTIFIER = re.compile(r"第[一二三四五六七八九十百零〇两\d]+(?:批|届|轮|期|次|条|章|节|款|项|编)")
+# Words counting occasions say the same ordinal ("第一次全省工业大会" is the text's "第一个工业大会"),
+# and 首 is 第一 ("首批", "首次").
+_OCCASION = "次届轮期个"
+
+
+def identifier_written(identifier: str, text: str) -> bool:
+    """Whether ``text`` writes ``identifier`` ("第二批", "第六十八条"), or the same ordinal of an occasion."""
+    if identifier in text:
+        return True
+    number, measure = identifier[1:-1], identifier[-1]
+    measures = _OCCASION if measure in _OCCASION else measure
+    return bool(re.search(rf"第{re.escape(number)}[{measures}]", text)) or (number == "一" and bool(re.search(f"首[{measures}]", text)))
 # A code of letters and digits ("5G", "IPv6", "415X", "PM2.5") names one thing exactly; not an ordinal ("14th").
 CODE = re.compile(r"(?<![A-Za-z0-9.])(?=[A-Za-z0-9.+]*\d)(?=[A-Za-z0-9.+]*[A-Za-z])(?![0-9]+(?:st|nd|rd|th)\b)[A-Za-z0-9.+]{2,12}(?![A-Za-z0-9])")
 _DATE = re.compile(r"哪一?年|哪一?天|什么时候|啥时候|何时|什么时间|几月|几号|\bwhen\b|\bwhat (?:year|date)\b|\bwhich year\b", re.I)

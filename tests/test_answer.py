@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 
 from rag.answer import not_found_text
+from rag.asking import identifier_written
 from rag.checks import Evidence, unanswered
 from rag.compose import ExtractiveComposer, Statement, spans_of
 from rag.gather import gather, says_something
@@ -755,3 +756,18 @@ def test_a_chapter_of_long_articles_gives_each_article_a_brief_word():
     for topic in ["城市大脑", "智慧养老", "网络交易监测平台", "行政处罚办案系统", "未来社区", "智慧校园"]:
         assert topic in text  # every article is heard
     assert all(st.quoted and st.quoted[0] == st.text for st in statements if st.spans)
+
+
+@pytest.mark.parametrize(
+    "identifier, text, written",
+    [
+        ("第一次", "2003年6月,浙江召开改革开放后全省第一个工业大会", True),  # occasions: 次 = 个 = 届
+        ("第一批", "以首批68家“雄鹰行动”培育企业为主体", True),  # 首 is 第一
+        ("第三届", "第三次会议通过", True),
+        ("第二批", "以首批68家“雄鹰行动”培育企业为主体", False),
+        ("第六十八条", "第六十八个项目", False),  # an article is no occasion
+        ("第一条", "首次提出", False),
+    ],
+)
+def test_an_ordinal_is_written_with_any_word_counting_the_same_occasions(identifier, text, written):
+    assert identifier_written(identifier, text) is written
