@@ -51,13 +51,15 @@ class Evidence:
     # Whether the terms are the question's own words: an English question's come from a dictionary's
     # guesses ("population" -> 总体), which all being found proves nothing.
     keywords: bool = True
+    # Share of the question's topic (its terms outside its grammar: not "几家", "哪些") found there.
+    topic_coverage: float = 0.0
 
     def found(self, s: Settings) -> bool:
         if self.unknown_years or self.unknown_names:
             return False
         if self.relevance >= s.min_relevance_alone:
             return True
-        if self.coverage >= 0.999 and self.found_weight >= s.min_keyword_weight and self.keywords:
+        if max(self.coverage, self.topic_coverage) >= 0.999 and self.found_weight >= s.min_keyword_weight and self.keywords:
             return True
         return self.relevance >= s.min_relevance and self.coverage >= s.min_term_coverage
 
@@ -92,8 +94,13 @@ def gather_evidence(retriever: Retriever, retrieval: Retrieval) -> Evidence:
         total = sum(weights.values())
         found_weight = sum(w for t, w in weights.items() if t in top)
         coverage = found_weight / total if total else 0.0
+        # "今年新增雄鹰企业几家": every word of what it is about is found, "几家" being how it asks.
+        topic = [t for t in query.topic if t in weights]
+        topic_coverage = sum(weights[t] for t in topic if t in top) / sum(weights[t] for t in topic) if topic and sum(weights[t] for t in topic) else 0.0
     years = tuple(y for y in query.mentioned_years if y not in retriever.known_text)
-    return Evidence(coverage, retrieval.relevance, years, unknown_names(retriever, query), found_weight, query.language != "en")
+    if query.language == "en":
+        topic_coverage = 0.0
+    return Evidence(coverage, retrieval.relevance, years, unknown_names(retriever, query), found_weight, query.language != "en", topic_coverage)
 
 
 # ---------------------------------------------------------------- after composing

@@ -193,6 +193,9 @@ def test_found_rule_reads_relevance_coverage_and_unknown_names():
     # a short keyword query embeds poorly: all its terms found, and rare enough, suffice
     assert Evidence(coverage=1.0, relevance=0.0, found_weight=s.min_keyword_weight).found(s)
     assert not Evidence(coverage=0.9, relevance=0.0, found_weight=9.0).found(s)
+    # ... the words of what it is about, that is: "几家" in "今年新增雄鹰企业几家" is how it asks
+    assert Evidence(coverage=0.7, relevance=0.0, found_weight=9.0, topic_coverage=1.0).found(s)
+    assert not Evidence(coverage=0.7, relevance=0.0, found_weight=9.0, topic_coverage=1.0, keywords=False).found(s)
     assert not Evidence(coverage=1.0, relevance=99, unknown_names=("江苏",)).found(s)
     assert "江苏" in Evidence(coverage=1.0, relevance=99, unknown_names=("江苏",)).reason
     assert not Evidence(coverage=1.0, relevance=99, unknown_years=("2030",)).found(s)
