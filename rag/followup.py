@@ -36,6 +36,7 @@ _REFERRING = re.compile(
 )
 # "X呢？", "X呢，要建几个": X is a new subject
 _WHAT_ABOUT = re.compile(r"呢(?:[?？,，]|$)|^那|what about|how about|and the|and in", re.I)
+_ABOUT_TAIL = re.compile(r"呢(?:[?？,，]|$)|what about|how about|and the|and in", re.I)  # "X呢": X is the subject
 _ASKED = re.compile(r"多少|哪些|哪几|什么|目标|要求|措施|how many|how much|which|what")  # what a question asks for
 _COMPLETE = re.compile(
     r"[吗么][?？]?$|多少|哪(?:[些个几里儿年天位家类种]|[一二三四五六七八九十两\d]+)|什么|如何|怎么|怎样|是否|几[个项家]|how|what|which|when|who", re.I
@@ -85,10 +86,13 @@ def read_followup(
         # A subject of its own ("山区26县呢？"): the previous question lends only its time and what it asked.
         carried = ([] if period_years(text) else [f"{y}年" for y in period_years(previous)]) + _ASKED.findall(previous)
         carried = [c for c in dict.fromkeys(carried) if c not in text]
-        if not carried:
+        if carried:
+            read = " ".join([text, *carried])[:max_chars]
+            return read, Inherited(previous, "time and ask", f"按上一问理解为：{read}")
+        if _ABOUT_TAIL.search(text):
             return None
-        read = " ".join([text, *carried])[:max_chars]
-        return read, Inherited(previous, "time and ask", f"按上一问理解为：{read}")
+        # "那归哪个部门管？" after "…不预留基站站址会怎么处理？" asks something new of what was asked
+        # about: it is read with the previous question, whole.
     asked, before = period_years(text), period_years(previous)
     base = previous
     if len(asked) == 1 and len(before) == 1 and not year_named:

@@ -47,6 +47,14 @@ def test_a_follow_up_with_a_subject_of_its_own_keeps_only_the_time_and_what_was_
     assert q.inherited and q.inherited.kept == "time and ask" and "2025年" in q.text and "工厂" not in q.text
 
 
+def test_a_follow_up_opening_with_na_asks_something_new_of_the_previous_question():
+    # "那…" with nothing of the previous question's time or ask to lend is read with it whole
+    q = understand("那归哪个部门管，是通信管理局吗？", ["新建楼盘不预留基站站址会怎么处理？"], CATALOG)
+    assert q.inherited and q.inherited.kept == "whole" and "基站站址" in q.text and "按上一问理解为" in q.inherited.reason
+    # ... but "X呢？" with nothing to lend asks X, not the previous question
+    assert understand("山区26县呢？", ["新建楼盘不预留基站站址会怎么处理？"], CATALOG).inherited is None
+
+
 @pytest.mark.parametrize(
     "question",
     [
