@@ -245,3 +245,10 @@ def test_a_passage_without_years_is_of_the_year_its_part_reports(real_settings):
 def test_the_same_asked_of_several_listed_things_is_answered_for_each(real_settings):
     answer = ask("到2025年，领航企业、单项冠军、科技企业这些的培育目标分别是多少？", settings=real_settings)
     assert answer.found and all(n in answer.text for n in ("领航企业100家", "单项冠军企业130家", "科技领军企业100家"))
+
+
+def test_an_ordinal_is_matched_by_the_same_ordinal_counted_otherwise(real_settings):
+    # the question's 第一次 is the text's 第一个 (全省第一个工业大会); another ordinal is still refused
+    answer = ask("浙江改革开放后第一次全省工业大会是哪年开的", settings=real_settings)
+    assert answer.found and "2003年6月" in answer.text, answer.reason
+    assert not ask("浙江改革开放后第二次全省工业大会是哪年开的", settings=real_settings).found

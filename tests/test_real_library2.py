@@ -142,3 +142,20 @@ def test_a_figure_asked_with_an_afterthought_is_still_a_figure(library2):
     # "…要涨到多少，每月": 1190元 is 2025's standard; the report gives none for 2026
     answer = ask("低保标准今年(2026年)要涨到多少，每月", settings=library2)
     assert not answer.found and "2026" in answer.text
+
+
+def test_a_document_number_names_the_document_whose_record_is_asked(library2):
+    answer = ask("工信部联科〔2024〕12号是哪几个部门联合发的，哪天发的", settings=library2)
+    assert answer.found and "2024年1月18日" in answer.text and "工业和信息化部" in answer.text, answer.text[:300]
+    assert {c.doc_id for c in answer.citations} == {"miit-future-industries-2024"}
+
+
+def test_a_short_question_whose_grammar_words_are_not_in_the_text_is_answered(library2):
+    answer = ask("今年新增雄鹰企业几家", settings=library2)  # "几家" is how it asks, not what it is about
+    assert answer.found and "新增雄鹰企业20家" in answer.text, answer.reason
+
+
+def test_a_follow_up_opening_with_na_is_read_with_the_previous_question(library2):
+    answer = ask("那归哪个部门管，是通信管理局吗？", settings=library2, history=["浙江数字经济条例里，新建楼盘不预留基站站址会怎么处理？"])
+    assert answer.found and "住房城乡建设主管部门" in answer.text, answer.text[:300]
+    assert answer.query.inherited is not None and "按上一问理解为" in answer.query.inherited.reason
