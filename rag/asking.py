@@ -97,6 +97,8 @@ def identifier_written(identifier: str, text: str) -> bool:
     number, measure = identifier[1:-1], identifier[-1]
     measures = _OCCASION if measure in _OCCASION else measure
     return bool(re.search(rf"第{re.escape(number)}[{measures}]", text)) or (number == "一" and bool(re.search(f"首[{measures}]", text)))
+
+
 # A code of letters and digits ("5G", "IPv6", "415X", "PM2.5") names one thing exactly; not an ordinal ("14th").
 CODE = re.compile(r"(?<![A-Za-z0-9.])(?=[A-Za-z0-9.+]*\d)(?=[A-Za-z0-9.+]*[A-Za-z])(?![0-9]+(?:st|nd|rd|th)\b)[A-Za-z0-9.+]{2,12}(?![A-Za-z0-9])")
 _DATE = re.compile(r"哪一?年|哪一?天|什么时候|啥时候|何时|什么时间|几月|几号|\bwhen\b|\bwhat (?:year|date)\b|\bwhich year\b", re.I)

@@ -87,6 +87,7 @@ def gather_evidence(retriever: Retriever, retrieval: Retrieval) -> Evidence:
         found = [max(retriever.idf(t.lower()) for t in u.chinese if t.lower() in top) for u in units if any(t.lower() in top for t in u.chinese)]
         coverage = len(found) / len(units) if units else 0.0
         found_weight = sum(found)
+        topic_coverage = 0.0  # its topic is a dictionary's guesses too
     else:
         # Coverage weighted by rarity: "杭州" found and "明天", "下雨" missing is a miss,
         # however many common words ("会") match.
@@ -95,11 +96,10 @@ def gather_evidence(retriever: Retriever, retrieval: Retrieval) -> Evidence:
         found_weight = sum(w for t, w in weights.items() if t in top)
         coverage = found_weight / total if total else 0.0
         # "今年新增雄鹰企业几家": every word of what it is about is found, "几家" being how it asks.
-        topic = [t for t in query.topic if t in weights]
-        topic_coverage = sum(weights[t] for t in topic if t in top) / sum(weights[t] for t in topic) if topic and sum(weights[t] for t in topic) else 0.0
+        topic = {t: weights[t] for t in query.topic if t in weights}
+        topic_total = sum(topic.values())
+        topic_coverage = sum(w for t, w in topic.items() if t in top) / topic_total if topic_total else 0.0
     years = tuple(y for y in query.mentioned_years if y not in retriever.known_text)
-    if query.language == "en":
-        topic_coverage = 0.0
     return Evidence(coverage, retrieval.relevance, years, unknown_names(retriever, query), found_weight, query.language != "en", topic_coverage)
 
 

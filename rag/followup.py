@@ -34,9 +34,9 @@ _REFERRING = re.compile(
     r"|\b(?:it|its|that|those|these)\b",
     re.I,
 )
-# "X呢？", "X呢，要建几个": X is a new subject
-_WHAT_ABOUT = re.compile(r"呢(?:[?？,，]|$)|^那|what about|how about|and the|and in", re.I)
-_ABOUT_TAIL = re.compile(r"呢(?:[?？,，]|$)|what about|how about|and the|and in", re.I)  # "X呢": X is the subject
+# "X呢？", "X呢，要建几个": X is a new subject (_ABOUT_TAIL); so it may be in "那X…" (_WHAT_ABOUT)
+_ABOUT_TAIL = re.compile(r"呢(?:[?？,，]|$)|what about|how about|and the|and in", re.I)
+_WHAT_ABOUT = re.compile(rf"{_ABOUT_TAIL.pattern}|^那", re.I)
 _ASKED = re.compile(r"多少|哪些|哪几|什么|目标|要求|措施|how many|how much|which|what")  # what a question asks for
 _COMPLETE = re.compile(
     r"[吗么][?？]?$|多少|哪(?:[些个几里儿年天位家类种]|[一二三四五六七八九十两\d]+)|什么|如何|怎么|怎样|是否|几[个项家]|how|what|which|when|who", re.I
