@@ -91,9 +91,13 @@ _OCCASION = "次届轮期个"
 
 
 def identifier_written(identifier: str, text: str) -> bool:
-    """Whether ``text`` writes ``identifier`` ("第二批", "第六十八条"), or the same ordinal of an occasion."""
+    """Whether ``text`` (lower-cased) writes ``identifier`` ("第二批", "第六十八条", "5G"), or the same
+    ordinal of an occasion."""
+    identifier = identifier.lower()
     if identifier in text:
         return True
+    if not IDENTIFIER.fullmatch(identifier):
+        return False  # a code ("5G") is written as it is
     number, measure = identifier[1:-1], identifier[-1]
     measures = _OCCASION if measure in _OCCASION else measure
     return bool(re.search(rf"第{re.escape(number)}[{measures}]", text)) or (number == "一" and bool(re.search(f"首[{measures}]", text)))

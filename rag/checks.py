@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from .asking import IDENTIFIER, SHARE, Asks, identifier_written
+from .asking import SHARE, Asks, identifier_written
 from .compose import HAS_NUMBER, Statement, headed_years
 from .figures import about_subject, asked_of, count_missing, figure_of_subject, has_figure, holds_number, own_numbers, without, written
 from .listing import defined_term, lists_members, only_listed, what_is
@@ -203,11 +203,7 @@ def unanswered(
     if (term := what_is(query)) and len(term) >= 2 and only_listed(term, [st.text for st in statements]):
         return f"文件中只是提到“{term}”，没有说明它是什么。"  # "量子计算是什么" against "…人形机器人、量子计算机、…"
     for identifier in query.identifiers:
-        if not any(
-            identifier_written(identifier, (st.text + st.passage.section).lower()) if IDENTIFIER.fullmatch(identifier)
-            else identifier.lower() in (st.text + st.passage.section).lower()
-            for st in statements
-        ):
+        if not any(identifier_written(identifier, (st.text + st.passage.section).lower()) for st in statements):
             return f"找到的相关内容不是关于“{identifier}”的。"
     named = _QUESTION_NUMBER.findall(YEAR.sub(" ", query.raw)) if query.language == "zh" else []
     if named:

@@ -774,3 +774,7 @@ def test_a_chapter_of_long_articles_gives_each_article_a_brief_word():
 )
 def test_an_ordinal_is_written_with_any_word_counting_the_same_occasions(identifier, text, written):
     assert identifier_written(identifier, text) is written
+
+
+def test_a_code_the_question_names_is_written_as_it_is():
+    assert identifier_written("5G", "推动5g商用部署") and not identifier_written("6G", "推动5g商用部署")
